@@ -1,0 +1,59 @@
+"""The Starlette application: lifespan (pool, Redis), /graphql, /healthz, /readyz."""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, WebSocketRoute
+
+from api.graphql import PartnerPulseGraphQL
+from api.health import healthz, readyz
+from api.middleware import RequestContextMiddleware
+from db.pool import create_pool
+from partnerpulse.settings import Settings, get_settings
+from schema import schema
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    if not settings.database_url or not settings.redis_url:
+        raise RuntimeError("DATABASE_URL and REDIS_URL must be set (`partnerpulse dev` sets them for you)")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.pool = await create_pool(settings, settings.database_url, "partnerpulse-api")
+        app.state.redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        log.info("api started")
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await app.state.pool.close()
+            log.info("api stopped")
+
+    graphql = PartnerPulseGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+            ),
+        ],
+        lifespan=lifespan,
+    )

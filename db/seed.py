@@ -1,0 +1,97 @@
+"""Loading generated data with COPY (bench/generator.py decides what the data is)."""
+
+from collections.abc import Callable
+
+import asyncpg
+
+from bench.generator import COLUMNS, Network, iter_project_batches, organization_rows
+
+# every table seed writes to, children after parents
+SEEDED_TABLES = list(COLUMNS)
+# tables whose identity sequence must move past the ids COPY wrote explicitly
+IDENTITY_TABLES = [
+    "organizations",
+    "cooperation_projects",
+    "project_phase_changes",
+    "project_goals",
+    "survey_rounds",
+    "survey_responses",
+]
+# everything but the migration history, for `seed --reset` and the tests
+DATA_TABLES = [
+    "api_tokens",
+    "risk_flags",
+    "portfolio_trends",
+    "project_recompute_state",
+    "project_health",
+    "project_trends",
+    "round_kind_statistics",
+    "round_statistics",
+    "survey_responses",
+    "survey_round_participants",
+    "survey_rounds",
+    "project_goals",
+    "project_partners",
+    "project_phase_changes",
+    "cooperation_projects",
+    "organizations",
+]
+
+
+async def is_empty(connection: asyncpg.Connection) -> bool:
+    return not await connection.fetchval("SELECT EXISTS (SELECT 1 FROM organizations)")
+
+
+async def truncate_all(connection: asyncpg.Connection) -> None:
+    await connection.execute(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
+
+
+async def load_network(
+    connection: asyncpg.Connection, network: Network, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """COPY the whole network into an empty database in one transaction; return rows per table.
+    `progress` is called with the number of projects written after each batch."""
+    counts = dict.fromkeys(SEEDED_TABLES, 0)
+    async with connection.transaction():
+        if not await is_empty(connection):
+            raise ValueError("the database already holds organizations; seed loads into an empty database")
+        org_rows = organization_rows(network)
+        await connection.copy_records_to_table("organizations", records=org_rows, columns=COLUMNS["organizations"])
+        counts["organizations"] = len(org_rows)
+        for batch, n_projects in iter_project_batches(network):
+            for table, rows in batch.items():
+                if rows:
+                    await connection.copy_records_to_table(table, records=rows, columns=COLUMNS[table])
+                    counts[table] += len(rows)
+            if progress:
+                progress(n_projects)
+        for table in IDENTITY_TABLES:
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )
+    await connection.execute("ANALYZE")
+    return counts
+
+
+async def demo_principals(connection: asyncpg.Connection) -> dict[str, asyncpg.Record | None]:
+    """Organizations worth a demo token: a startup in an active project with an SME partner (it can
+    answer surveys and sees its project's health) and a research institute moderating a project."""
+    member = await connection.fetchrow(
+        """
+        SELECT o.id, o.kind, o.name FROM organizations o
+        JOIN project_partners pp ON pp.organization_id = o.id AND pp.role <> 'MODERATOR'
+        JOIN cooperation_projects p ON p.id = pp.project_id AND p.phase = 'ACTIVE'
+        WHERE o.kind = 'STARTUP'
+        ORDER BY p.id, o.id LIMIT 1
+        """
+    )
+    moderator = await connection.fetchrow(
+        """
+        SELECT o.id, o.kind, o.name FROM organizations o
+        JOIN project_partners pp ON pp.organization_id = o.id AND pp.role = 'MODERATOR'
+        JOIN cooperation_projects p ON p.id = pp.project_id AND p.phase = 'ACTIVE'
+        ORDER BY p.id, o.id LIMIT 1
+        """
+    )
+    return {"member": member, "moderator": moderator}

@@ -1,0 +1,3 @@
+from partnerpulse.cli import app
+
+app(prog_name="partnerpulse")

@@ -1,0 +1,312 @@
+"""The `partnerpulse` command line."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress
+
+from partnerpulse.settings import Settings, get_settings
+
+app = typer.Typer(help="PartnerPulse: satisfaction and risk of cooperation projects.", no_args_is_help=True)
+token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
+schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(schema_app, name="schema")
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    from partnerpulse.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server under the data folder when it is not set."""
+    if settings.database_url:
+        return settings.database_url
+    from partnerpulse.embedded import start_postgres
+
+    return start_postgres(settings.data_dir)
+
+
+def _with_connection(dsn: str, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def run() -> T:
+        from db.pool import init_connection
+
+        connection = await asyncpg.connect(dsn)
+        await init_connection(connection)
+        try:
+            return await work(connection)
+        finally:
+            await connection.close()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from db.migrate import migrate as run_migrations
+
+    settings = _settings()
+    applied = asyncio.run(run_migrations(_database_url(settings)))
+    console.print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+
+
+@app.command()
+def seed(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same network.")] = 42,
+    scale: Annotated[int, typer.Option(min=1, help="Demo network times N (625+: benchmark size).")] = 1,
+    reset: Annotated[bool, typer.Option(help="Delete all data first.")] = False,
+) -> None:
+    """Load the demo network (or, with --scale, a large one for benchmarks) into an empty database."""
+    settings = _settings()
+    dsn = _database_url(settings)
+    from db.migrate import migrate as run_migrations
+
+    asyncio.run(run_migrations(dsn))
+    counts = _seed(dsn, seed, scale, reset)
+    console.print(", ".join(f"{n} {table}" for table, n in counts.items()))
+
+
+def _seed(dsn: str, seed: int, scale: int, reset: bool) -> dict[str, int]:
+    from bench.generator import plan_network
+    from db.seed import load_network, truncate_all
+
+    network = plan_network(seed=seed, scale=scale, today=date.today())
+
+    async def work(connection: asyncpg.Connection) -> dict[str, int]:
+        if reset:
+            await truncate_all(connection)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("seeding projects", total=len(network.projects))
+            return await load_network(connection, network, lambda n: progress.advance(task, n))
+
+    return _with_connection(dsn, work)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: PARTNERPULSE_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: PARTNERPULSE_PORT.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (one per core in production).")] = 1,
+) -> None:
+    """Run the API server (uvicorn with uvloop and httptools)."""
+    import uvicorn
+
+    settings = _settings()
+    _require_urls(settings)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run a background worker (arq): recomputations, reconciler and cron jobs."""
+    from arq import run_worker
+
+    from workers.settings import WorkerSettings, redis_settings
+
+    settings = _settings()
+    _require_urls(settings)
+    run_worker(WorkerSettings, redis_settings=redis_settings(settings.redis_url))  # type: ignore[arg-type]
+
+
+def _require_urls(settings: Settings) -> None:
+    if not settings.database_url or not settings.redis_url:
+        console.print("[red]DATABASE_URL and REDIS_URL must be set[/] (or run `partnerpulse dev`).")
+        raise typer.Exit(2)
+
+
+@token_app.command("create")
+def token_create(
+    organization: Annotated[str | None, typer.Option(help="Global id of the member organization.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="An admin token for the whole network.")] = False,
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+) -> None:
+    """Create a token; it is printed once, as the last line, and only its hash is stored."""
+    from db.organizations import organization_kind
+    from db.tokens import create_token
+    from schema.ids import decode_organization_id
+
+    if admin == (organization is not None):
+        console.print("[red]give exactly one of --admin or --organization[/]")
+        raise typer.Exit(2)
+    organization_id = decode_organization_id(organization) if organization else None
+    if organization and organization_id is None:
+        console.print(f"[red]not an organization id:[/] {organization}")
+        raise typer.Exit(2)
+    settings = _settings()
+
+    async def work(connection: asyncpg.Connection) -> tuple[int, str]:
+        if organization_id is not None and await organization_kind(connection, organization_id) is None:
+            console.print(f"[red]no organization with id[/] {organization}")
+            raise typer.Exit(1)
+        return await create_token(connection, organization_id=organization_id, label=label)
+
+    token_id, token = _with_connection(_database_url(settings), work)
+    console.print(f"token {token_id} created ({'admin' if admin else 'member'}); it is shown only now:")
+    print(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The number `token create` printed.")]) -> None:
+    """Revoke a token: requests with it are refused from now on."""
+    from db.tokens import revoke_token
+
+    settings = _settings()
+    revoked = _with_connection(_database_url(settings), lambda c: revoke_token(c, token_id))
+    console.print(f"token {token_id} revoked" if revoked else f"no live token {token_id}")
+    if not revoked:
+        raise typer.Exit(1)
+
+
+@schema_app.command("print")
+def schema_print() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from schema import schema
+
+    print(schema.as_str())
+
+
+@app.command()
+def dev(
+    port: Annotated[int | None, typer.Option(help="Default: PARTNERPULSE_PORT (8000).")] = None,
+) -> None:
+    """Everything in one go: embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are not set,
+    migrations, demo data, the API and a worker. Ctrl-C stops what it started; the data stays."""
+    from db.migrate import migrate as run_migrations
+    from db.seed import is_empty
+    from partnerpulse.embedded import RedisServer
+
+    os.environ.setdefault("PARTNERPULSE_LOG_FORMAT", "console")
+    get_settings.cache_clear()
+    settings = _settings()
+    port = port if port is not None else settings.port
+    started = time.monotonic()
+    console.print("[bold]PartnerPulse[/] starting …")
+    database_url = _database_url(settings)
+    redis_server = None
+    redis_url = settings.redis_url
+    if not redis_url:
+        redis_server = RedisServer(settings.data_dir)
+        redis_url = redis_server.start()
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        asyncio.run(run_migrations(database_url))
+        if _with_connection(database_url, is_empty):
+            console.print("loading the demo network …")
+            counts = _seed(database_url, seed=42, scale=1, reset=False)
+            console.print(
+                f"  {counts['organizations']} organizations, {counts['cooperation_projects']} projects, "
+                f"{counts['survey_responses']} survey responses"
+            )
+        tokens = _demo_tokens(settings.data_dir / "demo-tokens.json", database_url)
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        command = [sys.executable, "-m", "partnerpulse"]
+        children.append(subprocess.Popen([*command, "serve", "--port", str(port)], env=env))
+        children.append(subprocess.Popen([*command, "worker"], env=env))
+        base = f"http://{settings.host}:{port}"
+        _wait_for(f"{base}/healthz", children, timeout=60)
+        console.print(Panel.fit(_banner(base, tokens, time.monotonic() - started), title="PartnerPulse is running"))
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        console.print("[red]a process exited; stopping[/]")
+    except KeyboardInterrupt:
+        console.print("stopping …")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis_server:
+            redis_server.stop()
+    # the embedded PostgreSQL stops when this process exits; its data stays in the data folder
+
+
+def _wait_for(url: str, children: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise RuntimeError("the API or the worker exited during start-up; see the log above")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
+    """Demo tokens are kept in the (git-ignored) data folder so that they survive restarts; new ones
+    are created when they no longer authenticate (another database, revoked)."""
+    from db.seed import demo_principals
+    from db.tokens import create_token, find_token
+    from schema.ids import organization_global_id
+
+    saved = json.loads(path.read_text()) if path.exists() else {}
+
+    async def work(connection: asyncpg.Connection) -> dict[str, Any]:
+        if saved and all([await find_token(connection, entry["token"]) for entry in saved.values()]):
+            return saved
+        principals = await demo_principals(connection)
+        fresh: dict[str, Any] = {}
+        _, token = await create_token(connection, organization_id=None, label="demo admin")
+        fresh["admin"] = {"token": token, "organization": None}
+        for key, row in principals.items():
+            if row is not None:
+                _, token = await create_token(connection, organization_id=row["id"], label=f"demo {key}")
+                fresh[key] = {
+                    "token": token,
+                    "organization": {"id": organization_global_id(row["kind"], row["id"]), "name": row["name"]},
+                }
+        return fresh
+
+    tokens = _with_connection(database_url, work)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(tokens, indent=2))
+    path.chmod(0o600)
+    return tokens
+
+
+def _banner(base: str, tokens: dict[str, Any], seconds: float) -> str:
+    lines = [f"GraphiQL:  [bold cyan]{base}/graphql[/]   (ready after {seconds:.1f} s)", ""]
+    lines.append("Paste one of these into GraphiQL's Headers tab:")
+    for key, entry in tokens.items():
+        who = f" — {entry['organization']['name']}" if entry.get("organization") else " — the whole network"
+        lines.append(f"  {key}{who}")
+        lines.append(f'    {{"Authorization": "Bearer {entry["token"]}"}}')
+    lines += ["", "Ctrl-C stops everything; the data stays in the data folder for the next run."]
+    return "\n".join(lines)

@@ -1,0 +1,45 @@
+"""Configuration from environment variables: `DATABASE_URL`, `REDIS_URL` and `PARTNERPULSE_*`."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARTNERPULSE_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "PARTNERPULSE_DATABASE_URL"),
+        description="PostgreSQL DSN; unset: `dev` and the tests start an embedded server.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "PARTNERPULSE_REDIS_URL"),
+        description="Redis URL (redis://, rediss:// or unix://); unset: an embedded server.",
+    )
+    data_dir: Path = Field(default=Path(".data"), description="Where the embedded servers keep their data.")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers at /graphql.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    db_pool_min_size: int = Field(default=2, ge=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    db_command_timeout: float = Field(default=10.0, gt=0, description="Client-side timeout of one query (s).")
+    db_statement_timeout_ms: int = Field(default=5000, ge=0, description="Server-side statement_timeout.")
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+
+    min_group_size: int = Field(default=3, ge=1, description="Aggregates on fewer answers are suppressed.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,132 @@
+"""Real PostgreSQL and Redis for every test.
+
+The servers named by TEST_DATABASE_URL / TEST_REDIS_URL when set, otherwise embedded ones under
+.data/test. Each test session gets a fresh database with the migrations applied; each test starts from
+empty tables and an empty Redis database.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+
+from api.app import create_app
+from db.migrate import migrate
+from db.pool import create_pool
+from db.seed import truncate_all
+from partnerpulse.embedded import RedisServer, start_postgres, with_database
+from partnerpulse.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA_DIR = ROOT / ".data" / "test"
+
+
+@pytest.fixture(scope="session")
+def admin_dsn() -> str:
+    """A DSN with the right to create databases."""
+    return os.environ.get("TEST_DATABASE_URL") or start_postgres(TEST_DATA_DIR, database="postgres")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    server = RedisServer(TEST_DATA_DIR)
+    yield server.start()
+    server.stop()
+
+
+async def create_database(admin_dsn: str, prefix: str = "pp_test") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return with_database(admin_dsn, name)
+
+
+async def drop_database(admin_dsn: str, dsn: str) -> None:
+    name = dsn.rsplit("/", 1)[1].split("?")[0]
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(admin_dsn: str) -> AsyncIterator[str]:
+    dsn = await create_database(admin_dsn)
+    await migrate(dsn)
+    yield dsn
+    await drop_database(admin_dsn, dsn)
+
+
+@pytest.fixture
+async def fresh_database(admin_dsn: str) -> AsyncIterator[str]:
+    """An empty database without migrations, for the migration tests."""
+    dsn = await create_database(admin_dsn, prefix="pp_fresh")
+    yield dsn
+    await drop_database(admin_dsn, dsn)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(database_url=database_url, redis_url=redis_url, log_format="console", db_pool_min_size=1)
+
+
+@pytest.fixture(scope="session")
+async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(settings, settings.database_url or "", "partnerpulse-tests")
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(request: pytest.FixtureRequest) -> None:
+    """Empty tables and an empty Redis database before each test that uses them."""
+    if "pool" in request.fixturenames:
+        pool: asyncpg.Pool = request.getfixturevalue("pool")
+        async with pool.acquire() as connection:
+            await truncate_all(connection)
+    if "redis" in request.fixturenames:
+        redis: Redis = request.getfixturevalue("redis")
+        await redis.flushdb()
+
+
+@pytest.fixture
+async def connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    async with pool.acquire() as connection:
+        yield connection
+
+
+@pytest.fixture(scope="session")
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    """The real ASGI app with its lifespan (pool and Redis) running."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Starlette, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+

@@ -1,0 +1,65 @@
+import asyncio
+import shutil
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from db.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
+
+ALL_VERSIONS = [m.version for m in load_migrations()]
+
+
+async def applied_versions(dsn: str) -> list[str]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return [r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations ORDER BY 1")]
+    finally:
+        await connection.close()
+
+
+async def test_fresh_database_gets_every_migration_and_a_rerun_is_a_no_op(fresh_database: str) -> None:
+    assert await migrate(fresh_database) == ALL_VERSIONS
+    assert await migrate(fresh_database) == []
+    assert await applied_versions(fresh_database) == ALL_VERSIONS
+
+
+async def test_two_concurrent_runners_apply_each_migration_once(fresh_database: str) -> None:
+    first, second = await asyncio.gather(migrate(fresh_database), migrate(fresh_database))
+    assert sorted(first + second) == ALL_VERSIONS
+    assert [] in (first, second)
+    assert await applied_versions(fresh_database) == ALL_VERSIONS
+
+
+async def test_a_changed_applied_migration_is_refused(fresh_database: str, tmp_path: Path) -> None:
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    await migrate(fresh_database, directory)
+    first = sorted(directory.glob("*.sql"))[0]
+    first.write_text(first.read_text() + "\n-- edited after it was applied\n")
+    with pytest.raises(MigrationError, match="changed after it was applied"):
+        await migrate(fresh_database, directory)
+
+
+async def test_a_missing_applied_migration_is_refused(fresh_database: str, tmp_path: Path) -> None:
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    await migrate(fresh_database, directory)
+    sorted(directory.glob("*.sql"))[-1].unlink()
+    with pytest.raises(MigrationError, match="file is missing"):
+        await migrate(fresh_database, directory)
+
+
+async def test_a_failing_migration_leaves_nothing_behind(fresh_database: str, tmp_path: Path) -> None:
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    (directory / "9999_broken.sql").write_text("CREATE TABLE half_done (id int);\nSELECT no_such_function();\n")
+    with pytest.raises(asyncpg.UndefinedFunctionError):
+        await migrate(fresh_database, directory)
+    # the earlier files stay applied, the broken one is rolled back entirely
+    assert await applied_versions(fresh_database) == ALL_VERSIONS
+    connection = await asyncpg.connect(fresh_database)
+    try:
+        assert await connection.fetchval("SELECT to_regclass('half_done')") is None
+    finally:
+        await connection.close()
