@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -55,7 +56,7 @@ async def create_database(admin_dsn: str, prefix: str = "pp_test") -> str:
 
 
 async def drop_database(admin_dsn: str, dsn: str) -> None:
-    name = dsn.rsplit("/", 1)[1].split("?")[0]
+    name = urlsplit(dsn).path.lstrip("/")
     connection = await asyncpg.connect(admin_dsn)
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -129,4 +130,3 @@ async def client(app: Starlette, pool: asyncpg.Pool) -> AsyncIterator[httpx.Asyn
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-

@@ -1,0 +1,138 @@
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+import asyncpg
+import pytest
+
+from bench.generator import Trajectory, iter_project_batches, plan_network, project_rows
+from db.seed import load_network, truncate_all
+
+TODAY = date(2026, 11, 26)
+
+
+TABLE_CHECKSUMS = {
+    table: f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
+    for table in (
+        "organizations",
+        "cooperation_projects",
+        "project_partners",
+        "project_goals",
+        "survey_rounds",
+        "survey_round_participants",
+        "survey_responses",
+    )
+}
+
+
+async def checksums(connection: asyncpg.Connection) -> dict[str, str]:
+    return {table: await connection.fetchval(sql) for table, sql in TABLE_CHECKSUMS.items()}
+
+
+def all_rows(seed: int) -> list:
+    network = plan_network(seed=seed, today=TODAY)
+    return [batch for batch, _ in iter_project_batches(network, batch_size=7)]
+
+
+def test_the_same_seed_gives_the_same_network_and_another_seed_another() -> None:
+    assert all_rows(42) == all_rows(42)
+    assert all_rows(42) != all_rows(43)
+
+
+def test_batching_does_not_change_the_data() -> None:
+    network = plan_network(seed=42, today=TODAY)
+    merged: dict[str, list] = defaultdict(list)
+    for size in (1, 500):
+        rows: dict[str, list] = defaultdict(list)
+        for batch, _ in iter_project_batches(network, batch_size=size):
+            for table, table_rows in batch.items():
+                rows[table].extend(table_rows)
+        merged[size] = rows
+    assert merged[1] == merged[500]
+
+
+async def test_loading_twice_gives_identical_tables(connection: asyncpg.Connection) -> None:
+    network = plan_network(seed=7, today=TODAY)
+    counts = await load_network(connection, network)
+    first = await checksums(connection)
+    await truncate_all(connection)
+    assert await load_network(connection, plan_network(seed=7, today=TODAY)) == counts
+    assert await checksums(connection) == first
+
+
+async def test_seed_refuses_a_database_with_data(connection: asyncpg.Connection) -> None:
+    network = plan_network(seed=1, today=TODAY)
+    await load_network(connection, network)
+    with pytest.raises(ValueError, match="empty database"):
+        await load_network(connection, network)
+
+
+def test_demo_network_size_and_variety() -> None:
+    network = plan_network(seed=42, today=TODAY)
+    assert len(network.organizations) == 200
+    assert len(network.projects) == 80
+    assert set(Counter(o.kind for o in network.organizations)) == {"STARTUP", "SME", "CORPORATE", "RESEARCH_INSTITUTE"}
+    assert {p.phase for p in network.projects} == {
+        "ASSESSMENT",
+        "GOAL_SETTING",
+        "PARTNER_SEARCH",
+        "INITIATION",
+        "ACTIVE",
+        "COMPLETED",
+        "TERMINATED",
+    }
+    assert set(Trajectory) <= {p.trajectory for p in network.projects}
+    round_counts = {
+        p.id: len(project_rows(network, p, 1)[0]["survey_rounds"]) for p in network.projects if p.phase == "ACTIVE"
+    }
+    assert min(round_counts.values()) >= 6 and max(round_counts.values()) <= 12
+
+
+def latest_overall_by_partner(rows: dict) -> tuple[dict[int, int], int]:
+    rounds = {r[0]: r for r in rows["survey_rounds"]}
+    latest = max((rounds[a[0]][2] for a in rows["survey_responses"]), default=0)
+    return {a[1]: a[2] for a in rows["survey_responses"] if rounds[a[0]][2] == latest}, latest
+
+
+def round_means(rows: dict) -> list[float]:
+    by_round: dict[int, list[int]] = defaultdict(list)
+    rounds = {r[0]: r[2] for r in rows["survey_rounds"]}
+    for answer in rows["survey_responses"]:
+        by_round[rounds[answer[0]]].append(answer[2])
+    return [sum(v) / len(v) for _, v in sorted(by_round.items())]
+
+
+@pytest.mark.parametrize("seed", [42, 1, 2026])
+def test_each_project_tells_the_story_it_was_planted_with(seed: int) -> None:
+    network = plan_network(seed=seed, today=TODAY)
+    for plan in network.projects:
+        rows, _ = project_rows(network, plan, 1)
+        project = rows["cooperation_projects"][0]
+        phase_changed, exit_plan = project[5], project[8]
+        latest, _ = latest_overall_by_partner(rows)
+        means = round_means(rows)
+        kinds = {o.id: o.kind for o in network.organizations}
+        story = f"project {plan.id} ({plan.trajectory}, seed {seed})"
+        if plan.trajectory == Trajectory.HEALTHY:
+            assert min(latest.values()) >= 4 and max(latest.values()) - min(latest.values()) <= 1, story
+            assert max(means) - means[-1] < 1.0 and min(means) >= 3.5, story
+            if plan.phase == "ACTIVE":
+                assert exit_plan is not None or (TODAY - phase_changed.date()).days <= 90, story
+        elif plan.trajectory == Trajectory.DECLINING:
+            assert means[-1] <= means[-4] - 1.0, story
+        elif plan.trajectory == Trajectory.ASYMMETRIC:
+            startups = [v for org, v in latest.items() if kinds[org] == "STARTUP"]
+            assert startups and max(latest.values()) - min(startups) >= 1.5, story
+        elif plan.trajectory == Trajectory.SILENT_PARTNER:
+            closed = sorted((r for r in rows["survey_rounds"] if r[3] == "CLOSED"), key=lambda r: r[2])[-2:]
+            answered = {(a[0], a[1]) for a in rows["survey_responses"]}
+            expected = {org for org, role in plan.partners if role != "MODERATOR"}
+            assert any(all((r[0], org) not in answered for r in closed) for org in expected), story
+        elif plan.trajectory == Trajectory.NO_EXIT_PLAN:
+            assert exit_plan is None and plan.phase == "ACTIVE", story
+            assert phase_changed.date() < TODAY - timedelta(days=90), story
+        elif plan.trajectory == Trajectory.STALLED:
+            assert plan.phase in ("ASSESSMENT", "GOAL_SETTING", "PARTNER_SEARCH", "INITIATION"), story
+            assert phase_changed.date() < TODAY - timedelta(days=60), story
+        elif plan.trajectory == Trajectory.UNMET_EXPECTATIONS:
+            overdue = [g for g in rows["project_goals"] if g[4] == "OPEN" and g[3] < TODAY]
+            assert overdue, story

@@ -1,0 +1,84 @@
+import hashlib
+import os
+import subprocess
+import sys
+
+import asyncpg
+import httpx
+import pytest
+
+from db.tokens import create_token, find_token, revoke_token
+from partnerpulse.settings import Settings
+from schema.ids import organization_global_id
+from tests.helpers import graphql
+
+VIEWER = "{ viewer { role } }"
+
+
+async def test_only_the_hash_is_stored(connection: asyncpg.Connection) -> None:
+    token_id, token = await create_token(connection, organization_id=None, label="ops")
+    row = await connection.fetchrow("SELECT * FROM api_tokens WHERE id = $1", token_id)
+    assert bytes(row["token_hash"]) == hashlib.sha256(token.encode()).digest()
+    stored_text = " ".join(str(value) for value in row.values())
+    assert token not in stored_text and token[3:] not in stored_text
+
+
+async def test_a_revoked_or_unknown_token_does_not_authenticate(connection: asyncpg.Connection) -> None:
+    token_id, token = await create_token(connection, organization_id=None)
+    assert (await find_token(connection, token)).id == token_id
+    assert await find_token(connection, token + "x") is None
+    assert await find_token(connection, "not-a-token") is None
+    assert await revoke_token(connection, token_id)
+    assert await find_token(connection, token) is None
+    assert not await revoke_token(connection, token_id)
+
+
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or ""}
+    return subprocess.run(
+        [sys.executable, "-m", "partnerpulse", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+async def test_cli_admin_token_authenticates_until_revoked(settings: Settings, client: httpx.AsyncClient) -> None:
+    created = run_cli(settings, "token", "create", "--admin", "--label", "test")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    response = await graphql(client, VIEWER, token=token)
+    assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+
+    token_id = created.stderr.split("token ", 1)[1].split(" ", 1)[0]
+    revoked = run_cli(settings, "token", "revoke", token_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert (await graphql(client, VIEWER, token=token)).status_code == 401
+
+
+async def test_cli_member_token_for_an_organization(
+    settings: Settings, connection: asyncpg.Connection, client: httpx.AsyncClient
+) -> None:
+    organization_id = await connection.fetchval(
+        "INSERT INTO organizations (kind, name, industry, city, country) "
+        "VALUES ('STARTUP', 'Quantivo GmbH', 'Software & IT', 'Berlin', 'DE') RETURNING id"
+    )
+    created = run_cli(settings, "token", "create", "--organization", organization_global_id("STARTUP", organization_id))
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert (await graphql(client, VIEWER, token=token)).json() == {"data": {"viewer": {"role": "MEMBER"}}}
+    stored = await connection.fetchrow("SELECT organization_id, is_admin FROM api_tokens")
+    assert (stored["organization_id"], stored["is_admin"]) == (organization_id, False)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["token", "create"],
+        ["token", "create", "--admin", "--organization", organization_global_id("SME", 1)],
+        ["token", "create", "--organization", "not-a-global-id"],
+        ["token", "create", "--organization", organization_global_id("SME", 987654)],
+    ],
+    ids=["neither", "both", "malformed id", "unknown organization"],
+)
+async def test_cli_refuses_bad_token_requests(settings: Settings, connection: asyncpg.Connection, args) -> None:
+    result = run_cli(settings, *args)
+    assert result.returncode != 0
+    assert await connection.fetchval("SELECT count(*) FROM api_tokens") == 0
