@@ -2,10 +2,10 @@
 
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 
 from api.auth import authenticate
 from schema.context import Context

