@@ -9,6 +9,7 @@ from strawberry.asgi import GraphQL
 
 from api.auth import authenticate
 from schema.context import Context
+from schema.loaders import Loaders
 
 
 class PartnerPulseGraphQL(GraphQL):
@@ -24,4 +25,5 @@ class PartnerPulseGraphQL(GraphQL):
             redis=state.redis,
             settings=state.settings,
             principal=principal,
+            loaders=Loaders.create(state.pool, principal),
         )

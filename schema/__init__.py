@@ -1,13 +1,83 @@
-"""The GraphQL schema, sliced by domain (organizations, projects, surveys, risk, portfolio)."""
+"""The GraphQL schema, sliced by domain: organizations, projects (surveys, risk, portfolio follow)."""
+
+import logging
 
 import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
+from schema.errors import should_mask
+from schema.node import resolve_node
+from schema.organizations import mutations as organization_mutations
+from schema.organizations.queries import resolve_organizations, resolve_smes, resolve_startups
+from schema.organizations.types import (
+    Corporate,
+    OrganizationConnection,
+    ResearchInstitute,
+    Sme,
+    SmeConnection,
+    Startup,
+    StartupConnection,
+)
+from schema.projects import mutations as project_mutations
+from schema.projects.queries import resolve_cooperation_projects, resolve_marketplace
+from schema.projects.types import CooperationProjectConnection
 from schema.viewer import Viewer, resolve_viewer
 
+log = logging.getLogger("partnerpulse.graphql")
 
-@strawberry.type
+
+@strawberry.type(description="Read the network. Without a token only `marketplace` answers.")
 class Query:
+    node: relay.Node | None = strawberry.field(
+        resolver=resolve_node,
+        description="Any object by its global id; null when it does not exist or you may not see it.",
+    )
     viewer: Viewer = strawberry.field(resolver=resolve_viewer, description="Who am I: role and organization.")
+    organizations: OrganizationConnection = strawberry.field(
+        resolver=resolve_organizations,
+        description="The directory of member organizations, by name. `search` matches part of the name.",
+    )
+    startups: StartupConnection = strawberry.field(resolver=resolve_startups, description="Startups, by name.")
+    smes: SmeConnection = strawberry.field(resolver=resolve_smes, description="SMEs (Mittelstand), by name.")
+    cooperation_projects: CooperationProjectConnection = strawberry.field(
+        resolver=resolve_cooperation_projects,
+        description="Projects you take part in (admins: all), newest first. `organizationId`: projects of that "
+        "organization; `atRisk`: projects with (true) or without (false) an open risk flag.",
+    )
+    marketplace: CooperationProjectConnection = strawberry.field(
+        resolver=resolve_marketplace,
+        description="Published success stories, newest first. No token needed.",
+    )
 
 
-schema = strawberry.Schema(query=Query)
+@strawberry.type(description="Change the network. Expected failures come back as `userErrors`; nothing changes then.")
+class Mutation:
+    create_organization = strawberry.mutation(resolver=organization_mutations.create_organization)
+    update_organization = strawberry.mutation(resolver=organization_mutations.update_organization)
+    create_cooperation_project = strawberry.mutation(resolver=project_mutations.create_cooperation_project)
+    add_project_partner = strawberry.mutation(resolver=project_mutations.add_project_partner)
+    advance_project_phase = strawberry.mutation(resolver=project_mutations.advance_project_phase)
+    add_project_goal = strawberry.mutation(resolver=project_mutations.add_project_goal)
+    update_project_goal = strawberry.mutation(resolver=project_mutations.update_project_goal)
+    set_exit_plan = strawberry.mutation(resolver=project_mutations.set_exit_plan)
+    publish_project = strawberry.mutation(resolver=project_mutations.publish_project)
+
+
+class PartnerPulseSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            if should_mask(error):
+                log.error("resolver failed", exc_info=error.original_error, extra={"path": error.path})
+            else:
+                log.info("client error", extra={"error": error.message, "path": error.path})
+
+
+schema = PartnerPulseSchema(
+    query=Query,
+    mutation=Mutation,
+    types=[Startup, Sme, Corporate, ResearchInstitute],
+    extensions=[MaskErrors(should_mask_error=should_mask)],
+)

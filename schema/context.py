@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from redis.asyncio import Redis
+from arq.connections import ArqRedis
 
 from api.auth import Principal
 from partnerpulse.settings import Settings
+from schema.loaders import Loaders
 
 
 @dataclass
@@ -15,6 +16,7 @@ class Context:
     request: Any
     response: Any
     pool: asyncpg.Pool
-    redis: Redis
+    redis: ArqRedis
     settings: Settings
     principal: Principal
+    loaders: Loaders

@@ -1,12 +1,14 @@
 """`viewer`: who is asking."""
 
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from api.auth import Role
 from schema.context import Context
+from schema.organizations.types import Organization, organization_from_row
+from schema.permissions import require_member
 
 
 @strawberry.enum(description="What a token may do: administer the whole network, or act for one member.")
@@ -18,10 +20,15 @@ class ViewerRole(Enum):
 @strawberry.type(description="The caller, as identified by the bearer token.")
 class Viewer:
     role: ViewerRole = strawberry.field(description="ADMIN for network managers, MEMBER for an organization.")
+    organization_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The organization the token belongs to; null for admin tokens.")
+    async def organization(self, info: Info[Context, Any]) -> Organization | None:
+        if self.organization_id is None:
+            return None
+        return organization_from_row(await info.context.loaders.organization.load(self.organization_id))
 
 
-def resolve_viewer(info: Info[Context, None]) -> Viewer:
-    principal = info.context.principal
-    if principal.role is Role.ANONYMOUS:
-        raise PermissionError("Authentication required: send `Authorization: Bearer <token>`.")
-    return Viewer(role=ViewerRole(principal.role.value))
+def resolve_viewer(info: Info[Context, Any]) -> Viewer:
+    principal = require_member(info)
+    return Viewer(role=ViewerRole(principal.role.value), organization_id=principal.organization_id)

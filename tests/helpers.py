@@ -1,5 +1,7 @@
 """Small helpers shared by the tests."""
 
+from typing import Any
+
 import httpx
 
 
@@ -8,3 +10,11 @@ async def graphql(
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+
+async def gql(client: httpx.AsyncClient, query: str, variables: dict | None = None, token: str | None = None) -> Any:
+    """The `data` of a request that must succeed without GraphQL errors."""
+    response = await graphql(client, query, variables, token)
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    return body["data"]

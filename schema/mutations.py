@@ -1,0 +1,86 @@
+"""What every mutation shares: user errors, one transaction, and the recomputation asked for after commit."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from schema.context import Context
+from workers.jobs import enqueue_recompute
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ENQUEUE_TIMEOUT = 1.0
+
+
+@strawberry.enum(description="Why a mutation was refused.")
+class UserErrorCode(Enum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    ROUND_CLOSED = "ROUND_CLOSED"
+    ALREADY_ANSWERED = "ALREADY_ANSWERED"
+
+
+@strawberry.type(description="An expected failure of a mutation. Nothing was changed.")
+class UserError:
+    field: str | None = strawberry.field(description="The input field at fault (camelCase), if one is.")
+    code: UserErrorCode = strawberry.field(description="Machine-readable reason.")
+    message: str = strawberry.field(description="What went wrong, for people.")
+
+
+class Rejected(Exception):
+    """Raised inside a mutation to roll back and answer with user errors."""
+
+    def __init__(self, *errors: UserError) -> None:
+        super().__init__(errors[0].message if errors else "rejected")
+        self.errors = list(errors)
+
+
+def reject(code: UserErrorCode, message: str, field: str | None = None) -> Rejected:
+    return Rejected(UserError(field=field, code=code, message=message))
+
+
+def not_found(what: str, field: str) -> Rejected:
+    return reject(UserErrorCode.NOT_FOUND, f"No {what} with this id is visible to you.", field)
+
+
+def forbidden(message: str) -> Rejected:
+    return reject(UserErrorCode.FORBIDDEN, message)
+
+
+def invalid(field: str, message: str) -> UserError:
+    return UserError(field=field, code=UserErrorCode.INVALID, message=message)
+
+
+async def in_transaction(
+    info: Info[Context, Any], work: Callable[[asyncpg.Connection], Awaitable[T]]
+) -> tuple[T | None, list[UserError]]:
+    """Run `work` in one transaction; a `Rejected` rolls everything back and becomes user errors."""
+    if not info.context.principal.is_authenticated:
+        return None, [
+            UserError(field=None, code=UserErrorCode.UNAUTHENTICATED, message="Send `Authorization: Bearer <token>`.")
+        ]
+    try:
+        async with info.context.pool.acquire() as connection, connection.transaction():
+            return await work(connection), []
+    except Rejected as rejected:
+        return None, rejected.errors
+
+
+async def request_recompute(info: Info[Context, Any], project_id: int) -> None:
+    """After commit: ask a worker to recompute. If Redis does not answer, the reconciler will find the
+    project by its data_version, so this only logs."""
+    try:
+        async with asyncio.timeout(ENQUEUE_TIMEOUT):
+            await enqueue_recompute(info.context.redis, project_id)  # type: ignore[arg-type]
+    except Exception as error:  # Redis down or slow: the recomputation is delayed, not lost
+        log.warning("enqueue failed; the reconciler will catch up", extra={"project_id": project_id, "error": repr(error)})

@@ -1,0 +1,149 @@
+"""Mutations of the organizations slice."""
+
+from datetime import date
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from db import organizations
+from schema.context import Context
+from schema.enums import FundingStage, OrganizationKind, RevenueBand
+from schema.ids import decode_organization_id
+from schema.mutations import Rejected, UserError, forbidden, in_transaction, invalid, not_found
+from schema.organizations.types import Organization, organization_from_row
+from schema import validation
+
+
+@strawberry.input(description="A new member organization. Admins only.")
+class CreateOrganizationInput:
+    name: str
+    kind: OrganizationKind
+    industry: str
+    city: str
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. DE.")
+    employees: int | None = None
+    founded_year: int | None = None
+    competencies: list[str] | None = None
+    website: str | None = None
+    description: str | None = None
+    funding_stage: FundingStage | None = strawberry.field(default=None, description="Startups only.")
+    revenue_band: RevenueBand | None = strawberry.field(default=None, description="SMEs only.")
+
+
+@strawberry.type
+class CreateOrganizationPayload:
+    organization: Organization | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(
+    description="Changes to an organization's profile; omitted fields stay as they are, null clears an optional "
+    "field. Admins, or the organization itself."
+)
+class UpdateOrganizationInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    industry: str | None = strawberry.UNSET
+    city: str | None = strawberry.UNSET
+    country: str | None = strawberry.UNSET
+    employees: int | None = strawberry.UNSET
+    founded_year: int | None = strawberry.UNSET
+    competencies: list[str] | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    funding_stage: FundingStage | None = strawberry.UNSET
+    revenue_band: RevenueBand | None = strawberry.UNSET
+
+
+@strawberry.type
+class UpdateOrganizationPayload:
+    organization: Organization | None
+    user_errors: list[UserError]
+
+
+REQUIRED = {"name": 200, "industry": 100, "city": 100}
+
+
+def clean_profile(values: dict[str, Any], kind: str, errors: list[UserError]) -> dict[str, Any]:
+    """Check and normalize the profile fields present in `values` (camelCase field names in errors)."""
+    clean: dict[str, Any] = {}
+    for key, maximum in REQUIRED.items():
+        if key in values:
+            clean[key] = validation.text(errors, key, values[key], maximum=maximum)
+    if "country" in values:
+        clean["country"] = validation.country(errors, "country", values["country"])
+        if clean["country"] is None:
+            errors.append(invalid("country", "Required."))
+    if "employees" in values:
+        clean["employees"] = validation.number(errors, "employees", values["employees"], minimum=0, maximum=10_000_000)
+    if "founded_year" in values:
+        clean["founded_year"] = validation.number(
+            errors, "foundedYear", values["founded_year"], minimum=1000, maximum=date.today().year
+        )
+    if "competencies" in values:
+        clean["competencies"] = validation.tags(errors, "competencies", values["competencies"]) or []
+    if "website" in values:
+        clean["website"] = validation.website(errors, "website", values["website"])
+    if "description" in values:
+        clean["description"] = validation.text(errors, "description", values["description"], maximum=5000, required=False)
+    if values.get("funding_stage") is not None:
+        if kind != "STARTUP":
+            errors.append(invalid("fundingStage", "Only startups have a funding stage."))
+        clean["funding_stage"] = values["funding_stage"].value
+    elif "funding_stage" in values:
+        clean["funding_stage"] = None
+    if values.get("revenue_band") is not None:
+        if kind != "SME":
+            errors.append(invalid("revenueBand", "Only SMEs have a revenue band."))
+        clean["revenue_band"] = values["revenue_band"].value
+    elif "revenue_band" in values:
+        clean["revenue_band"] = None
+    return clean
+
+
+async def create_organization(info: Info[Context, Any], input: CreateOrganizationInput) -> CreateOrganizationPayload:
+    async def work(connection: asyncpg.Connection) -> Organization:
+        if not info.context.principal.is_admin:
+            raise forbidden("Only admins add organizations to the network.")
+        errors: list[UserError] = []
+        values = {
+            key: getattr(input, key)
+            for key in (
+                "name", "industry", "city", "country", "employees", "founded_year", "competencies", "website",
+                "description", "funding_stage", "revenue_band",
+            )  # fmt: skip
+        }
+        clean = clean_profile(values, input.kind.value, errors)
+        if errors:
+            raise Rejected(*errors)
+        row = await organizations.insert_organization(connection, {**clean, "kind": input.kind.value})
+        return organization_from_row(row)
+
+    organization, errors = await in_transaction(info, work)
+    return CreateOrganizationPayload(organization=organization, user_errors=errors)
+
+
+async def update_organization(info: Info[Context, Any], input: UpdateOrganizationInput) -> UpdateOrganizationPayload:
+    async def work(connection: asyncpg.Connection) -> Organization:
+        principal = info.context.principal
+        organization_id = decode_organization_id(input.id)
+        current = await organizations.lock_organization(connection, organization_id) if organization_id else None
+        if current is None:
+            raise not_found("organization", "id")
+        if not principal.is_admin and principal.organization_id != organization_id:
+            raise forbidden("Only admins and the organization itself change its profile.")
+        values = {
+            key: value
+            for key, value in vars(input).items()
+            if key != "id" and value is not strawberry.UNSET
+        }
+        errors: list[UserError] = []
+        clean = clean_profile(values, current["kind"], errors)
+        if errors:
+            raise Rejected(*errors)
+        return organization_from_row(await organizations.update_organization(connection, organization_id, clean))
+
+    organization, errors = await in_transaction(info, work)
+    return UpdateOrganizationPayload(organization=organization, user_errors=errors)

@@ -1,0 +1,74 @@
+"""Root query fields of the organizations slice: the directory."""
+
+from typing import Any
+
+from strawberry.types import Info
+
+from db import organizations
+from schema.context import Context
+from schema.enums import OrganizationKind
+from schema.organizations.types import (
+    OrganizationConnection,
+    SmeConnection,
+    StartupConnection,
+    organization_from_row,
+)
+from schema.pagination import build_connection, decode_cursor, page_size
+from schema.permissions import require_member
+
+MAX_SEARCH_LENGTH = 100
+
+
+async def directory_page(
+    info: Info[Context, Any],
+    connection_type: type,
+    *,
+    kind: str | None,
+    industry: str | None,
+    search: str | None,
+    first: int | None,
+    after: str | None,
+) -> Any:
+    require_member(info)
+    limit = page_size(first)
+    after_key = decode_cursor(after, str, int)
+    search = (search or "").strip()[:MAX_SEARCH_LENGTH] or None
+    filters = {"kind": kind, "industry": industry, "search": search}
+    async with info.context.pool.acquire() as connection:
+        rows = await organizations.list_organizations(connection, **filters, after=after_key, limit=limit + 1)  # type: ignore[arg-type]
+    for row in rows[:limit]:
+        info.context.loaders.organization.prime(row["id"], row)
+    return build_connection(
+        connection_type, rows, limit, organization_from_row, lambda row: (row["name"], row["id"]), filters=filters
+    )
+
+
+async def resolve_organizations(
+    info: Info[Context, Any],
+    kind: OrganizationKind | None = None,
+    industry: str | None = None,
+    search: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> OrganizationConnection:
+    return await directory_page(
+        info,
+        OrganizationConnection,
+        kind=kind.value if kind else None,
+        industry=industry,
+        search=search,
+        first=first,
+        after=after,
+    )
+
+
+async def resolve_startups(
+    info: Info[Context, Any], first: int | None = None, after: str | None = None
+) -> StartupConnection:
+    return await directory_page(
+        info, StartupConnection, kind="STARTUP", industry=None, search=None, first=first, after=after
+    )
+
+
+async def resolve_smes(info: Info[Context, Any], first: int | None = None, after: str | None = None) -> SmeConnection:
+    return await directory_page(info, SmeConnection, kind="SME", industry=None, search=None, first=first, after=after)

@@ -1,0 +1,158 @@
+"""GraphQL types of organizations: the `Organization` interface and one type per kind."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import asyncpg
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from db import organizations
+from schema.context import Context
+from schema.enums import FundingStage, OrganizationKind, RevenueBand
+from schema.pagination import build_connection, decode_cursor, page_size
+
+if TYPE_CHECKING:
+    from schema.projects.types import CooperationProjectConnection
+
+ProjectConnection = Annotated["CooperationProjectConnection", strawberry.lazy("schema.projects.types")]
+
+
+@strawberry.interface(
+    description="A member of the network: a startup, an SME (Mittelstand), a corporate or a research institute. "
+    "The profile is visible to every member; its projects only as far as the viewer may see them."
+)
+class Organization(relay.Node):
+    id: relay.NodeID[int]
+    name: str = strawberry.field(description="Registered name, e.g. 'Brandt Maschinenbau GmbH'.")
+    kind: OrganizationKind = strawberry.field(description="Startup, SME, corporate or research institute.")
+    industry: str = strawberry.field(description="Industry, e.g. 'Mechanical Engineering'.")
+    city: str = strawberry.field(description="City of the headquarters.")
+    country: str = strawberry.field(description="Country, ISO 3166-1 alpha-2 (DE, AT, CH, …).")
+    employees: int | None = strawberry.field(description="Number of employees.")
+    founded_year: int | None = strawberry.field(description="Year the organization was founded.")
+    competencies: list[str] = strawberry.field(description="What the organization is good at (tags).")
+    website: str | None = strawberry.field(description="Website (http or https).")
+    description: str | None = strawberry.field(description="A short self-description.")
+    created_at: datetime = strawberry.field(description="When the organization joined the network.")
+
+    @strawberry.field(description="Cooperation projects of this organization the viewer may see, newest first.")
+    async def projects(
+        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+    ) -> ProjectConnection:
+        from schema.projects.types import CooperationProject, CooperationProjectConnection
+
+        limit = page_size(first)
+        after_key = decode_cursor(after, int)
+        rows = await info.context.loaders.projects_of_organization.load(
+            (self.id, after_key[0] if after_key else None, limit + 1)
+        )
+        return build_connection(
+            CooperationProjectConnection,
+            rows,
+            limit,
+            CooperationProject.from_row,
+            lambda row: (row["id"],),
+            filters={"of_organization": self.id},
+        )
+
+    @strawberry.field(description="How many cooperation projects of this organization the viewer may see.")
+    async def project_count(self, info: Info[Context, Any]) -> int:
+        return await info.context.loaders.project_count.load(self.id)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        rows = await info.context.loaders.organization.load_many([int(i) for i in node_ids])
+        kind = KIND_OF_TYPE.get(cls.__name__)
+        return [organization_from_row(row) if row is not None and row["kind"] == kind else None for row in rows]
+
+
+@strawberry.type(description="A young company, often with a funding stage; cooperates for market access.")
+class Startup(Organization):
+    funding_stage: FundingStage | None = strawberry.field(description="Current funding stage.")
+
+
+@strawberry.type(description="A small or medium-sized enterprise of the German Mittelstand.")
+class Sme(Organization):
+    revenue_band: RevenueBand | None = strawberry.field(description="Annual revenue band.")
+
+
+@strawberry.type(description="A large company or industrial group.")
+class Corporate(Organization):
+    pass
+
+
+@strawberry.type(
+    description="A research institute or university lab; often the neutral moderator (Moderator) of a project."
+)
+class ResearchInstitute(Organization):
+    pass
+
+
+TYPE_OF_KIND: dict[str, type[Organization]] = {
+    "STARTUP": Startup,
+    "SME": Sme,
+    "CORPORATE": Corporate,
+    "RESEARCH_INSTITUTE": ResearchInstitute,
+}
+KIND_OF_TYPE = {t.__name__: kind for kind, t in TYPE_OF_KIND.items()}
+
+
+def organization_from_row(row: asyncpg.Record) -> Organization:
+    common = {
+        "id": row["id"],
+        "name": row["name"],
+        "kind": OrganizationKind(row["kind"]),
+        "industry": row["industry"],
+        "city": row["city"],
+        "country": row["country"],
+        "employees": row["employees"],
+        "founded_year": row["founded_year"],
+        "competencies": list(row["competencies"]),
+        "website": row["website"],
+        "description": row["description"],
+        "created_at": row["created_at"],
+    }
+    if row["kind"] == "STARTUP":
+        stage = row["funding_stage"]
+        return Startup(**common, funding_stage=FundingStage(stage) if stage else None)
+    if row["kind"] == "SME":
+        band = row["revenue_band"]
+        return Sme(**common, revenue_band=RevenueBand(band) if band else None)
+    return TYPE_OF_KIND[row["kind"]](**common)
+
+
+async def count_matching(info: Info[Context, Any], filters: dict[str, Any]) -> int:
+    async with info.context.pool.acquire() as connection:
+        return await organizations.count_organizations(connection, **filters)
+
+
+@strawberry.type(name="OrganizationConnection", description="A page of organizations.")
+class OrganizationConnection(relay.Connection[Organization]):
+    filters: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Number of organizations matching the filters (all pages).")
+    async def total_count(self, info: Info[Context, Any]) -> int:
+        return await count_matching(info, self.filters)
+
+
+@strawberry.type(name="StartupConnection", description="A page of startups.")
+class StartupConnection(relay.Connection[Startup]):
+    filters: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Number of startups (all pages).")
+    async def total_count(self, info: Info[Context, Any]) -> int:
+        return await count_matching(info, self.filters)
+
+
+@strawberry.type(name="SmeConnection", description="A page of SMEs.")
+class SmeConnection(relay.Connection[Sme]):
+    filters: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Number of SMEs (all pages).")
+    async def total_count(self, info: Info[Context, Any]) -> int:
+        return await count_matching(info, self.filters)

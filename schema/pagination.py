@@ -1,0 +1,72 @@
+"""Cursor connections with keyset pagination: a cursor is the opaque sort key of its row."""
+
+import base64
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from strawberry import relay
+
+from schema.errors import bad_input
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+T = TypeVar("T")
+ConnectionT = TypeVar("ConnectionT", bound=relay.Connection)
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise bad_input(f"`first` must be between 0 and {MAX_PAGE_SIZE}.")
+    return first
+
+
+def encode_cursor(*key: Any) -> str:
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None, *types: type) -> tuple | None:
+    """The sort key inside a cursor, checked against the expected types; a bad cursor is a client error."""
+    if cursor is None:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError
+        key = []
+        for value, kind in zip(values, types, strict=True):
+            if kind is datetime:
+                key.append(datetime.fromisoformat(value))
+            elif kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ValueError
+            elif kind is str and not isinstance(value, str):
+                raise ValueError
+            else:
+                key.append(value)
+        return tuple(key)
+    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+        raise bad_input("`after` is not a cursor of this list.") from None
+
+
+def build_connection(
+    connection_type: type[ConnectionT],
+    rows: Sequence[Any],
+    limit: int,
+    node: Callable[[Any], T],
+    cursor_key: Callable[[Any], tuple],
+    **extra: Any,
+) -> ConnectionT:
+    """A connection from `limit + 1` fetched rows: the extra row only tells that there is a next page."""
+    page = rows[:limit]
+    edges = [relay.Edge(cursor=encode_cursor(*cursor_key(row)), node=node(row)) for row in page]
+    page_info = relay.PageInfo(
+        has_next_page=len(rows) > limit,
+        has_previous_page=False,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return connection_type(edges=edges, page_info=page_info, **extra)

@@ -1,0 +1,337 @@
+"""Mutations of the projects slice: create, partners, phases, goals, exit plan, publication."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from db import organizations, projects
+from schema import validation
+from schema.context import Context
+from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
+from schema.ids import decode_global_id, decode_organization_id
+from schema.mutations import (
+    Rejected,
+    UserError,
+    UserErrorCode,
+    forbidden,
+    in_transaction,
+    invalid,
+    not_found,
+    reject,
+    request_recompute,
+)
+from schema.projects.phases import FINAL_PHASES, transition_error
+from schema.projects.types import CooperationProject, ProjectGoal, ProjectPartner
+
+
+@strawberry.input(description="An organization taking part in a new project, and its role.")
+class ProjectPartnerInput:
+    organization_id: strawberry.ID
+    role: PartnerRole
+
+
+@strawberry.input(
+    description="A new cooperation project; it starts in ASSESSMENT. Exactly one partner is the LEAD. Admins, or "
+    "a member that is itself one of the partners."
+)
+class CreateCooperationProjectInput:
+    title: str
+    summary: str | None = None
+    kind: CooperationKind
+    planned_end_on: date | None = None
+    partners: list[ProjectPartnerInput]
+
+
+@strawberry.type
+class CreateCooperationProjectPayload:
+    cooperation_project: CooperationProject | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(description="Add an organization to a project. Admins, the lead partner and moderators.")
+class AddProjectPartnerInput:
+    project_id: strawberry.ID
+    organization_id: strawberry.ID
+    role: PartnerRole
+
+
+@strawberry.type
+class AddProjectPartnerPayload:
+    project_partner: ProjectPartner | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(
+    description="Move a project to its next phase, or to TERMINATED. Admins, the lead partner and moderators."
+)
+class AdvanceProjectPhaseInput:
+    project_id: strawberry.ID
+    to: ProjectPhase
+
+
+@strawberry.type
+class AdvanceProjectPhasePayload:
+    cooperation_project: CooperationProject | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(
+    description="Write down what a partner expects. Any partner for its own goals; the lead partner, moderators "
+    "and admins for any partner."
+)
+class AddProjectGoalInput:
+    project_id: strawberry.ID
+    title: str
+    owner_organization_id: strawberry.ID
+    due_on: date | None = None
+
+
+@strawberry.type
+class AddProjectGoalPayload:
+    project_goal: ProjectGoal | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(description="Set a goal's status. Its owner, the lead partner, moderators and admins.")
+class UpdateProjectGoalInput:
+    id: strawberry.ID
+    status: GoalStatus
+
+
+@strawberry.type
+class UpdateProjectGoalPayload:
+    project_goal: ProjectGoal | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(
+    description="Agree how the partners will part ways (null or blank clears it). Admins, lead, moderators."
+)
+class SetExitPlanInput:
+    project_id: strawberry.ID
+    exit_plan: str | None
+
+
+@strawberry.type
+class SetExitPlanPayload:
+    cooperation_project: CooperationProject | None
+    user_errors: list[UserError]
+
+
+@strawberry.input(
+    description="Publish an ACTIVE or COMPLETED project as a success story on the marketplace. Admins and the "
+    "lead partner."
+)
+class PublishProjectInput:
+    project_id: strawberry.ID
+    story: str
+
+
+@strawberry.type
+class PublishProjectPayload:
+    cooperation_project: CooperationProject | None
+    user_errors: list[UserError]
+
+
+@dataclass
+class ProjectAccess:
+    """A locked project row and the viewer's role in it."""
+
+    row: asyncpg.Record
+    roles: dict[int, str]
+    viewer_role: str | None
+    is_admin: bool
+
+    @property
+    def manages(self) -> bool:
+        return self.is_admin or self.viewer_role in ("LEAD", "MODERATOR")
+
+
+def project_id_of(global_id: str) -> int | None:
+    return decode_global_id(global_id, {"CooperationProject"})
+
+
+async def locked_project(
+    info: Info[Context, Any], connection: asyncpg.Connection, project_id: int | None
+) -> ProjectAccess:
+    """Lock the project for the rest of the transaction. A project the viewer may not see is NOT_FOUND."""
+    principal = info.context.principal
+    row = await projects.lock_project(connection, project_id) if project_id else None
+    if row is None:
+        raise not_found("project", "projectId")
+    roles = await projects.partner_roles(connection, project_id)
+    role = roles.get(principal.organization_id) if principal.organization_id else None
+    if not principal.is_admin and role is None and row["published_at"] is None:
+        raise not_found("project", "projectId")
+    return ProjectAccess(row=row, roles=roles, viewer_role=role, is_admin=principal.is_admin)
+
+
+def require_open(access: ProjectAccess) -> None:
+    if access.row["phase"] in FINAL_PHASES:
+        raise reject(UserErrorCode.INVALID_TRANSITION, f"The project is {access.row['phase']} and can no longer change.")
+
+
+async def create_cooperation_project(
+    info: Info[Context, Any], input: CreateCooperationProjectInput
+) -> CreateCooperationProjectPayload:
+    async def work(connection: asyncpg.Connection) -> CooperationProject:
+        principal = info.context.principal
+        errors: list[UserError] = []
+        title = validation.text(errors, "title", input.title, maximum=200)
+        summary = validation.text(errors, "summary", input.summary, maximum=5000, required=False)
+        planned_end_on = validation.not_before(errors, "plannedEndOn", input.planned_end_on, date.today())
+        partners: list[tuple[int, str]] = []
+        for index, partner in enumerate(input.partners):
+            organization_id = decode_organization_id(partner.organization_id)
+            field = f"partners.{index}.organizationId"
+            if organization_id is None or await organizations.organization_kind(connection, organization_id) is None:
+                errors.append(UserError(field=field, code=UserErrorCode.NOT_FOUND, message="No such organization."))
+            elif organization_id in (p[0] for p in partners):
+                errors.append(invalid(field, "The organization is listed twice."))
+            else:
+                partners.append((organization_id, partner.role.value))
+        if sum(role == "LEAD" for _, role in partners) != 1 and not errors:
+            errors.append(invalid("partners", "Exactly one partner must be the LEAD."))
+        if len(input.partners) > 50:
+            errors.append(invalid("partners", "At most 50 partners."))
+        if errors:
+            raise Rejected(*errors)
+        if not principal.is_admin and principal.organization_id not in (p[0] for p in partners):
+            raise forbidden("Members create projects they take part in: list your organization as a partner.")
+        row = await projects.insert_project(
+            connection, title=title or "", summary=summary, kind=input.kind.value, planned_end_on=planned_end_on
+        )
+        for organization_id, role in partners:
+            await projects.insert_partner(connection, row["id"], organization_id, role)
+        return CooperationProject.from_row(row)
+
+    project, errors = await in_transaction(info, work)
+    return CreateCooperationProjectPayload(cooperation_project=project, user_errors=errors)
+
+
+async def add_project_partner(info: Info[Context, Any], input: AddProjectPartnerInput) -> AddProjectPartnerPayload:
+    async def work(connection: asyncpg.Connection) -> ProjectPartner:
+        access = await locked_project(info, connection, project_id_of(input.project_id))
+        if not access.manages:
+            raise forbidden("Only admins, the lead partner and moderators add partners.")
+        require_open(access)
+        organization_id = decode_organization_id(input.organization_id)
+        if organization_id is None or await organizations.organization_kind(connection, organization_id) is None:
+            raise not_found("organization", "organizationId")
+        if organization_id in access.roles:
+            raise reject(UserErrorCode.ALREADY_EXISTS, "The organization is already a partner.", "organizationId")
+        if input.role == PartnerRole.LEAD and "LEAD" in access.roles.values():
+            raise Rejected(invalid("role", "The project already has a lead partner."))
+        row = await projects.insert_partner(connection, access.row["id"], organization_id, input.role.value)
+        return ProjectPartner.from_row(row)
+
+    partner, errors = await in_transaction(info, work)
+    if partner:
+        await request_recompute(info, partner.project_id)
+    return AddProjectPartnerPayload(project_partner=partner, user_errors=errors)
+
+
+async def advance_project_phase(
+    info: Info[Context, Any], input: AdvanceProjectPhaseInput
+) -> AdvanceProjectPhasePayload:
+    async def work(connection: asyncpg.Connection) -> CooperationProject:
+        access = await locked_project(info, connection, project_id_of(input.project_id))
+        if not access.manages:
+            raise forbidden("Only admins, the lead partner and moderators change the phase.")
+        problem = transition_error(access.row["phase"], input.to.value)
+        if problem:
+            raise reject(UserErrorCode.INVALID_TRANSITION, problem, "to")
+        row = await projects.change_phase(connection, access.row["id"], access.row["phase"], input.to.value)
+        return CooperationProject.from_row(row)
+
+    project, errors = await in_transaction(info, work)
+    if project:
+        await request_recompute(info, project.id)
+    return AdvanceProjectPhasePayload(cooperation_project=project, user_errors=errors)
+
+
+async def add_project_goal(info: Info[Context, Any], input: AddProjectGoalInput) -> AddProjectGoalPayload:
+    async def work(connection: asyncpg.Connection) -> ProjectGoal:
+        access = await locked_project(info, connection, project_id_of(input.project_id))
+        owner = decode_organization_id(input.owner_organization_id)
+        if access.viewer_role is None and not access.is_admin:
+            raise forbidden("Only the project's partners, moderators and admins add goals.")
+        if not access.manages and owner != info.context.principal.organization_id:
+            raise forbidden("Partners add their own goals; the lead partner and moderators add goals for anyone.")
+        require_open(access)
+        errors: list[UserError] = []
+        title = validation.text(errors, "title", input.title, maximum=300)
+        if owner not in access.roles:
+            errors.append(invalid("ownerOrganizationId", "The owner must be a partner of the project."))
+        if errors:
+            raise Rejected(*errors)
+        row = await projects.insert_goal(connection, access.row["id"], title or "", owner, input.due_on)  # type: ignore[arg-type]
+        return ProjectGoal.from_row(row)
+
+    goal, errors = await in_transaction(info, work)
+    if goal:
+        await request_recompute(info, goal.project_id)
+    return AddProjectGoalPayload(project_goal=goal, user_errors=errors)
+
+
+async def update_project_goal(info: Info[Context, Any], input: UpdateProjectGoalInput) -> UpdateProjectGoalPayload:
+    async def work(connection: asyncpg.Connection) -> ProjectGoal:
+        goal_id = decode_global_id(input.id, {"ProjectGoal"})
+        goal = await projects.lock_goal(connection, goal_id) if goal_id else None
+        if goal is None:
+            raise not_found("goal", "id")
+        access = await locked_project(info, connection, goal["project_id"])
+        if access.viewer_role is None and not access.is_admin:
+            raise not_found("goal", "id")
+        principal = info.context.principal
+        if not access.manages and goal["owner_organization_id"] != principal.organization_id:
+            raise forbidden("Only the goal's owner, the lead partner, moderators and admins update a goal.")
+        require_open(access)
+        return ProjectGoal.from_row(await projects.update_goal_status(connection, goal_id, input.status.value))  # type: ignore[arg-type]
+
+    goal, errors = await in_transaction(info, work)
+    if goal:
+        await request_recompute(info, goal.project_id)
+    return UpdateProjectGoalPayload(project_goal=goal, user_errors=errors)
+
+
+async def set_exit_plan(info: Info[Context, Any], input: SetExitPlanInput) -> SetExitPlanPayload:
+    async def work(connection: asyncpg.Connection) -> CooperationProject:
+        access = await locked_project(info, connection, project_id_of(input.project_id))
+        if not access.manages:
+            raise forbidden("Only admins, the lead partner and moderators set the exit plan.")
+        require_open(access)
+        errors: list[UserError] = []
+        exit_plan = validation.text(errors, "exitPlan", input.exit_plan, maximum=10_000, required=False)
+        if errors:
+            raise Rejected(*errors)
+        return CooperationProject.from_row(await projects.set_exit_plan(connection, access.row["id"], exit_plan))
+
+    project, errors = await in_transaction(info, work)
+    if project:
+        await request_recompute(info, project.id)
+    return SetExitPlanPayload(cooperation_project=project, user_errors=errors)
+
+
+async def publish_project(info: Info[Context, Any], input: PublishProjectInput) -> PublishProjectPayload:
+    async def work(connection: asyncpg.Connection) -> CooperationProject:
+        access = await locked_project(info, connection, project_id_of(input.project_id))
+        if not (access.is_admin or access.viewer_role == "LEAD"):
+            raise forbidden("Only admins and the lead partner publish a project.")
+        if access.row["phase"] not in ("ACTIVE", "COMPLETED"):
+            raise reject(
+                UserErrorCode.INVALID_TRANSITION, "Only ACTIVE or COMPLETED projects are published.", "projectId"
+            )
+        errors: list[UserError] = []
+        story = validation.text(errors, "story", input.story, maximum=10_000)
+        if errors:
+            raise Rejected(*errors)
+        return CooperationProject.from_row(await projects.publish(connection, access.row["id"], story or ""))
+
+    project, errors = await in_transaction(info, work)
+    return PublishProjectPayload(cooperation_project=project, user_errors=errors)
+

@@ -1,0 +1,74 @@
+"""Root query fields of the projects slice."""
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from db import projects
+from schema.context import Context
+from schema.enums import ProjectPhase
+from schema.ids import decode_organization_id
+from schema.pagination import build_connection, decode_cursor, page_size
+from schema.permissions import require_member
+from schema.projects.types import CooperationProject, CooperationProjectConnection
+
+
+def _prime(info: Info[Context, Any], rows: list) -> None:
+    for row in rows:
+        info.context.loaders.project.prime(row["id"], row)
+
+
+def _empty(limit: int) -> CooperationProjectConnection:
+    return build_connection(CooperationProjectConnection, [], limit, CooperationProject.from_row, lambda r: (), filters={})
+
+
+async def resolve_cooperation_projects(
+    info: Info[Context, Any],
+    phase: ProjectPhase | None = None,
+    organization_id: strawberry.ID | None = None,
+    at_risk: bool | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> CooperationProjectConnection:
+    principal = require_member(info)
+    limit = page_size(first)
+    after_key = decode_cursor(after, int)
+    organization = None
+    if organization_id is not None:
+        organization = decode_organization_id(organization_id)
+        if organization is None:
+            return _empty(limit)  # an id that names no organization matches no project
+    filters = {"phase": phase.value if phase else None, "organization_id": organization, "at_risk": at_risk}
+    async with info.context.pool.acquire() as connection:
+        rows = await projects.list_projects(
+            connection,
+            member_of=None if principal.is_admin else principal.organization_id,
+            **filters,  # type: ignore[arg-type]
+            after_id=after_key[0] if after_key else None,
+            limit=limit + 1,
+        )
+    _prime(info, rows)
+    return build_connection(
+        CooperationProjectConnection, rows, limit, CooperationProject.from_row, lambda r: (r["id"],), filters=filters
+    )
+
+
+async def resolve_marketplace(
+    info: Info[Context, Any], first: int | None = None, after: str | None = None
+) -> CooperationProjectConnection:
+    """Published success stories; open to everybody, no token needed."""
+    limit = page_size(first)
+    after_key = decode_cursor(after, datetime, int)
+    async with info.context.pool.acquire() as connection:
+        rows = await projects.list_marketplace(connection, after=after_key, limit=limit + 1)  # type: ignore[arg-type]
+    _prime(info, rows)
+    return build_connection(
+        CooperationProjectConnection,
+        rows,
+        limit,
+        CooperationProject.from_row,
+        lambda r: (r["published_at"], r["id"]),
+        filters={"marketplace": True},
+    )

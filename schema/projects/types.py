@@ -1,0 +1,197 @@
+"""GraphQL types of cooperation projects: the project, its partners and goals."""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry import relay
+from strawberry.permission import PermissionExtension
+from strawberry.types import Info
+
+from db import projects
+from schema.context import Context
+from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
+from schema.organizations.types import Organization, organization_from_row
+from schema.permissions import ProjectPartnersOnly, can_see_project, can_see_project_details, viewer_role
+
+
+def partners_only() -> list[PermissionExtension]:
+    return [PermissionExtension(permissions=[ProjectPartnersOnly()], fail_silently=True)]
+
+
+@strawberry.type(
+    description="A cooperation project of two or more organizations, from the first assessment to completion."
+)
+class CooperationProject(relay.Node):
+    id: relay.NodeID[int]
+    title: str = strawberry.field(description="Short title.")
+    summary: str | None = strawberry.field(description="What the cooperation is about.")
+    kind: CooperationKind = strawberry.field(description="Kind of cooperation.")
+    phase: ProjectPhase = strawberry.field(description="Current phase.")
+    phase_changed_at: datetime = strawberry.field(description="When the current phase began.")
+    started_on: date = strawberry.field(description="When the project started.")
+    planned_end_on: date | None = strawberry.field(description="When the partners plan to finish.")
+    published: bool = strawberry.field(description="Whether the project is a success story on the marketplace.")
+    published_at: datetime | None = strawberry.field(description="When the story was published.")
+    story: str | None = strawberry.field(description="The published success story (marketplace).")
+    exit_plan_text: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "CooperationProject":
+        return cls(
+            id=row["id"],
+            title=row["title"],
+            summary=row["summary"],
+            kind=CooperationKind(row["kind"]),
+            phase=ProjectPhase(row["phase"]),
+            phase_changed_at=row["phase_changed_at"],
+            started_on=row["started_on"],
+            planned_end_on=row["planned_end_on"],
+            published=row["published_at"] is not None,
+            published_at=row["published_at"],
+            story=row["story"],
+            exit_plan_text=row["exit_plan"],
+        )
+
+    @strawberry.field(
+        description="The agreed exit plan: how the partners part ways. Partners, moderators and admins only.",
+        extensions=partners_only(),
+    )
+    def exit_plan(self) -> str | None:
+        return self.exit_plan_text
+
+    @strawberry.field(description="The organizations taking part, with their roles (lead first).")
+    async def partners(self, info: Info[Context, Any]) -> list["ProjectPartner"]:
+        rows = await info.context.loaders.partners_by_project.load(self.id)
+        return [ProjectPartner.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="What the partners expect: goals with owner, due date and status. Partners, moderators and "
+        "admins only (empty for others).",
+        extensions=partners_only(),
+    )
+    async def goals(self, info: Info[Context, Any]) -> list["ProjectGoal"]:
+        rows = await info.context.loaders.goals_by_project.load(self.id)
+        return [ProjectGoal.from_row(row) for row in rows]
+
+    @strawberry.field(description="The viewer organization's role in this project; null when it is not a partner.")
+    async def viewer_role(self, info: Info[Context, Any]) -> PartnerRole | None:
+        role = await viewer_role(info, self.id)
+        return PartnerRole(role) if role else None
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
+    ) -> list["CooperationProject | None"]:
+        rows = await info.context.loaders.project.load_many([int(i) for i in node_ids])
+        found = [cls.from_row(row) if row is not None else None for row in rows]
+        return [p if p is not None and await can_see_project(info, p) else None for p in found]
+
+
+@strawberry.type(description="An organization's participation in a project.")
+class ProjectPartner(relay.Node):
+    id: relay.NodeID[str]
+    project_id: strawberry.Private[int]
+    organization_id: strawberry.Private[int]
+    role: PartnerRole = strawberry.field(description="Lead, partner or moderator.")
+    joined_on: date = strawberry.field(description="When the organization joined the project.")
+    left_on: date | None = strawberry.field(description="When it left, if it did.")
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "ProjectPartner":
+        return cls(
+            id=f"{row['project_id']}:{row['organization_id']}",
+            project_id=row["project_id"],
+            organization_id=row["organization_id"],
+            role=PartnerRole(row["role"]),
+            joined_on=row["joined_on"],
+            left_on=row["left_on"],
+        )
+
+    @strawberry.field(description="The partner organization.")
+    async def organization(self, info: Info[Context, Any]) -> Organization:
+        return organization_from_row(await info.context.loaders.organization.load(self.organization_id))
+
+    @strawberry.field(description="The project.")
+    async def project(self, info: Info[Context, Any]) -> CooperationProject:
+        return CooperationProject.from_row(await info.context.loaders.project.load(self.project_id))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
+    ) -> list["ProjectPartner | None"]:
+        keys = []
+        for node_id in node_ids:
+            project_id, _, organization_id = node_id.partition(":")
+            keys.append((int(project_id), int(organization_id)) if f"{project_id}{organization_id}".isdigit() else None)
+        results: list[ProjectPartner | None] = []
+        for key in keys:
+            row = await info.context.loaders.partner.load(key) if key else None
+            project = await info.context.loaders.project.load(key[0]) if row else None
+            visible = project is not None and await can_see_project(info, CooperationProject.from_row(project))
+            results.append(cls.from_row(row) if visible else None)
+        return results
+
+
+@strawberry.type(description="Something a partner expects from the cooperation, written down (managed expectations).")
+class ProjectGoal(relay.Node):
+    id: relay.NodeID[int]
+    project_id: strawberry.Private[int]
+    owner_organization_id: strawberry.Private[int]
+    title: str = strawberry.field(description="What is expected.")
+    due_on: date | None = strawberry.field(description="When it is due.")
+    status: GoalStatus = strawberry.field(description="Open, achieved, missed or dropped.")
+    updated_at: datetime = strawberry.field(description="Last change.")
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "ProjectGoal":
+        return cls(
+            id=row["id"],
+            project_id=row["project_id"],
+            owner_organization_id=row["owner_organization_id"],
+            title=row["title"],
+            due_on=row["due_on"],
+            status=GoalStatus(row["status"]),
+            updated_at=row["updated_at"],
+        )
+
+    @strawberry.field(description="The partner who expects it.")
+    async def owner(self, info: Info[Context, Any]) -> Organization:
+        return organization_from_row(await info.context.loaders.organization.load(self.owner_organization_id))
+
+    @strawberry.field(description="The project.")
+    async def project(self, info: Info[Context, Any]) -> CooperationProject:
+        return CooperationProject.from_row(await info.context.loaders.project.load(self.project_id))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
+    ) -> list["ProjectGoal | None"]:
+        rows = await info.context.loaders.goal.load_many([int(i) for i in node_ids])
+        return [
+            cls.from_row(row) if row is not None and await can_see_project_details(info, row["project_id"]) else None
+            for row in rows
+        ]
+
+
+@strawberry.type(name="CooperationProjectConnection", description="A page of cooperation projects.")
+class CooperationProjectConnection(relay.Connection[CooperationProject]):
+    filters: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="Number of projects in the list (all pages).")
+    async def total_count(self, info: Info[Context, Any]) -> int:
+        principal = info.context.principal
+        if set(self.filters) == {"of_organization"}:
+            return await info.context.loaders.project_count.load(self.filters["of_organization"])
+        async with info.context.pool.acquire() as connection:
+            if self.filters.get("marketplace"):
+                return await projects.count_marketplace(connection)
+            return await projects.count_projects(
+                connection,
+                member_of=None if principal.is_admin else principal.organization_id,
+                phase=self.filters.get("phase"),
+                organization_id=self.filters.get("organization_id"),
+                at_risk=self.filters.get("at_risk"),
+            )
