@@ -241,7 +241,9 @@ async def partner_roles(connection: asyncpg.Connection, project_id: int) -> dict
     return {row["organization_id"]: row["role"] for row in rows}
 
 
-async def change_phase(connection: asyncpg.Connection, project_id: int, from_phase: str, to_phase: str) -> asyncpg.Record:
+async def change_phase(
+    connection: asyncpg.Connection, project_id: int, from_phase: str, to_phase: str
+) -> asyncpg.Record:
     row = await connection.fetchrow(
         f"""
         WITH p AS (

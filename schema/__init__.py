@@ -79,5 +79,5 @@ schema = PartnerPulseSchema(
     query=Query,
     mutation=Mutation,
     types=[Startup, Sme, Corporate, ResearchInstitute],
-    extensions=[MaskErrors(should_mask_error=should_mask)],
+    extensions=[lambda: MaskErrors(should_mask_error=should_mask)],
 )

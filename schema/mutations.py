@@ -83,4 +83,6 @@ async def request_recompute(info: Info[Context, Any], project_id: int) -> None:
         async with asyncio.timeout(ENQUEUE_TIMEOUT):
             await enqueue_recompute(info.context.redis, project_id)  # type: ignore[arg-type]
     except Exception as error:  # Redis down or slow: the recomputation is delayed, not lost
-        log.warning("enqueue failed; the reconciler will catch up", extra={"project_id": project_id, "error": repr(error)})
+        log.warning(
+            "enqueue failed; the reconciler will catch up", extra={"project_id": project_id, "error": repr(error)}
+        )

@@ -41,9 +41,9 @@ def decode_cursor(cursor: str | None, *types: type) -> tuple | None:
         for value, kind in zip(values, types, strict=True):
             if kind is datetime:
                 key.append(datetime.fromisoformat(value))
-            elif kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-                raise ValueError
-            elif kind is str and not isinstance(value, str):
+            elif (kind is int and (isinstance(value, bool) or not isinstance(value, int))) or (
+                kind is str and not isinstance(value, str)
+            ):
                 raise ValueError
             else:
                 key.append(value)

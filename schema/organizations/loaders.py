@@ -7,7 +7,7 @@ import asyncpg
 from db import organizations
 
 
-def organization_loader(pool: asyncpg.Pool):  # noqa: ANN201 - a batch function for DataLoader
+def organization_loader(pool: asyncpg.Pool):
     async def load(ids: Sequence[int]) -> list[asyncpg.Record | None]:
         async with pool.acquire() as connection:
             rows = await organizations.organizations_by_ids(connection, list(ids))

@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from db import organizations
+from schema import validation
 from schema.context import Context
 from schema.enums import FundingStage, OrganizationKind, RevenueBand
 from schema.ids import decode_organization_id
 from schema.mutations import Rejected, UserError, forbidden, in_transaction, invalid, not_found
 from schema.organizations.types import Organization, organization_from_row
-from schema import validation
 
 
 @strawberry.input(description="A new member organization. Admins only.")
@@ -87,7 +87,9 @@ def clean_profile(values: dict[str, Any], kind: str, errors: list[UserError]) ->
     if "website" in values:
         clean["website"] = validation.website(errors, "website", values["website"])
     if "description" in values:
-        clean["description"] = validation.text(errors, "description", values["description"], maximum=5000, required=False)
+        clean["description"] = validation.text(
+            errors, "description", values["description"], maximum=5000, required=False
+        )
     if values.get("funding_stage") is not None:
         if kind != "STARTUP":
             errors.append(invalid("fundingStage", "Only startups have a funding stage."))
@@ -111,8 +113,17 @@ async def create_organization(info: Info[Context, Any], input: CreateOrganizatio
         values = {
             key: getattr(input, key)
             for key in (
-                "name", "industry", "city", "country", "employees", "founded_year", "competencies", "website",
-                "description", "funding_stage", "revenue_band",
+                "name",
+                "industry",
+                "city",
+                "country",
+                "employees",
+                "founded_year",
+                "competencies",
+                "website",
+                "description",
+                "funding_stage",
+                "revenue_band",
             )  # fmt: skip
         }
         clean = clean_profile(values, input.kind.value, errors)
@@ -134,11 +145,7 @@ async def update_organization(info: Info[Context, Any], input: UpdateOrganizatio
             raise not_found("organization", "id")
         if not principal.is_admin and principal.organization_id != organization_id:
             raise forbidden("Only admins and the organization itself change its profile.")
-        values = {
-            key: value
-            for key, value in vars(input).items()
-            if key != "id" and value is not strawberry.UNSET
-        }
+        values = {key: value for key, value in vars(input).items() if key != "id" and value is not strawberry.UNSET}
         errors: list[UserError] = []
         clean = clean_profile(values, current["kind"], errors)
         if errors:

@@ -156,23 +156,29 @@ def project_id_of(global_id: str) -> int | None:
 
 
 async def locked_project(
-    info: Info[Context, Any], connection: asyncpg.Connection, project_id: int | None
+    info: Info[Context, Any],
+    connection: asyncpg.Connection,
+    project_id: int | None,
+    missing: tuple[str, str] = ("project", "projectId"),
 ) -> ProjectAccess:
-    """Lock the project for the rest of the transaction. A project the viewer may not see is NOT_FOUND."""
+    """Lock the project for the rest of the transaction. A project the viewer may not see is NOT_FOUND
+    (reported as `missing`: what was looked for, and the input field)."""
     principal = info.context.principal
     row = await projects.lock_project(connection, project_id) if project_id else None
     if row is None:
-        raise not_found("project", "projectId")
+        raise not_found(*missing)
     roles = await projects.partner_roles(connection, project_id)
     role = roles.get(principal.organization_id) if principal.organization_id else None
     if not principal.is_admin and role is None and row["published_at"] is None:
-        raise not_found("project", "projectId")
+        raise not_found(*missing)
     return ProjectAccess(row=row, roles=roles, viewer_role=role, is_admin=principal.is_admin)
 
 
 def require_open(access: ProjectAccess) -> None:
     if access.row["phase"] in FINAL_PHASES:
-        raise reject(UserErrorCode.INVALID_TRANSITION, f"The project is {access.row['phase']} and can no longer change.")
+        raise reject(
+            UserErrorCode.INVALID_TRANSITION, f"The project is {access.row['phase']} and can no longer change."
+        )
 
 
 async def create_cooperation_project(
@@ -284,7 +290,7 @@ async def update_project_goal(info: Info[Context, Any], input: UpdateProjectGoal
         goal = await projects.lock_goal(connection, goal_id) if goal_id else None
         if goal is None:
             raise not_found("goal", "id")
-        access = await locked_project(info, connection, goal["project_id"])
+        access = await locked_project(info, connection, goal["project_id"], missing=("goal", "id"))
         if access.viewer_role is None and not access.is_admin:
             raise not_found("goal", "id")
         principal = info.context.principal
@@ -334,4 +340,3 @@ async def publish_project(info: Info[Context, Any], input: PublishProjectInput) 
 
     project, errors = await in_transaction(info, work)
     return PublishProjectPayload(cooperation_project=project, user_errors=errors)
-

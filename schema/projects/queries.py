@@ -21,7 +21,9 @@ def _prime(info: Info[Context, Any], rows: list) -> None:
 
 
 def _empty(limit: int) -> CooperationProjectConnection:
-    return build_connection(CooperationProjectConnection, [], limit, CooperationProject.from_row, lambda r: (), filters={})
+    return build_connection(
+        CooperationProjectConnection, [], limit, CooperationProject.from_row, lambda r: (), filters={"nothing": True}
+    )
 
 
 async def resolve_cooperation_projects(
