@@ -1,5 +1,6 @@
 """The Starlette application: lifespan (pool, Redis), /graphql, /healthz, /readyz."""
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from api.graphql import PartnerPulseGraphQL
 from api.health import healthz, readyz
 from api.middleware import RequestContextMiddleware
+from api.token_usage import TokenUsage
 from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
 from schema import schema
@@ -30,10 +32,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.pool = await create_pool(settings, settings.database_url, "partnerpulse-api")
         app.state.redis = ArqRedis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        app.state.token_usage = TokenUsage()
+        flusher = asyncio.create_task(app.state.token_usage.run(app.state.pool))
         log.info("api started")
         try:
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
             await app.state.redis.aclose()
             await app.state.pool.close()
             log.info("api stopped")

@@ -7,6 +7,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from db.pool import request_statements
 from partnerpulse.logs import request_id_var
 
 log = logging.getLogger("partnerpulse.request")
@@ -24,6 +25,8 @@ class RequestContextMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        statements: list[str] = []
+        statements_token = request_statements.set(statements)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
@@ -48,6 +51,10 @@ class RequestContextMiddleware:
                         "status": status,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                         "operation": scope["state"].get("operation_name"),
+                        "sql_statements": len(statements),
                     },
                 )
+            if statements and log.isEnabledFor(logging.DEBUG):
+                log.debug("request statements", extra={"statements": statements})
+            request_statements.reset(statements_token)
             request_id_var.reset(token)

@@ -1,15 +1,40 @@
 """The asyncpg pool: JSON codecs and timeouts from the settings."""
 
 import json
+from contextvars import ContextVar
 
 import asyncpg
+from asyncpg import introspection
 
 from partnerpulse.settings import Settings
+
+# Statements sent by the current request: set a fresh list per request, read it when it ends.
+request_statements: ContextVar[list[str] | None] = ContextVar("request_statements", default=None)
+
+
+# asyncpg's own housekeeping: type introspection on a fresh connection, the reset on release
+_HOUSEKEEPING = (
+    introspection.INTRO_LOOKUP_TYPES_13,
+    introspection.INTRO_LOOKUP_TYPES,
+    introspection.TYPE_BY_NAME,
+)
+
+
+def is_housekeeping(query: str) -> bool:
+    return query in _HOUSEKEEPING or "set_config('jit'" in query or query.startswith("SELECT pg_advisory_unlock_all();")
+
+
+def _record_statement(record: asyncpg.connection.LoggedQuery) -> None:
+    statements = request_statements.get()
+    if statements is not None and not is_housekeeping(record.query):
+        statements.append(record.query)
 
 
 async def init_connection(connection: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await connection.set_type_codec(type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # asyncpg calls query loggers in the context of the task that ran the query
+    connection.add_query_logger(_record_statement)
 
 
 async def create_pool(settings: Settings, dsn: str, application_name: str = "partnerpulse") -> asyncpg.Pool:

@@ -20,7 +20,8 @@ async def projects_by_ids(connection: asyncpg.Connection, ids: list[int]) -> lis
 
 
 _LIST_FILTER = """
-    ($1::bigint IS NULL OR EXISTS (SELECT 1 FROM project_partners m WHERE m.project_id = p.id AND m.organization_id = $1))
+    ($1::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM project_partners m WHERE m.project_id = p.id AND m.organization_id = $1))
     AND ($2::project_phase IS NULL OR p.phase = $2)
     AND ($3::bigint IS NULL OR EXISTS (
         SELECT 1 FROM project_partners f WHERE f.project_id = p.id AND f.organization_id = $3))
@@ -113,7 +114,10 @@ async def partners_by_keys(connection: asyncpg.Connection, keys: list[tuple[int,
 
 async def goals_by_projects(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
     return await connection.fetch(
-        f"SELECT {GOAL_COLUMNS} FROM project_goals g WHERE g.project_id = ANY($1::bigint[]) ORDER BY g.project_id, g.id",
+        f"""
+        SELECT {GOAL_COLUMNS} FROM project_goals g WHERE g.project_id = ANY($1::bigint[])
+        ORDER BY g.project_id, g.id
+        """,
         project_ids,
     )
 

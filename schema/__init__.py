@@ -55,15 +55,39 @@ class Query:
 
 @strawberry.type(description="Change the network. Expected failures come back as `userErrors`; nothing changes then.")
 class Mutation:
-    create_organization = strawberry.mutation(resolver=organization_mutations.create_organization)
-    update_organization = strawberry.mutation(resolver=organization_mutations.update_organization)
-    create_cooperation_project = strawberry.mutation(resolver=project_mutations.create_cooperation_project)
-    add_project_partner = strawberry.mutation(resolver=project_mutations.add_project_partner)
-    advance_project_phase = strawberry.mutation(resolver=project_mutations.advance_project_phase)
-    add_project_goal = strawberry.mutation(resolver=project_mutations.add_project_goal)
-    update_project_goal = strawberry.mutation(resolver=project_mutations.update_project_goal)
-    set_exit_plan = strawberry.mutation(resolver=project_mutations.set_exit_plan)
-    publish_project = strawberry.mutation(resolver=project_mutations.publish_project)
+    create_organization = strawberry.mutation(
+        resolver=organization_mutations.create_organization, description="Add a member organization. Admins only."
+    )
+    update_organization = strawberry.mutation(
+        resolver=organization_mutations.update_organization,
+        description="Change an organization's profile. Admins or the organization itself.",
+    )
+    create_cooperation_project = strawberry.mutation(
+        resolver=project_mutations.create_cooperation_project,
+        description="Start a cooperation project (phase ASSESSMENT) with its partners.",
+    )
+    add_project_partner = strawberry.mutation(
+        resolver=project_mutations.add_project_partner,
+        description="Add a partner to a project. Admins, lead partner, moderators.",
+    )
+    advance_project_phase = strawberry.mutation(
+        resolver=project_mutations.advance_project_phase,
+        description="Move a project one phase forward, or to TERMINATED.",
+    )
+    add_project_goal = strawberry.mutation(
+        resolver=project_mutations.add_project_goal, description="Write down what a partner expects from the project."
+    )
+    update_project_goal = strawberry.mutation(
+        resolver=project_mutations.update_project_goal,
+        description="Mark a goal achieved, missed or dropped (or open again).",
+    )
+    set_exit_plan = strawberry.mutation(
+        resolver=project_mutations.set_exit_plan, description="Agree or clear the project's exit plan."
+    )
+    publish_project = strawberry.mutation(
+        resolver=project_mutations.publish_project,
+        description="Publish an ACTIVE or COMPLETED project as a marketplace success story.",
+    )
 
 
 class PartnerPulseSchema(strawberry.Schema):

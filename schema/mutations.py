@@ -16,6 +16,7 @@ from workers.jobs import enqueue_recompute
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ENQUEUE_TIMEOUT = 1.0
+USER_ERRORS = "Why the mutation was refused; empty when it succeeded. Nothing changes when it is refused."
 
 
 @strawberry.enum(description="Why a mutation was refused.")

@@ -1,7 +1,7 @@
 """`node(id:)`: any object by its global id, or null when it does not exist or the viewer may not see it."""
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -21,7 +21,7 @@ _NODE_ID = re.compile(r"^\d{1,18}(:\d{1,18})?$")
 
 
 async def resolve_node(
-    info: Info[Context, Any], id: strawberry.ID = strawberry.argument(description="A global id.")
+    info: Info[Context, Any], id: Annotated[strawberry.ID, strawberry.argument(description="A global id.")]
 ) -> relay.Node | None:
     if not info.context.principal.is_authenticated:
         return None

@@ -12,30 +12,30 @@ from schema import validation
 from schema.context import Context
 from schema.enums import FundingStage, OrganizationKind, RevenueBand
 from schema.ids import decode_organization_id
-from schema.mutations import Rejected, UserError, forbidden, in_transaction, invalid, not_found
+from schema.mutations import USER_ERRORS, Rejected, UserError, forbidden, in_transaction, invalid, not_found
 from schema.organizations.types import Organization, organization_from_row
 
 
 @strawberry.input(description="A new member organization. Admins only.")
 class CreateOrganizationInput:
-    name: str
-    kind: OrganizationKind
-    industry: str
-    city: str
+    name: str = strawberry.field(description="Registered name, at most 200 characters.")
+    kind: OrganizationKind = strawberry.field(description="Startup, SME, corporate or research institute.")
+    industry: str = strawberry.field(description="Industry, at most 100 characters.")
+    city: str = strawberry.field(description="City of the headquarters.")
     country: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. DE.")
-    employees: int | None = None
-    founded_year: int | None = None
-    competencies: list[str] | None = None
-    website: str | None = None
-    description: str | None = None
+    employees: int | None = strawberry.field(default=None, description="Number of employees.")
+    founded_year: int | None = strawberry.field(default=None, description="Year founded, not in the future.")
+    competencies: list[str] | None = strawberry.field(default=None, description="Up to 50 tags.")
+    website: str | None = strawberry.field(default=None, description="An http(s) address.")
+    description: str | None = strawberry.field(default=None, description="At most 5,000 characters.")
     funding_stage: FundingStage | None = strawberry.field(default=None, description="Startups only.")
     revenue_band: RevenueBand | None = strawberry.field(default=None, description="SMEs only.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `createOrganization`.")
 class CreateOrganizationPayload:
-    organization: Organization | None
-    user_errors: list[UserError]
+    organization: Organization | None = strawberry.field(description="The result; null when the mutation was refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(
@@ -43,27 +43,31 @@ class CreateOrganizationPayload:
     "field. Admins, or the organization itself."
 )
 class UpdateOrganizationInput:
-    id: strawberry.ID
-    name: str | None = strawberry.UNSET
-    industry: str | None = strawberry.UNSET
-    city: str | None = strawberry.UNSET
-    country: str | None = strawberry.UNSET
-    employees: int | None = strawberry.UNSET
-    founded_year: int | None = strawberry.UNSET
-    competencies: list[str] | None = strawberry.UNSET
-    website: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    funding_stage: FundingStage | None = strawberry.UNSET
-    revenue_band: RevenueBand | None = strawberry.UNSET
+    id: strawberry.ID = strawberry.field(description="Global id of the organization.")
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="New name (required field).")
+    industry: str | None = strawberry.field(default=strawberry.UNSET, description="New industry (required field).")
+    city: str | None = strawberry.field(default=strawberry.UNSET, description="New city (required field).")
+    country: str | None = strawberry.field(default=strawberry.UNSET, description="ISO 3166-1 alpha-2.")
+    employees: int | None = strawberry.field(default=strawberry.UNSET, description="Number of employees.")
+    founded_year: int | None = strawberry.field(default=strawberry.UNSET, description="Year founded.")
+    competencies: list[str] | None = strawberry.field(default=strawberry.UNSET, description="Replaces the tags.")
+    website: str | None = strawberry.field(default=strawberry.UNSET, description="An http(s) address.")
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="At most 5,000 characters.")
+    funding_stage: FundingStage | None = strawberry.field(default=strawberry.UNSET, description="Startups only.")
+    revenue_band: RevenueBand | None = strawberry.field(default=strawberry.UNSET, description="SMEs only.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `updateOrganization`.")
 class UpdateOrganizationPayload:
-    organization: Organization | None
-    user_errors: list[UserError]
+    organization: Organization | None = strawberry.field(description="The result; null when the mutation was refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 REQUIRED = {"name": 200, "industry": 100, "city": 100}
+PROFILE_FIELDS = [
+    *REQUIRED, "country", "employees", "founded_year", "competencies", "website", "description", "funding_stage",
+    "revenue_band",
+]  # fmt: skip
 
 
 def clean_profile(values: dict[str, Any], kind: str, errors: list[UserError]) -> dict[str, Any]:
@@ -110,22 +114,7 @@ async def create_organization(info: Info[Context, Any], input: CreateOrganizatio
         if not info.context.principal.is_admin:
             raise forbidden("Only admins add organizations to the network.")
         errors: list[UserError] = []
-        values = {
-            key: getattr(input, key)
-            for key in (
-                "name",
-                "industry",
-                "city",
-                "country",
-                "employees",
-                "founded_year",
-                "competencies",
-                "website",
-                "description",
-                "funding_stage",
-                "revenue_band",
-            )  # fmt: skip
-        }
+        values = {key: getattr(input, key) for key in PROFILE_FIELDS}
         clean = clean_profile(values, input.kind.value, errors)
         if errors:
             raise Rejected(*errors)

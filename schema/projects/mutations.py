@@ -14,6 +14,7 @@ from schema.context import Context
 from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
 from schema.ids import decode_global_id, decode_organization_id
 from schema.mutations import (
+    USER_ERRORS,
     Rejected,
     UserError,
     UserErrorCode,
@@ -30,8 +31,8 @@ from schema.projects.types import CooperationProject, ProjectGoal, ProjectPartne
 
 @strawberry.input(description="An organization taking part in a new project, and its role.")
 class ProjectPartnerInput:
-    organization_id: strawberry.ID
-    role: PartnerRole
+    organization_id: strawberry.ID = strawberry.field(description="Global id of the organization.")
+    role: PartnerRole = strawberry.field(description="Its role in the project.")
 
 
 @strawberry.input(
@@ -39,44 +40,50 @@ class ProjectPartnerInput:
     "a member that is itself one of the partners."
 )
 class CreateCooperationProjectInput:
-    title: str
-    summary: str | None = None
-    kind: CooperationKind
-    planned_end_on: date | None = None
-    partners: list[ProjectPartnerInput]
+    title: str = strawberry.field(description="Short title, at most 200 characters.")
+    kind: CooperationKind = strawberry.field(description="Kind of cooperation.")
+    partners: list[ProjectPartnerInput] = strawberry.field(description="The partners; exactly one LEAD.")
+    summary: str | None = strawberry.field(default=None, description="What it is about, at most 5,000 characters.")
+    planned_end_on: date | None = strawberry.field(default=None, description="Planned end; not in the past.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `createCooperationProject`.")
 class CreateCooperationProjectPayload:
-    cooperation_project: CooperationProject | None
-    user_errors: list[UserError]
+    cooperation_project: CooperationProject | None = strawberry.field(
+        description="The result; null when the mutation was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="Add an organization to a project. Admins, the lead partner and moderators.")
 class AddProjectPartnerInput:
-    project_id: strawberry.ID
-    organization_id: strawberry.ID
-    role: PartnerRole
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
+    organization_id: strawberry.ID = strawberry.field(description="Global id of the organization joining.")
+    role: PartnerRole = strawberry.field(description="Its role; a project has one LEAD.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `addProjectPartner`.")
 class AddProjectPartnerPayload:
-    project_partner: ProjectPartner | None
-    user_errors: list[UserError]
+    project_partner: ProjectPartner | None = strawberry.field(
+        description="The result; null when the mutation was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(
     description="Move a project to its next phase, or to TERMINATED. Admins, the lead partner and moderators."
 )
 class AdvanceProjectPhaseInput:
-    project_id: strawberry.ID
-    to: ProjectPhase
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
+    to: ProjectPhase = strawberry.field(description="The next phase, or TERMINATED.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `advanceProjectPhase`.")
 class AdvanceProjectPhasePayload:
-    cooperation_project: CooperationProject | None
-    user_errors: list[UserError]
+    cooperation_project: CooperationProject | None = strawberry.field(
+        description="The result; null when the mutation was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(
@@ -84,42 +91,46 @@ class AdvanceProjectPhasePayload:
     "and admins for any partner."
 )
 class AddProjectGoalInput:
-    project_id: strawberry.ID
-    title: str
-    owner_organization_id: strawberry.ID
-    due_on: date | None = None
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
+    title: str = strawberry.field(description="What is expected, at most 300 characters.")
+    owner_organization_id: strawberry.ID = strawberry.field(description="Global id of the partner who expects it.")
+    due_on: date | None = strawberry.field(default=None, description="When it is due.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `addProjectGoal`.")
 class AddProjectGoalPayload:
-    project_goal: ProjectGoal | None
-    user_errors: list[UserError]
+    project_goal: ProjectGoal | None = strawberry.field(description="The result; null when the mutation was refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(description="Set a goal's status. Its owner, the lead partner, moderators and admins.")
 class UpdateProjectGoalInput:
-    id: strawberry.ID
-    status: GoalStatus
+    id: strawberry.ID = strawberry.field(description="Global id of the goal.")
+    status: GoalStatus = strawberry.field(description="The new status.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `updateProjectGoal`.")
 class UpdateProjectGoalPayload:
-    project_goal: ProjectGoal | None
-    user_errors: list[UserError]
+    project_goal: ProjectGoal | None = strawberry.field(description="The result; null when the mutation was refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(
     description="Agree how the partners will part ways (null or blank clears it). Admins, lead, moderators."
 )
 class SetExitPlanInput:
-    project_id: strawberry.ID
-    exit_plan: str | None
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
+    exit_plan: str | None = strawberry.field(
+        description="The plan, at most 10,000 characters; null or blank clears it."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Result of `setExitPlan`.")
 class SetExitPlanPayload:
-    cooperation_project: CooperationProject | None
-    user_errors: list[UserError]
+    cooperation_project: CooperationProject | None = strawberry.field(
+        description="The result; null when the mutation was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @strawberry.input(
@@ -127,14 +138,16 @@ class SetExitPlanPayload:
     "lead partner."
 )
 class PublishProjectInput:
-    project_id: strawberry.ID
-    story: str
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
+    story: str = strawberry.field(description="The success story, at most 10,000 characters.")
 
 
-@strawberry.type
+@strawberry.type(description="Result of `publishProject`.")
 class PublishProjectPayload:
-    cooperation_project: CooperationProject | None
-    user_errors: list[UserError]
+    cooperation_project: CooperationProject | None = strawberry.field(
+        description="The result; null when the mutation was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
 @dataclass

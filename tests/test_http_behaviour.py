@@ -1,0 +1,67 @@
+import logging
+
+import asyncpg
+import httpx
+
+from db.tokens import create_token
+from tests.helpers import graphql
+from tests.world import build_world
+
+
+async def test_an_invalid_token_is_refused_with_401(client: httpx.AsyncClient) -> None:
+    for header in ("Bearer pp_forged", "Bearer ", "Basic dXNlcjpwYXNz"):
+        response = await client.post(
+            "/graphql", json={"query": "{ marketplace { totalCount } }"}, headers={"Authorization": header}
+        )
+        assert response.status_code == 401, header
+        assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_queries_may_come_as_get_mutations_only_as_post(
+    client: httpx.AsyncClient, connection: asyncpg.Connection
+) -> None:
+    world = await build_world(connection)
+    headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    get = await client.get("/graphql", params={"query": "{ viewer { role } }"}, headers=headers)
+    assert get.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+    mutation = 'mutation { setExitPlan(input: {projectId: "x", exitPlan: "y"}) { userErrors { code } } }'
+    refused = await client.get("/graphql", params={"query": mutation}, headers=headers)
+    assert refused.status_code in (400, 405)
+
+
+async def test_internal_errors_are_masked_and_logged_with_the_request_id(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, caplog
+) -> None:
+    world = await build_world(connection)
+    # break the database under the API: the directory query now fails inside PostgreSQL
+    await connection.execute("ALTER TABLE organizations RENAME COLUMN city TO city_moved")
+    try:
+        with caplog.at_level(logging.INFO):
+            response = await client.post(
+                "/graphql",
+                json={"query": "{ organizations { edges { node { name } } } }"},
+                headers={"Authorization": f"Bearer {world.tokens['admin']}", "X-Request-ID": "trace-me-42"},
+            )
+    finally:
+        await connection.execute("ALTER TABLE organizations RENAME COLUMN city_moved TO city")
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["message"] == "Unexpected error."
+    assert "city" not in response.text and "SELECT" not in response.text and "Traceback" not in response.text
+    failures = [r for r in caplog.records if r.getMessage() == "resolver failed"]
+    assert failures and failures[0].exc_info is not None
+    assert "city" in str(failures[0].exc_info[1])
+    assert response.headers["x-request-id"] == "trace-me-42"
+
+
+async def test_token_use_is_recorded_in_batches_not_per_request(
+    app, client: httpx.AsyncClient, connection: asyncpg.Connection, pool: asyncpg.Pool
+) -> None:
+    await app.state.token_usage.flush(pool)  # start from an empty batch (ids restart with every test)
+    token_id, token = await create_token(connection, organization_id=None)
+    for _ in range(5):
+        assert (await graphql(client, "{ viewer { role } }", token=token)).status_code == 200
+    assert await connection.fetchval("SELECT last_used_at FROM api_tokens WHERE id = $1", token_id) is None
+    assert await app.state.token_usage.flush(pool) == 1
+    assert await connection.fetchval("SELECT last_used_at FROM api_tokens WHERE id = $1", token_id) is not None

@@ -1,0 +1,94 @@
+"""Every request costs a bounded number of SQL statements, whatever the page size (no N+1)."""
+
+import logging
+from collections import Counter
+
+import asyncpg
+import httpx
+import pytest
+
+from db.tokens import create_token
+from tests.helpers import gql
+
+PROJECTS_PAGE = """
+query($first: Int!) {
+  cooperationProjects(first: $first) {
+    totalCount
+    edges { node {
+      title phase viewerRole exitPlan
+      partners { role organization { name kind ... on Startup { fundingStage } projectCount } }
+      goals { title status owner { name } }
+    } }
+  }
+}
+"""
+DIRECTORY_PAGE = """
+query($first: Int!) {
+  organizations(first: $first) {
+    edges { node { name projectCount projects(first: 5) { edges { node { title partners { organization { name } } } } } } }
+  }
+}
+"""
+
+
+async def grow_network(connection: asyncpg.Connection, projects: int) -> int:
+    """`projects` active projects of 3 partners and 2 goals each, all with organization 1 in them."""
+    await connection.execute(
+        """
+        INSERT INTO organizations (kind, name, industry, city, country, funding_stage)
+        SELECT (ARRAY['SME','STARTUP','CORPORATE']::organization_kind[])[1 + i % 3], 'Org ' || i, 'Logistics', 'Kiel', 'DE',
+               CASE WHEN i % 3 = 1 THEN 'SEED'::funding_stage END
+        FROM generate_series(1, $1 * 2 + 2) i
+        """,
+        projects,
+    )
+    await connection.execute(
+        "INSERT INTO cooperation_projects (title, kind, phase) SELECT 'Project ' || i, 'MARKETING', 'ACTIVE' FROM generate_series(1, $1) i",
+        projects,
+    )
+    await connection.execute(
+        """
+        INSERT INTO project_partners (project_id, organization_id, role)
+        SELECT p.id, 1, 'LEAD'::partner_role FROM cooperation_projects p
+        UNION ALL SELECT p.id, 1 + 2 * p.id, 'PARTNER' FROM cooperation_projects p
+        UNION ALL SELECT p.id, 2 + 2 * p.id, 'MODERATOR' FROM cooperation_projects p
+        """
+    )
+    await connection.execute(
+        """
+        INSERT INTO project_goals (project_id, title, owner_organization_id)
+        SELECT p.id, 'Goal ' || g, 1 FROM cooperation_projects p, generate_series(1, 2) g
+        """
+    )
+    return (await create_token(connection, organization_id=1))[1]
+
+
+async def statements_of(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, query: str, variables: dict, token: str
+) -> tuple[list[str], dict]:
+    """The SQL statements one request sent, as the request log reports them (DEBUG lists them)."""
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="partnerpulse.request"):
+        data = await gql(client, query, variables, token)
+    [summary] = [r for r in caplog.records if r.getMessage() == "request"]
+    listed = [r.statements for r in caplog.records if r.getMessage() == "request statements"]
+    statements = listed[0] if listed else []
+    assert summary.sql_statements == len(statements)
+    return statements, data
+
+
+@pytest.mark.parametrize("query, root", [(PROJECTS_PAGE, "cooperationProjects"), (DIRECTORY_PAGE, "organizations")])
+async def test_statement_count_does_not_grow_with_page_size(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, caplog: pytest.LogCaptureFixture, query: str, root: str
+) -> None:
+    token = await grow_network(connection, 100)
+    small, small_data = await statements_of(client, caplog, query, {"first": 10}, token)
+    large, large_data = await statements_of(client, caplog, query, {"first": 100}, token)
+    assert len(small_data[root]["edges"]) == 10 and len(large_data[root]["edges"]) == 100
+    # The same statements for 10 and 100 rows, none repeated per row. A loader may run twice when two
+    # branches of the query ask for the same kind of object in different event-loop ticks (which tick
+    # depends on which query PostgreSQL answers first), so a text may appear at most twice.
+    assert set(small) == set(large), "\n---\n".join(["10 rows:", *small, "100 rows:", *large])
+    for statements in (small, large):
+        assert max(Counter(statements).values()) <= 2, statements
+        assert len(statements) <= 12
