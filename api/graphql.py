@@ -2,15 +2,20 @@
 
 from typing import Any
 
+from graphql import ExecutionResult
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
 from api.auth import ANONYMOUS, Principal, authenticate
 from schema.context import Context
 from schema.loaders import Loaders
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 class PartnerPulseGraphQL(GraphQL):
@@ -25,6 +30,31 @@ class PartnerPulseGraphQL(GraphQL):
             if principal.token_id is not None:
                 request.app.state.token_usage.seen(principal.token_id)
         await super().__call__(scope, receive, send)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        if isinstance(request, Request):
+            request.state.sub_response = sub_response
+            if GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+                sub_response.media_type = GRAPHQL_RESPONSE
+        return sub_response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """GraphQL over HTTP: with application/graphql-response+json, a document that does not parse or
+        validate is answered 400 without `data` (errors without a path never reached execution)."""
+        processed = await super().process_result(request, result)
+        sub_response: Response = request.state.sub_response
+        request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        if sub_response.media_type == GRAPHQL_RESPONSE and request_error:
+            sub_response.status_code = 400
+            processed.pop("data", None)
+        return processed
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.app.state

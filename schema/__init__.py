@@ -9,6 +9,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from schema.errors import should_mask
+from schema.extensions import OperationName
 from schema.node import resolve_node
 from schema.organizations import mutations as organization_mutations
 from schema.organizations.queries import resolve_organizations, resolve_smes, resolve_startups
@@ -103,5 +104,5 @@ schema = PartnerPulseSchema(
     query=Query,
     mutation=Mutation,
     types=[Startup, Sme, Corporate, ResearchInstitute],
-    extensions=[lambda: MaskErrors(should_mask_error=should_mask)],
+    extensions=[lambda: MaskErrors(should_mask_error=should_mask), OperationName],
 )

@@ -65,3 +65,25 @@ async def test_token_use_is_recorded_in_batches_not_per_request(
     assert await connection.fetchval("SELECT last_used_at FROM api_tokens WHERE id = $1", token_id) is None
     assert await app.state.token_usage.flush(pool) == 1
     assert await connection.fetchval("SELECT last_used_at FROM api_tokens WHERE id = $1", token_id) is not None
+
+
+async def test_the_operation_name_appears_in_the_request_log(client: httpx.AsyncClient, caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="partnerpulse.request"):
+        await client.post("/graphql", json={"query": "query StoriesPage { marketplace { totalCount } }"})
+    [record] = [r for r in caplog.records if r.getMessage() == "request"]
+    assert record.operation == "StoriesPage"
+
+
+async def test_graphql_response_json_status_codes(client: httpx.AsyncClient) -> None:
+    """GraphQL over HTTP: with application/graphql-response+json a document that does not parse or
+    validate is a 400 without `data`; with application/json it stays 200."""
+    modern = {"Accept": "application/graphql-response+json"}
+    broken = await client.post("/graphql", json={"query": "{ marketplace { "}, headers=modern)
+    assert broken.status_code == 400 and "data" not in broken.json()
+    invalid = await client.post("/graphql", json={"query": "{ noSuchField }"}, headers=modern)
+    assert invalid.status_code == 400 and "data" not in invalid.json()
+    assert invalid.headers["content-type"].startswith("application/graphql-response+json")
+    fine = await client.post("/graphql", json={"query": "{ marketplace { totalCount } }"}, headers=modern)
+    assert fine.status_code == 200 and fine.json()["data"]["marketplace"]["totalCount"] == 0
+    legacy = await client.post("/graphql", json={"query": "{ noSuchField }"}, headers={"Accept": "application/json"})
+    assert legacy.status_code == 200 and legacy.json()["errors"]
