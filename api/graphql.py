@@ -14,7 +14,6 @@ from api.auth import ANONYMOUS, Principal, authenticate
 from schema.context import Context
 from schema.loaders import Loaders
 
-
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
