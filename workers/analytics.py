@@ -1,0 +1,414 @@
+"""Trends, risk rules and health: pure functions on a few numbers per project. No I/O.
+
+The SQL in db/statistics.py aggregates the answers; these functions turn the per-round numbers into
+slopes, explainable risk findings and a health score (DESIGN section 2, "Risk rules").
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum
+from statistics import median
+from typing import Any
+
+DIMENSIONS = ("OVERALL", "EXPECTATIONS_MET", "MUTUAL_BENEFIT", "DECISION_SPEED", "COMMUNICATION_TRUST")
+OPEN_PHASES_BEFORE_ACTIVE = ("ASSESSMENT", "GOAL_SETTING", "PARTNER_SEARCH", "INITIATION")
+FINAL_PHASES = ("COMPLETED", "TERMINATED")
+
+
+class Severity(IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The rules' defaults (DESIGN section 2); configurable through settings."""
+
+    low_satisfaction: float = 2.5
+    decline_slope: float = -0.3
+    decline_drop: float = 1.0
+    decline_window: int = 5
+    satisfaction_gap: float = 1.5
+    silent_rounds: int = 2
+    unmet_expectations: float = 2.0
+    no_exit_plan_days: int = 90
+    stalled_days: int = 60
+    min_group_size: int = 3
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    """One survey round as the rules see it."""
+
+    sequence: int
+    closed: bool
+    means: dict[str, float | None]  # dimension -> mean over the round's answers (None: no answers)
+    response_count: int
+    expected: frozenset[int] = frozenset()  # organizations expected to answer
+    overall_by_organization: dict[int, int] = field(default_factory=dict)  # who answered what (overall)
+
+
+@dataclass(frozen=True)
+class Goal:
+    title: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    phase: str
+    days_in_phase: int
+    has_exit_plan: bool
+    rounds: list[RoundFacts]  # in sequence order
+    partner_names: dict[int, str]  # current non-moderator partners
+    overdue_goals: list[Goal] = field(default_factory=list)
+    today: date = field(default_factory=date.today)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that holds: what, about whom, how bad, and why in words and numbers."""
+
+    reason: str
+    severity: Severity
+    explanation: str
+    # the explanation for plain partners: no number resting on fewer answers than the minimum group size
+    partner_explanation: str
+    evidence: dict[str, Any]
+    organization_id: int | None = None
+    # how far past its threshold, 0..1+, to order projects of equal severity
+    weight: float = 0.0
+
+
+# -- trend maths -------------------------------------------------------------------------------------------
+
+
+def least_squares_slope(values: list[float]) -> float | None:
+    """Slope per step of the least-squares line through (0, v0), (1, v1), …; None for fewer than 2 values."""
+    n = len(values)
+    if n < 2:
+        return None
+    mean_x = (n - 1) / 2
+    mean_y = sum(values) / n
+    numerator = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values))
+    denominator = sum((x - mean_x) ** 2 for x in range(n))
+    return numerator / denominator
+
+
+def theil_sen_slope(values: list[float]) -> float | None:
+    """Median of the slopes of all pairs: one odd round does not move it."""
+    if len(values) < 2:
+        return None
+    return median((values[j] - values[i]) / (j - i) for i in range(len(values)) for j in range(i + 1, len(values)))
+
+
+def trend_slope(values: list[float]) -> float | None:
+    """Slope per round: None below 3 rounds, least squares for 3-4, Theil-Sen from 5 on."""
+    if len(values) < 3:
+        return None
+    return least_squares_slope(values) if len(values) < 5 else theil_sen_slope(values)
+
+
+def smoothed(values: list[float], alpha: float = 0.5) -> float | None:
+    """Exponentially weighted mean, the latest round weighing most; None without values."""
+    if not values:
+        return None
+    level = values[0]
+    for value in values[1:]:
+        level = alpha * value + (1 - alpha) * level
+    return level
+
+
+def nps(continue_likelihood: list[int]) -> float | None:
+    """Net promoter score in points: share of 9-10 minus share of 0-6."""
+    if not continue_likelihood:
+        return None
+    promoters = sum(score >= 9 for score in continue_likelihood)
+    detractors = sum(score <= 6 for score in continue_likelihood)
+    return 100.0 * (promoters - detractors) / len(continue_likelihood)
+
+
+def suppressed(response_count: int, min_group_size: int) -> bool:
+    """Whether an aggregate over `response_count` answers must be hidden from plain partners."""
+    return response_count < min_group_size
+
+
+# -- risk rules --------------------------------------------------------------------------------------------
+
+
+def answered_rounds(facts: ProjectFacts) -> list[RoundFacts]:
+    return [r for r in facts.rounds if r.response_count > 0]
+
+
+def _grade(distance: float, medium: float, high: float) -> Severity:
+    return Severity.HIGH if distance >= high else Severity.MEDIUM if distance >= medium else Severity.LOW
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".replace("-", "−")
+
+
+def low_satisfaction(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
+    rounds = answered_rounds(facts)
+    if not rounds:
+        return []
+    latest = rounds[-1]
+    mean = latest.means["OVERALL"]
+    if mean is None or mean > t.low_satisfaction:
+        return []
+    distance = t.low_satisfaction - mean
+    numbers = f"Overall satisfaction in round {latest.sequence} is {_fmt(mean)} (threshold {_fmt(t.low_satisfaction)})."
+    return [
+        Finding(
+            reason="LOW_SATISFACTION",
+            severity=_grade(distance, 0.5, 1.0),
+            explanation=numbers,
+            partner_explanation=numbers
+            if not suppressed(latest.response_count, t.min_group_size)
+            else f"Overall satisfaction in round {latest.sequence} is at or below the threshold.",
+            evidence={"round": latest.sequence, "mean": round(mean, 2), "responseCount": latest.response_count},
+            weight=distance,
+        )
+    ]
+
+
+def declining_satisfaction(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
+    window = [r for r in answered_rounds(facts) if r.means["OVERALL"] is not None][-t.decline_window :]
+    if len(window) < 3:
+        return []
+    means = [r.means["OVERALL"] for r in window]
+    assert all(m is not None for m in means)
+    values = [float(m) for m in means if m is not None]
+    slope = trend_slope(values)
+    best = max(values)
+    drop = best - values[-1]
+    holds_slope = slope is not None and slope <= t.decline_slope
+    holds_drop = drop >= t.decline_drop
+    if not (holds_slope or holds_drop):
+        return []
+    severity = max(
+        _grade(t.decline_slope - slope, 0.2, 0.5) if holds_slope and slope is not None else Severity.LOW,
+        _grade(drop - t.decline_drop, 0.5, 1.0) if holds_drop else Severity.LOW,
+    )
+    first, last = window[0], window[-1]
+    numbers = (
+        f"Overall satisfaction fell from {_fmt(values[0])} to {_fmt(values[-1])} over the last {len(window)} rounds "
+        f"({_fmt(slope or 0.0)} per round; best {_fmt(best)})."
+    )
+    small = any(suppressed(r.response_count, t.min_group_size) for r in window)
+    return [
+        Finding(
+            reason="DECLINING_SATISFACTION",
+            severity=severity,
+            explanation=numbers,
+            partner_explanation=numbers
+            if not small
+            else f"Overall satisfaction has been falling over rounds {first.sequence} to {last.sequence}.",
+            evidence={
+                "rounds": [r.sequence for r in window],
+                "means": [round(v, 2) for v in values],
+                "slope": round(slope, 3) if slope is not None else None,
+                "drop": round(drop, 2),
+                "responseCounts": [r.response_count for r in window],
+            },
+            weight=max((t.decline_slope - slope) if holds_slope and slope is not None else 0.0, drop - t.decline_drop),
+        )
+    ]
+
+
+def satisfaction_gap(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
+    rounds = [r for r in answered_rounds(facts) if len(r.overall_by_organization) >= 2]
+    if not rounds or rounds[-1] is not answered_rounds(facts)[-1]:
+        return []
+    latest = rounds[-1]
+    scores = latest.overall_by_organization
+    low_org = min(scores, key=lambda org: (scores[org], org))
+    high_org = max(scores, key=lambda org: (scores[org], -org))
+    gap = scores[high_org] - scores[low_org]
+    if gap < t.satisfaction_gap:
+        return []
+    low_name = facts.partner_names.get(low_org, "A partner")
+    high_name = facts.partner_names.get(high_org, "another partner")
+    return [
+        Finding(
+            reason="SATISFACTION_GAP",
+            severity=_grade(gap - t.satisfaction_gap, 0.5, 1.5),
+            # individual answers: only moderators and admins see the numbers
+            explanation=(
+                f"In round {latest.sequence}, {low_name} rated overall satisfaction {scores[low_org]} while "
+                f"{high_name} rated it {scores[high_org]} (a gap of {_fmt(gap)})."
+            ),
+            partner_explanation=(
+                f"In round {latest.sequence}, {low_name} is markedly less satisfied than other partners."
+            ),
+            evidence={
+                "round": latest.sequence,
+                "gap": gap,
+                "lowest": scores[low_org],
+                "highest": scores[high_org],
+                "responseCount": 1,
+            },
+            organization_id=low_org,
+            weight=gap - t.satisfaction_gap,
+        )
+    ]
+
+
+def silent_partners(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
+    closed = [r for r in facts.rounds if r.closed]
+    findings = []
+    for organization, name in sorted(facts.partner_names.items()):
+        expected = [r for r in closed if organization in r.expected]
+        missed = 0
+        for round_ in reversed(expected):
+            if organization in round_.overall_by_organization:
+                break
+            missed += 1
+        if missed < t.silent_rounds:
+            continue
+        sequences = [r.sequence for r in expected[-missed:]]
+        text = f"{name} has not answered the last {missed} survey rounds (rounds {sequences[0]}–{sequences[-1]})."
+        findings.append(
+            Finding(
+                reason="SILENT_PARTNER",
+                severity=_grade(missed - t.silent_rounds, 1, 2),
+                explanation=text,
+                partner_explanation=text,
+                evidence={"missedRounds": sequences},
+                organization_id=organization,
+                weight=missed - t.silent_rounds,
+            )
+        )
+    return findings
+
+
+def unmet_expectations(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
+    rounds = answered_rounds(facts)
+    latest = rounds[-1] if rounds else None
+    mean = latest.means["EXPECTATIONS_MET"] if latest else None
+    low = latest is not None and mean is not None and mean <= t.unmet_expectations
+    if not low and not facts.overdue_goals:
+        return []
+    parts, partner_parts = [], []
+    severity, weight = Severity.LOW, 0.0
+    evidence: dict[str, Any] = {}
+    if low and latest is not None and mean is not None:
+        parts.append(
+            f"expectations met scored {_fmt(mean)} in round {latest.sequence} (threshold {_fmt(t.unmet_expectations)})"
+        )
+        partner_parts.append(
+            parts[-1]
+            if not suppressed(latest.response_count, t.min_group_size)
+            else f"expectations met scored at or below the threshold in round {latest.sequence}"
+        )
+        severity = _grade(t.unmet_expectations - mean, 0.5, 1.0)
+        weight = t.unmet_expectations - mean
+        evidence |= {"round": latest.sequence, "mean": round(mean, 2), "responseCount": latest.response_count}
+    if facts.overdue_goals:
+        oldest = min(goal.due_on for goal in facts.overdue_goals)
+        days = (facts.today - oldest).days
+        titles = ", ".join(f"“{goal.title}”" for goal in facts.overdue_goals[:3])
+        count = len(facts.overdue_goals)
+        parts.append(
+            f"{count} goal{'s are' if count > 1 else ' is'} past due and still open ({titles}; up to {days} days)"
+        )
+        partner_parts.append(parts[-1])
+        severity = max(severity, _grade(days, 30, 90))
+        weight = max(weight, days / 90)
+        evidence |= {"overdueGoals": [goal.title for goal in facts.overdue_goals], "daysOverdue": days}
+    return [
+        Finding(
+            reason="UNMET_EXPECTATIONS",
+            severity=severity,
+            explanation=_sentence(parts),
+            partner_explanation=_sentence(partner_parts),
+            evidence=evidence,
+            weight=weight,
+        )
+    ]
+
+
+def no_exit_plan(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
+    if facts.phase != "ACTIVE" or facts.has_exit_plan or facts.days_in_phase <= t.no_exit_plan_days:
+        return []
+    text = f"The project has been ACTIVE for {facts.days_in_phase} days without an agreed exit plan."
+    return [
+        Finding(
+            reason="NO_EXIT_PLAN",
+            severity=_grade(facts.days_in_phase, 180, 365),
+            explanation=text,
+            partner_explanation=text,
+            evidence={"daysActive": facts.days_in_phase, "threshold": t.no_exit_plan_days},
+            weight=(facts.days_in_phase - t.no_exit_plan_days) / t.no_exit_plan_days,
+        )
+    ]
+
+
+def stalled(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
+    if facts.phase not in OPEN_PHASES_BEFORE_ACTIVE or facts.days_in_phase <= t.stalled_days:
+        return []
+    text = f"The project has been in {facts.phase} for {facts.days_in_phase} days without moving on."
+    return [
+        Finding(
+            reason="STALLED",
+            severity=_grade(facts.days_in_phase, 120, 240),
+            explanation=text,
+            partner_explanation=text,
+            evidence={"phase": facts.phase, "daysInPhase": facts.days_in_phase, "threshold": t.stalled_days},
+            weight=(facts.days_in_phase - t.stalled_days) / t.stalled_days,
+        )
+    ]
+
+
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+RULES = (
+    low_satisfaction,
+    declining_satisfaction,
+    satisfaction_gap,
+    silent_partners,
+    unmet_expectations,
+    no_exit_plan,
+    stalled,
+)
+
+
+def evaluate(facts: ProjectFacts, thresholds: Thresholds) -> list[Finding]:
+    """Every rule that holds. Ended projects raise nothing. When three or more rules hold at once, each
+    finding is one severity step worse (capped at HIGH)."""
+    if facts.phase in FINAL_PHASES:
+        return []
+    findings = [finding for rule in RULES for finding in rule(facts, thresholds)]
+    if len({f.reason for f in findings}) >= 3:
+        findings = [
+            Finding(**{**f.__dict__, "severity": Severity(min(f.severity + 1, Severity.HIGH))}) for f in findings
+        ]
+    return findings
+
+
+# -- health ------------------------------------------------------------------------------------------------
+
+PENALTY = {Severity.LOW: 8, Severity.MEDIUM: 15, Severity.HIGH: 25}
+
+
+@dataclass(frozen=True)
+class Health:
+    score: int
+    risk_level: str  # NONE | LOW | MEDIUM | HIGH
+    risk_rank: float
+
+
+def health(facts: ProjectFacts, findings: list[Finding]) -> Health:
+    """0 (failing) … 100 (healthy): the latest overall satisfaction on a 0-100 scale (80 before any
+    answers), minus a penalty per open finding by severity. The risk level is the worst finding."""
+    rounds = [r for r in answered_rounds(facts) if r.means["OVERALL"] is not None]
+    base = 80.0 if not rounds else 25.0 * (float(rounds[-1].means["OVERALL"] or 1.0) - 1.0)
+    score = int(max(0, min(100, math.floor(base - sum(PENALTY[f.severity] for f in findings) + 0.5))))
+    worst = max((f.severity for f in findings), default=None)
+    rank = 0.0 if worst is None else worst * 1000 + min(999.0, sum(f.weight for f in findings) * 100 + (100 - score))
+    return Health(score=score, risk_level=worst.name if worst else "NONE", risk_rank=rank)
