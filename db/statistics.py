@@ -91,3 +91,94 @@ async def stale_projects(connection: asyncpg.Connection, limit: int = 10_000) ->
         limit,
     )
     return [row["id"] for row in rows]
+
+
+async def rounds_for_rules(connection: asyncpg.Connection, project_id: int) -> list[asyncpg.Record]:
+    """Every round of a project with its statistics, who was expected and who answered what (overall)."""
+    return await connection.fetch(
+        """
+        SELECT r.id, r.sequence, r.status = 'CLOSED' AS closed, rs.response_count,
+               rs.mean_overall, rs.mean_expectations_met, rs.mean_mutual_benefit, rs.mean_decision_speed,
+               rs.mean_communication_trust,
+               ARRAY(SELECT p.organization_id FROM survey_round_participants p WHERE p.round_id = r.id) AS expected,
+               ARRAY(SELECT s.organization_id FROM survey_responses s WHERE s.round_id = r.id
+                     ORDER BY s.organization_id) AS answered_by,
+               ARRAY(SELECT s.overall FROM survey_responses s WHERE s.round_id = r.id
+                     ORDER BY s.organization_id) AS overall_scores
+        FROM survey_rounds r JOIN round_statistics rs ON rs.round_id = r.id
+        WHERE r.project_id = $1
+        ORDER BY r.sequence
+        """,
+        project_id,
+    )
+
+
+async def project_for_rules(connection: asyncpg.Connection, project_id: int) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        """
+        SELECT p.phase::text AS phase, p.exit_plan IS NOT NULL AS has_exit_plan, current_date AS today,
+               current_date - (p.phase_changed_at AT TIME ZONE 'UTC')::date AS days_in_phase,
+               ARRAY(SELECT pp.organization_id FROM project_partners pp
+                     WHERE pp.project_id = p.id AND pp.role <> 'MODERATOR' AND pp.left_on IS NULL
+                     ORDER BY pp.organization_id) AS partner_ids,
+               ARRAY(SELECT o.name FROM project_partners pp JOIN organizations o ON o.id = pp.organization_id
+                     WHERE pp.project_id = p.id AND pp.role <> 'MODERATOR' AND pp.left_on IS NULL
+                     ORDER BY pp.organization_id) AS partner_names,
+               ARRAY(SELECT g.title FROM project_goals g
+                     WHERE g.project_id = p.id AND g.status = 'OPEN' AND g.due_on < current_date
+                     ORDER BY g.due_on, g.id) AS overdue_titles,
+               ARRAY(SELECT g.due_on FROM project_goals g
+                     WHERE g.project_id = p.id AND g.status = 'OPEN' AND g.due_on < current_date
+                     ORDER BY g.due_on, g.id) AS overdue_dates
+        FROM cooperation_projects p WHERE p.id = $1
+        """,
+        project_id,
+    )
+
+
+async def store_trends(connection: asyncpg.Connection, project_id: int, trends: list[tuple]) -> None:
+    """trends: (dimension, slope, smoothed, rounds_used) for every dimension."""
+    await connection.execute(
+        """
+        INSERT INTO project_trends (project_id, dimension, slope, smoothed, rounds_used, computed_at)
+        SELECT $1, t.dimension, t.slope, t.smoothed, t.rounds_used, now()
+        FROM unnest($2::satisfaction_dimension[], $3::float8[], $4::float8[], $5::int[])
+             AS t(dimension, slope, smoothed, rounds_used)
+        ON CONFLICT (project_id, dimension) DO UPDATE SET slope = excluded.slope, smoothed = excluded.smoothed,
+            rounds_used = excluded.rounds_used, computed_at = excluded.computed_at
+        """,
+        project_id,
+        [t[0] for t in trends],
+        [t[1] for t in trends],
+        [t[2] for t in trends],
+        [t[3] for t in trends],
+    )
+
+
+async def store_health(
+    connection: asyncpg.Connection, project_id: int, score: int, risk_level: str, risk_rank: float
+) -> None:
+    await connection.execute(
+        """
+        INSERT INTO project_health (project_id, score, risk_level, risk_rank, computed_at)
+        VALUES ($1, $2, $3, $4, now())
+        ON CONFLICT (project_id) DO UPDATE SET score = excluded.score, risk_level = excluded.risk_level,
+            risk_rank = excluded.risk_rank, computed_at = excluded.computed_at
+        """,
+        project_id,
+        score,
+        risk_level,
+        risk_rank,
+    )
+
+
+async def lock_project_recomputation(connection: asyncpg.Connection, project_id: int) -> None:
+    """Serialize recomputations of one project (session lock, taken before the snapshot)."""
+    await connection.execute("SELECT pg_advisory_lock($1, $2)", RECOMPUTE_LOCK_SPACE, project_id)
+
+
+async def unlock_project_recomputation(connection: asyncpg.Connection, project_id: int) -> None:
+    await connection.execute("SELECT pg_advisory_unlock($1, $2)", RECOMPUTE_LOCK_SPACE, project_id)
+
+
+RECOMPUTE_LOCK_SPACE = 0x5052  # "PR": the first key of (space, project id) advisory locks

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
 
     min_group_size: int = Field(default=3, ge=1, description="Aggregates on fewer answers are suppressed.")
 
+    # risk rules (DESIGN section 2)
+    rule_low_satisfaction: float = Field(default=2.5, description="LOW_SATISFACTION: latest mean overall ≤ this.")
+    rule_decline_slope: float = Field(default=-0.3, description="DECLINING_SATISFACTION: slope per round ≤ this.")
+    rule_decline_drop: float = Field(default=1.0, description="DECLINING_SATISFACTION: latest ≥ this below the best.")
+    rule_satisfaction_gap: float = Field(default=1.5, description="SATISFACTION_GAP: two partners differ by ≥ this.")
+    rule_silent_rounds: int = Field(default=2, ge=1, description="SILENT_PARTNER: closed rounds without an answer.")
+    rule_unmet_expectations: float = Field(default=2.0, description="UNMET_EXPECTATIONS: mean ≤ this.")
+    rule_no_exit_plan_days: int = Field(default=90, ge=1, description="NO_EXIT_PLAN: days ACTIVE without a plan.")
+    rule_stalled_days: int = Field(default=60, ge=1, description="STALLED: days in a phase before ACTIVE.")
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -6,6 +6,8 @@ from typing import Any
 from arq.connections import ArqRedis
 
 from db import statistics
+from workers import events
+from workers.recompute import recompute, thresholds
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,12 @@ async def enqueue_recompute(redis: ArqRedis, project_id: int) -> bool:
 async def recompute_project(ctx: dict[str, Any], project_id: int) -> int | None:
     """Recompute everything derived from one project's data; return the data version computed from."""
     async with ctx["pool"].acquire() as connection:
-        # one snapshot: the version read belongs to exactly the data aggregated
-        async with connection.transaction(isolation="repeatable_read"):
-            version = await statistics.data_version(connection, project_id)
-            if version is None:
-                return None  # the project was deleted
-            await statistics.recompute_round_statistics(connection, project_id)
-            await statistics.mark_computed(connection, project_id, version)
+        result = await recompute(connection, project_id, thresholds(ctx["settings"]))
+        if result is None:
+            return None  # the project was deleted
         newer = await statistics.data_version(connection, project_id)
+    await events.publish(ctx["redis"], result.events)
+    version = result.version
     if newer is not None and newer > version:
         # data arrived while this job ran; its own enqueue was dropped because this job id was busy
         await ctx["redis"].enqueue_job(RECOMPUTE, project_id, _job_id=f"{recompute_job_id(project_id)}:v{newer}")

@@ -1,0 +1,120 @@
+"""SQL of risk flags: idempotent sync of a project's open flags with the rules that hold."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+COLUMNS = """f.id, f.project_id, f.organization_id, f.reason::text AS reason, f.severity::text AS severity,
+    f.explanation, f.partner_explanation, f.evidence, f.raised_at, f.resolved_at, f.acknowledged_at, f.updated_at"""
+
+
+@dataclass(frozen=True)
+class DesiredFlag:
+    reason: str
+    organization_id: int | None
+    severity: str
+    explanation: str
+    partner_explanation: str
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    flag_id: int
+    project_id: int
+    change: str  # RAISED | UPDATED | RESOLVED | ACKNOWLEDGED
+
+
+async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: list[DesiredFlag]) -> list[FlagChange]:
+    """Raise what newly holds, update what still holds, resolve (keep in history) what stopped holding."""
+    open_flags = {
+        (row["reason"], row["organization_id"]): row
+        for row in await connection.fetch(
+            f"SELECT {COLUMNS} FROM risk_flags f WHERE f.project_id = $1 AND f.resolved_at IS NULL FOR UPDATE",
+            project_id,
+        )
+    }
+    changes: list[FlagChange] = []
+    for flag in desired:
+        current = open_flags.pop((flag.reason, flag.organization_id), None)
+        if current is None:
+            flag_id = await connection.fetchval(
+                """
+                INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation,
+                                        partner_explanation, evidence)
+                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+                """,
+                project_id,
+                flag.organization_id,
+                flag.reason,
+                flag.severity,
+                flag.explanation,
+                flag.partner_explanation,
+                flag.evidence,
+            )
+            changes.append(FlagChange(flag_id, project_id, "RAISED"))
+        elif (current["severity"], current["explanation"], current["partner_explanation"], current["evidence"]) != (
+            flag.severity,
+            flag.explanation,
+            flag.partner_explanation,
+            json.loads(json.dumps(flag.evidence)),
+        ):
+            await connection.execute(
+                """
+                UPDATE risk_flags SET severity = $2, explanation = $3, partner_explanation = $4, evidence = $5,
+                    updated_at = now()
+                WHERE id = $1
+                """,
+                current["id"],
+                flag.severity,
+                flag.explanation,
+                flag.partner_explanation,
+                flag.evidence,
+            )
+            changes.append(FlagChange(current["id"], project_id, "UPDATED"))
+    for stale in open_flags.values():
+        await connection.execute(
+            "UPDATE risk_flags SET resolved_at = now(), updated_at = now() WHERE id = $1", stale["id"]
+        )
+        changes.append(FlagChange(stale["id"], project_id, "RESOLVED"))
+    return changes
+
+
+async def flags_by_ids(connection: asyncpg.Connection, ids: list[int]) -> list[asyncpg.Record]:
+    return await connection.fetch(f"SELECT {COLUMNS} FROM risk_flags f WHERE f.id = ANY($1::bigint[])", ids)
+
+
+async def flags_by_projects(
+    connection: asyncpg.Connection, project_ids: list[int], include_resolved: bool
+) -> list[asyncpg.Record]:
+    """Most severe first, then newest."""
+    return await connection.fetch(
+        f"""
+        SELECT {COLUMNS} FROM risk_flags f
+        WHERE f.project_id = ANY($1::bigint[]) AND ($2 OR f.resolved_at IS NULL)
+        ORDER BY f.project_id, f.resolved_at IS NOT NULL, f.severity DESC, f.raised_at DESC, f.id DESC
+        """,
+        project_ids,
+        include_resolved,
+    )
+
+
+async def lock_flag(connection: asyncpg.Connection, flag_id: int) -> asyncpg.Record | None:
+    return await connection.fetchrow(f"SELECT {COLUMNS} FROM risk_flags f WHERE f.id = $1 FOR UPDATE", flag_id)
+
+
+async def acknowledge(connection: asyncpg.Connection, flag_id: int, token_id: int | None) -> asyncpg.Record:
+    return await connection.fetchrow(
+        f"""
+        WITH f AS (
+            UPDATE risk_flags SET acknowledged_at = coalesce(acknowledged_at, now()),
+                acknowledged_by = coalesce(acknowledged_by, $2), updated_at = now()
+            WHERE id = $1 RETURNING *
+        )
+        SELECT {COLUMNS} FROM f
+        """,
+        flag_id,
+        token_id,
+    )

@@ -1,0 +1,109 @@
+"""One project's full recomputation: statistics (set-based SQL), trends, rules, health, flags."""
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from db import flags, statistics
+from partnerpulse.settings import Settings
+from workers import analytics
+from workers.analytics import Goal, ProjectFacts, RoundFacts, Thresholds
+from workers.events import FlagEvent
+
+MEAN_COLUMNS = {
+    "OVERALL": "mean_overall",
+    "EXPECTATIONS_MET": "mean_expectations_met",
+    "MUTUAL_BENEFIT": "mean_mutual_benefit",
+    "DECISION_SPEED": "mean_decision_speed",
+    "COMMUNICATION_TRUST": "mean_communication_trust",
+}
+TREND_WINDOW = 12
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    version: int
+    events: list[FlagEvent]
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(
+        low_satisfaction=settings.rule_low_satisfaction,
+        decline_slope=settings.rule_decline_slope,
+        decline_drop=settings.rule_decline_drop,
+        satisfaction_gap=settings.rule_satisfaction_gap,
+        silent_rounds=settings.rule_silent_rounds,
+        unmet_expectations=settings.rule_unmet_expectations,
+        no_exit_plan_days=settings.rule_no_exit_plan_days,
+        stalled_days=settings.rule_stalled_days,
+        min_group_size=settings.min_group_size,
+    )
+
+
+def facts_from_rows(project: asyncpg.Record, rounds: list[asyncpg.Record]) -> ProjectFacts:
+    return ProjectFacts(
+        phase=project["phase"],
+        days_in_phase=project["days_in_phase"],
+        has_exit_plan=project["has_exit_plan"],
+        rounds=[
+            RoundFacts(
+                sequence=row["sequence"],
+                closed=row["closed"],
+                means={dimension: row[column] for dimension, column in MEAN_COLUMNS.items()},
+                response_count=row["response_count"],
+                expected=frozenset(row["expected"]),
+                overall_by_organization=dict(zip(row["answered_by"], row["overall_scores"], strict=True)),
+            )
+            for row in rounds
+        ],
+        partner_names=dict(zip(project["partner_ids"], project["partner_names"], strict=True)),
+        overdue_goals=[
+            Goal(title, due) for title, due in zip(project["overdue_titles"], project["overdue_dates"], strict=True)
+        ],
+        today=project["today"],
+    )
+
+
+def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, int]]:
+    rows = []
+    for dimension in analytics.DIMENSIONS:
+        values = [float(m) for r in facts.rounds if (m := r.means[dimension]) is not None][-TREND_WINDOW:]
+        rows.append((dimension, analytics.trend_slope(values), analytics.smoothed(values), len(values)))
+    return rows
+
+
+async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thresholds) -> Recomputed | None:
+    """Idempotent: the same data gives the same statistics and flags. None when the project is gone."""
+    await statistics.lock_project_recomputation(connection, project_id)
+    try:
+        # one snapshot: the version read belongs to exactly the data aggregated
+        async with connection.transaction(isolation="repeatable_read"):
+            version = await statistics.data_version(connection, project_id)
+            if version is None:
+                return None
+            await statistics.recompute_round_statistics(connection, project_id)
+            project = await statistics.project_for_rules(connection, project_id)
+            facts = facts_from_rows(project, await statistics.rounds_for_rules(connection, project_id))
+            findings = analytics.evaluate(facts, rules)
+            health = analytics.health(facts, findings)
+            await statistics.store_trends(connection, project_id, trends(facts))
+            await statistics.store_health(connection, project_id, health.score, health.risk_level, health.risk_rank)
+            changes = await flags.sync_flags(
+                connection,
+                project_id,
+                [
+                    flags.DesiredFlag(
+                        reason=f.reason,
+                        organization_id=f.organization_id,
+                        severity=f.severity.name,
+                        explanation=f.explanation,
+                        partner_explanation=f.partner_explanation,
+                        evidence=f.evidence,
+                    )
+                    for f in findings
+                ],
+            )
+            await statistics.mark_computed(connection, project_id, version)
+    finally:
+        await statistics.unlock_project_recomputation(connection, project_id)
+    return Recomputed(version, [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes])
