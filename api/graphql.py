@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 
 from api.auth import ANONYMOUS, Principal, authenticate
@@ -54,6 +55,16 @@ class PartnerPulseGraphQL(GraphQL):
         if sub_response.media_type == GRAPHQL_RESPONSE:
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
         return response
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """graphql-transport-ws: authenticate with {"Authorization": "Bearer <token>"} in connection_init."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        principal = await authenticate(context.pool, authorization if isinstance(authorization, str) else None)
+        if principal is None:
+            raise ConnectionRejectionError({"message": "Invalid or revoked token."})
+        context.principal = principal
+        context.loaders = Loaders.create(context.pool, principal)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.app.state

@@ -266,6 +266,12 @@ async def change_phase(
         from_phase,
         to_phase,
     )
+    if to_phase in ("COMPLETED", "TERMINATED"):
+        # an ended project takes no more answers
+        await connection.execute(
+            "UPDATE survey_rounds SET status = 'CLOSED', closed_at = now() WHERE project_id = $1 AND status = 'OPEN'",
+            project_id,
+        )
     return row
 
 

@@ -182,3 +182,208 @@ async def unlock_project_recomputation(connection: asyncpg.Connection, project_i
 
 
 RECOMPUTE_LOCK_SPACE = 0x5052  # "PR": the first key of (space, project id) advisory locks
+
+
+# -- read side ---------------------------------------------------------------------------------------------
+
+STAT_COLUMNS = """s.round_id, s.project_id, s.sequence, s.response_count, s.expected_count, s.mean_overall,
+    s.mean_expectations_met, s.mean_mutual_benefit, s.mean_decision_speed, s.mean_communication_trust, s.nps,
+    s.computed_at"""
+
+
+async def latest_statistics(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
+    """Per project, the statistics of the latest round with answers."""
+    return await connection.fetch(
+        f"""
+        SELECT DISTINCT ON (s.project_id) {STAT_COLUMNS} FROM round_statistics s
+        WHERE s.project_id = ANY($1::bigint[]) AND s.response_count > 0
+        ORDER BY s.project_id, s.sequence DESC
+        """,
+        project_ids,
+    )
+
+
+async def recent_statistics(connection: asyncpg.Connection, project_ids: list[int], last: int) -> list[asyncpg.Record]:
+    """Per project, the statistics of its last `last` rounds, oldest first."""
+    return await connection.fetch(
+        f"""
+        SELECT page.* FROM unnest($1::bigint[]) AS p(id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM (
+                SELECT {STAT_COLUMNS} FROM round_statistics s WHERE s.project_id = p.id
+                ORDER BY s.sequence DESC LIMIT $2
+            ) latest ORDER BY sequence
+        ) page
+        """,
+        project_ids,
+        last,
+    )
+
+
+async def kind_statistics(connection: asyncpg.Connection, round_ids: list[int]) -> list[asyncpg.Record]:
+    return await connection.fetch(
+        """
+        SELECT round_id, organization_kind::text AS kind, response_count, mean_overall, mean_expectations_met,
+               mean_mutual_benefit, mean_decision_speed, mean_communication_trust
+        FROM round_kind_statistics WHERE round_id = ANY($1::bigint[]) ORDER BY round_id, organization_kind
+        """,
+        round_ids,
+    )
+
+
+async def health_of_projects(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
+    return await connection.fetch(
+        """
+        SELECT h.project_id, h.score, h.risk_level::text AS risk_level, h.computed_at,
+               (s.computed_version >= p.data_version) AS up_to_date
+        FROM project_health h
+        JOIN cooperation_projects p ON p.id = h.project_id
+        LEFT JOIN project_recompute_state s ON s.project_id = h.project_id
+        WHERE h.project_id = ANY($1::bigint[])
+        """,
+        project_ids,
+    )
+
+
+async def trends_of_projects(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
+    return await connection.fetch(
+        """
+        SELECT project_id, dimension::text AS dimension, slope, smoothed, rounds_used
+        FROM project_trends WHERE project_id = ANY($1::bigint[])
+        """,
+        project_ids,
+    )
+
+
+async def at_risk_projects(
+    connection: asyncpg.Connection,
+    *,
+    member_of: int | None,
+    min_level: str,
+    after: tuple[float, int] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Projects with an open flag of at least `min_level`, most severe first (keyset: risk_rank, id)."""
+    from db.projects import COLUMNS
+
+    return await connection.fetch(
+        f"""
+        SELECT {COLUMNS}, h.risk_rank FROM project_health h
+        JOIN cooperation_projects p ON p.id = h.project_id
+        WHERE h.risk_level <> 'NONE' AND h.risk_level >= $2::risk_level
+          AND ($1::bigint IS NULL OR EXISTS (
+              SELECT 1 FROM project_partners m WHERE m.project_id = p.id AND m.organization_id = $1))
+          AND ($3::float8 IS NULL OR (h.risk_rank, h.project_id) < ($3, $4))
+        ORDER BY h.risk_rank DESC, h.project_id DESC
+        LIMIT $5
+        """,
+        member_of,
+        min_level,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+
+
+async def count_at_risk_projects(connection: asyncpg.Connection, *, member_of: int | None, min_level: str) -> int:
+    return await connection.fetchval(
+        """
+        SELECT count(*) FROM project_health h
+        WHERE h.risk_level <> 'NONE' AND h.risk_level >= $2::risk_level
+          AND ($1::bigint IS NULL OR EXISTS (
+              SELECT 1 FROM project_partners m WHERE m.project_id = h.project_id AND m.organization_id = $1))
+        """,
+        member_of,
+        min_level,
+    )
+
+
+# -- portfolio ---------------------------------------------------------------------------------------------
+
+# One pass over the answers per (kind, industry, month), then both groupings from that small result.
+_PORTFOLIO = """
+WITH base AS (
+    SELECT o.kind::text AS kind, o.industry, date_trunc('month', s.submitted_at AT TIME ZONE 'UTC')::date AS period,
+           count(*) AS n, sum(s.overall) AS s1, sum(s.expectations_met) AS s2, sum(s.mutual_benefit) AS s3,
+           sum(s.decision_speed) AS s4, sum(s.communication_trust) AS s5
+    FROM survey_responses s JOIN organizations o ON o.id = s.organization_id
+    GROUP BY 1, 2, 3
+), grouped AS (
+    SELECT 'ORGANIZATION_KIND'::trend_grouping AS grouping, kind AS key, period,
+           sum(n) AS n, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3, sum(s4) AS s4, sum(s5) AS s5
+    FROM base GROUP BY kind, period
+    UNION ALL
+    SELECT 'INDUSTRY', industry, period, sum(n), sum(s1), sum(s2), sum(s3), sum(s4), sum(s5)
+    FROM base GROUP BY industry, period
+)
+INSERT INTO portfolio_trends (grouping, key, dimension, period, mean, response_count, computed_at)
+SELECT g.grouping, g.key, d.dimension, g.period, d.total / g.n, g.n, now()
+FROM grouped g
+CROSS JOIN LATERAL (VALUES
+    ('OVERALL'::satisfaction_dimension, g.s1), ('EXPECTATIONS_MET', g.s2), ('MUTUAL_BENEFIT', g.s3),
+    ('DECISION_SPEED', g.s4), ('COMMUNICATION_TRUST', g.s5)
+) AS d(dimension, total)
+"""
+
+
+async def refresh_portfolio(connection: asyncpg.Connection) -> int:
+    """Recompute the monthly portfolio means in one transaction; readers see the old or the new set."""
+    async with connection.transaction():
+        await connection.execute("DELETE FROM portfolio_trends")
+        status = await connection.execute(_PORTFOLIO)
+    return int(status.split()[-1])
+
+
+async def portfolio_series(
+    connection: asyncpg.Connection, grouping: str, dimension: str, since: object, until: object
+) -> list[asyncpg.Record]:
+    return await connection.fetch(
+        """
+        SELECT key, period, mean, response_count FROM portfolio_trends
+        WHERE grouping = $1 AND dimension = $2
+          AND ($3::date IS NULL OR period >= date_trunc('month', $3::date)) AND ($4::date IS NULL OR period <= $4)
+        ORDER BY key, period
+        """,
+        grouping,
+        dimension,
+        since,
+        until,
+    )
+
+
+async def projects_needing_time_rules(connection: asyncpg.Connection, settings_days: tuple[int, int]) -> list[int]:
+    """Projects where a time-based rule (NO_EXIT_PLAN, STALLED, overdue goals) holds but its flag is not
+    open: time passed, no data changed, so nothing else would recompute them."""
+    no_exit_plan_days, stalled_days = settings_days
+    rows = await connection.fetch(
+        """
+        SELECT p.id FROM cooperation_projects p
+        WHERE (
+            p.phase = 'ACTIVE' AND p.exit_plan IS NULL AND p.phase_changed_at < now() - make_interval(days => $1)
+            AND NOT EXISTS (SELECT 1 FROM risk_flags f WHERE f.project_id = p.id AND f.resolved_at IS NULL
+                            AND f.reason = 'NO_EXIT_PLAN')
+        ) OR (
+            p.phase IN ('ASSESSMENT', 'GOAL_SETTING', 'PARTNER_SEARCH', 'INITIATION')
+            AND p.phase_changed_at < now() - make_interval(days => $2)
+            AND NOT EXISTS (SELECT 1 FROM risk_flags f WHERE f.project_id = p.id AND f.resolved_at IS NULL
+                            AND f.reason = 'STALLED')
+        ) OR (
+            p.phase = 'ACTIVE'
+            AND EXISTS (SELECT 1 FROM project_goals g WHERE g.project_id = p.id AND g.status = 'OPEN'
+                        AND g.due_on < current_date)
+            AND NOT EXISTS (SELECT 1 FROM risk_flags f WHERE f.project_id = p.id AND f.resolved_at IS NULL
+                            AND f.reason = 'UNMET_EXPECTATIONS')
+        )
+        ORDER BY p.id
+        """,
+        no_exit_plan_days,
+        stalled_days,
+    )
+    return [row["id"] for row in rows]
+
+
+async def open_project_ids(connection: asyncpg.Connection) -> list[int]:
+    rows = await connection.fetch(
+        "SELECT id FROM cooperation_projects WHERE phase NOT IN ('COMPLETED', 'TERMINATED') ORDER BY id"
+    )
+    return [row["id"] for row in rows]

@@ -22,9 +22,16 @@ from schema.organizations.types import (
     Startup,
     StartupConnection,
 )
+from schema.portfolio.queries import resolve_satisfaction_trends
+from schema.portfolio.types import TrendSeries
 from schema.projects import mutations as project_mutations
 from schema.projects.queries import resolve_cooperation_projects, resolve_marketplace
 from schema.projects.types import CooperationProjectConnection
+from schema.risk import mutations as risk_mutations
+from schema.risk.queries import resolve_at_risk_projects
+from schema.risk.subscriptions import risk_flag_changed
+from schema.risk.types import RiskFlag
+from schema.surveys import mutations as survey_mutations
 from schema.viewer import Viewer, resolve_viewer
 
 log = logging.getLogger("partnerpulse.graphql")
@@ -47,6 +54,16 @@ class Query:
         resolver=resolve_cooperation_projects,
         description="Projects you take part in (admins: all), newest first. `organizationId`: projects of that "
         "organization; `atRisk`: projects with (true) or without (false) an open risk flag.",
+    )
+    at_risk_projects: CooperationProjectConnection = strawberry.field(
+        resolver=resolve_at_risk_projects,
+        description="Projects with open risk flags of at least `minSeverity`, most severe first (admins: all; "
+        "members: their own).",
+    )
+    satisfaction_trends: list[TrendSeries] = strawberry.field(
+        resolver=resolve_satisfaction_trends,
+        description="Portfolio: monthly mean satisfaction per organization kind or industry, refreshed by a worker "
+        "at least once a minute. Members see only months with at least the minimum group size of answers.",
     )
     marketplace: CooperationProjectConnection = strawberry.field(
         resolver=resolve_marketplace,
@@ -85,9 +102,31 @@ class Mutation:
     set_exit_plan = strawberry.mutation(
         resolver=project_mutations.set_exit_plan, description="Agree or clear the project's exit plan."
     )
+    open_survey_round = strawberry.mutation(
+        resolver=survey_mutations.open_survey_round, description="Open the next pulse survey round of a project."
+    )
+    close_survey_round = strawberry.mutation(
+        resolver=survey_mutations.close_survey_round, description="Close a survey round."
+    )
+    submit_survey_response = strawberry.mutation(
+        resolver=survey_mutations.submit_survey_response,
+        description="Answer an open round for your organization. Safe to retry with the same idempotencyKey.",
+    )
+    acknowledge_risk_flag = strawberry.mutation(
+        resolver=risk_mutations.acknowledge_risk_flag, description="Take note of a risk flag."
+    )
     publish_project = strawberry.mutation(
         resolver=project_mutations.publish_project,
         description="Publish an ACTIVE or COMPLETED project as a marketplace success story.",
+    )
+
+
+@strawberry.type(description="Live updates over WebSocket (graphql-transport-ws) at /graphql.")
+class Subscription:
+    risk_flag_changed: RiskFlag = strawberry.subscription(
+        resolver=risk_flag_changed,
+        description="A flag raised, resolved or acknowledged, for projects you may see. Authenticate with "
+        '{"Authorization": "Bearer <token>"} in the connection_init payload.',
     )
 
 
@@ -103,6 +142,7 @@ class PartnerPulseSchema(strawberry.Schema):
 schema = PartnerPulseSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[Startup, Sme, Corporate, ResearchInstitute],
     extensions=[lambda: MaskErrors(should_mask_error=should_mask), OperationName],
 )

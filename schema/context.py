@@ -1,6 +1,6 @@
 """What every resolver receives as `info.context`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -20,3 +20,5 @@ class Context:
     settings: Settings
     principal: Principal
     loaders: Loaders
+    # graphql-transport-ws: the connection_init payload (it carries the Authorization)
+    connection_params: dict[str, Any] | None = field(default=None)

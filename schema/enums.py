@@ -74,3 +74,59 @@ class GoalStatus(Enum):
     ACHIEVED = "ACHIEVED"
     MISSED = "MISSED"
     DROPPED = "DROPPED"
+
+
+@strawberry.enum(description="Whether a survey round takes answers.")
+class RoundStatus(Enum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+@strawberry.enum(description="What a pulse survey asks: Likert scores 1 (very poor) to 5 (very good).")
+class SatisfactionDimension(Enum):
+    OVERALL = "OVERALL"
+    EXPECTATIONS_MET = "EXPECTATIONS_MET"
+    MUTUAL_BENEFIT = "MUTUAL_BENEFIT"
+    DECISION_SPEED = "DECISION_SPEED"
+    COMMUNICATION_TRUST = "COMMUNICATION_TRUST"
+
+
+@strawberry.enum(description="Why a partnership is at risk (DESIGN section 2, risk rules).")
+class RiskReason(Enum):
+    LOW_SATISFACTION = "LOW_SATISFACTION"
+    DECLINING_SATISFACTION = "DECLINING_SATISFACTION"
+    SATISFACTION_GAP = "SATISFACTION_GAP"
+    SILENT_PARTNER = "SILENT_PARTNER"
+    UNMET_EXPECTATIONS = "UNMET_EXPECTATIONS"
+    NO_EXIT_PLAN = "NO_EXIT_PLAN"
+    STALLED = "STALLED"
+
+
+@strawberry.enum(description="How serious a risk flag is; grows with the distance past the threshold.")
+class Severity(Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+@strawberry.enum(description="A project's risk: the severity of its most severe open flag, NONE without one.")
+class RiskLevel(Enum):
+    NONE = "NONE"
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+@strawberry.enum(description="How portfolio trends are grouped.")
+class TrendGrouping(Enum):
+    ORGANIZATION_KIND = "ORGANIZATION_KIND"
+    INDUSTRY = "INDUSTRY"
+
+
+MEAN_COLUMN = {
+    SatisfactionDimension.OVERALL: "mean_overall",
+    SatisfactionDimension.EXPECTATIONS_MET: "mean_expectations_met",
+    SatisfactionDimension.MUTUAL_BENEFIT: "mean_mutual_benefit",
+    SatisfactionDimension.DECISION_SPEED: "mean_decision_speed",
+    SatisfactionDimension.COMMUNICATION_TRUST: "mean_communication_trust",
+}

@@ -10,12 +10,17 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.organizations.types import TYPE_OF_KIND
 from schema.projects.types import CooperationProject, ProjectGoal, ProjectPartner
+from schema.risk.types import RiskFlag
+from schema.surveys.types import SurveyResponse, SurveyRound
 
 NODE_TYPES: dict[str, type[relay.Node]] = {
     **{t.__name__: t for t in TYPE_OF_KIND.values()},
     "CooperationProject": CooperationProject,
     "ProjectPartner": ProjectPartner,
     "ProjectGoal": ProjectGoal,
+    "SurveyRound": SurveyRound,
+    "SurveyResponse": SurveyResponse,
+    "RiskFlag": RiskFlag,
 }
 _NODE_ID = re.compile(r"^\d{1,18}(:\d{1,18})?$")
 

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -41,15 +42,21 @@ def decode_cursor(cursor: str | None, *types: type) -> tuple | None:
         for value, kind in zip(values, types, strict=True):
             if kind is datetime:
                 key.append(datetime.fromisoformat(value))
-            elif (kind is int and (isinstance(value, bool) or not isinstance(value, int))) or (
-                kind is str and not isinstance(value, str)
-            ):
+            elif not _is_a(value, kind):
                 raise ValueError
             else:
-                key.append(value)
+                key.append(float(value) if kind is float else value)
         return tuple(key)
     except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
         raise bad_input("`after` is not a cursor of this list.") from None
+
+
+def _is_a(value: Any, kind: type) -> bool:
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, int | float) and math.isfinite(value)
+    return isinstance(value, kind)
 
 
 def build_connection(

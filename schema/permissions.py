@@ -57,3 +57,15 @@ class ProjectPartnersOnly(BasePermission):
 
     async def has_permission(self, source: Any, info: Info[Context, Any], **kwargs: Any) -> bool:
         return await can_see_project_details(info, source.id)
+
+
+async def sees_individual_numbers(info: Info[Context, Any], project_id: int) -> bool:
+    """Moderators and admins see every aggregate and individual answer; plain partners only aggregates
+    over at least `min_group_size` answers."""
+    return info.context.principal.is_admin or await viewer_role(info, project_id) == "MODERATOR"
+
+
+async def is_suppressed(info: Info[Context, Any], project_id: int, response_count: int) -> bool:
+    if response_count >= info.context.settings.min_group_size:
+        return False
+    return not await sees_individual_numbers(info, project_id)

@@ -1,36 +1,12 @@
-"""DataLoaders of the projects slice: one SQL statement per batch, whatever the page size."""
+"""DataLoaders of the projects slice that depend on the viewer or on composite keys."""
 
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 import asyncpg
 
 from api.auth import Principal
 from db import projects
-
-Batch = Callable[[Sequence], Awaitable[list]]
-
-
-def by_id(pool: asyncpg.Pool, fetch: Callable[[asyncpg.Connection, list[int]], Awaitable[list]]) -> Batch:
-    async def load(ids: Sequence[int]) -> list[asyncpg.Record | None]:
-        async with pool.acquire() as connection:
-            rows = await fetch(connection, list(ids))
-        found = {row["id"]: row for row in rows}
-        return [found.get(i) for i in ids]
-
-    return load
-
-
-def grouped_by_project(pool: asyncpg.Pool, fetch: Callable[[asyncpg.Connection, list[int]], Awaitable[list]]) -> Batch:
-    async def load(ids: Sequence[int]) -> list[list[asyncpg.Record]]:
-        async with pool.acquire() as connection:
-            rows = await fetch(connection, list(ids))
-        groups: dict[int, list[asyncpg.Record]] = defaultdict(list)
-        for row in rows:
-            groups[row["project_id"]].append(row)
-        return [groups.get(i, []) for i in ids]
-
-    return load
+from schema.batching import Batch, windowed
 
 
 def partner_loader(pool: asyncpg.Pool) -> Batch:
@@ -58,28 +34,21 @@ def viewer_role_loader(pool: asyncpg.Pool, principal: Principal) -> Batch:
 
 
 def projects_of_organization_loader(pool: asyncpg.Pool, principal: Principal) -> Batch:
-    """Keys are (organization id, after id, limit); one statement per distinct (after, limit) in a batch."""
+    """Keys are (organization id, after id, limit): a page of each organization's projects."""
 
-    async def load(keys: Sequence[tuple[int, int | None, int]]) -> list[list[asyncpg.Record]]:
-        pages: dict[tuple[int, int | None, int], list[asyncpg.Record]] = defaultdict(list)
-        by_window: dict[tuple[int | None, int], list[int]] = defaultdict(list)
-        for organization_id, after_id, limit in keys:
-            by_window[(after_id, limit)].append(organization_id)
-        async with pool.acquire() as connection:
-            for (after_id, limit), organization_ids in by_window.items():
-                rows = await projects.projects_of_organizations(
-                    connection,
-                    organization_ids,
-                    see_all=principal.is_admin,
-                    viewer_organization=principal.organization_id,
-                    after_id=after_id,
-                    limit=limit,
-                )
-                for row in rows:
-                    pages[(row["for_organization"], after_id, limit)].append(row)
-        return [pages.get(key, []) for key in keys]
+    async def fetch(
+        connection: asyncpg.Connection, organization_ids: list[int], after_id: int | None, limit: int
+    ) -> list[asyncpg.Record]:
+        return await projects.projects_of_organizations(
+            connection,
+            organization_ids,
+            see_all=principal.is_admin,
+            viewer_organization=principal.organization_id,
+            after_id=after_id,
+            limit=limit,
+        )
 
-    return load
+    return windowed(pool, fetch, "for_organization")
 
 
 def project_count_loader(pool: asyncpg.Pool, principal: Principal) -> Batch:

@@ -10,11 +10,29 @@ from strawberry import relay
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
-from db import projects
+from db import projects, statistics
 from schema.context import Context
-from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
+from schema.enums import (
+    MEAN_COLUMN,
+    CooperationKind,
+    GoalStatus,
+    PartnerRole,
+    ProjectPhase,
+    RiskLevel,
+    SatisfactionDimension,
+)
+from schema.errors import bad_input
 from schema.organizations.types import Organization, organization_from_row
-from schema.permissions import ProjectPartnersOnly, can_see_project, can_see_project_details, viewer_role
+from schema.pagination import build_connection, decode_cursor, page_size
+from schema.permissions import (
+    ProjectPartnersOnly,
+    can_see_project,
+    can_see_project_details,
+    is_suppressed,
+    viewer_role,
+)
+from schema.risk.types import ProjectHealth, RiskFlag
+from schema.surveys.types import RoundStatistics, SatisfactionPoint, SurveyRound, SurveyRoundConnection, Trend
 
 
 def partners_only() -> list[PermissionExtension]:
@@ -80,6 +98,103 @@ class CooperationProject(relay.Node):
     async def viewer_role(self, info: Info[Context, Any]) -> PartnerRole | None:
         role = await viewer_role(info, self.id)
         return PartnerRole(role) if role else None
+
+    @strawberry.field(description="Survey rounds, newest first. Partners, moderators and admins (empty for others).")
+    async def survey_rounds(
+        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+    ) -> SurveyRoundConnection:
+        limit = page_size(first)
+        after_key = decode_cursor(after, int)
+        rows = []
+        if await can_see_project_details(info, self.id):
+            rows = await info.context.loaders.rounds_of_project.load(
+                (self.id, after_key[0] if after_key else None, limit + 1)
+            )
+        for row in rows:
+            info.context.loaders.round.prime(row["id"], row)
+        return build_connection(SurveyRoundConnection, rows, limit, SurveyRound.from_row, lambda r: (r["sequence"],))
+
+    @strawberry.field(
+        description="Statistics of the latest round with answers. Partners, moderators and admins; null before "
+        "the first answer.",
+        extensions=partners_only(),
+    )
+    async def latest_statistics(self, info: Info[Context, Any]) -> RoundStatistics | None:
+        row = await info.context.loaders.latest_statistics.load(self.id)
+        return await RoundStatistics.build(info, row) if row else None
+
+    @strawberry.field(
+        description="One point per round (the last `last` rounds, oldest first) of a dimension. Partners, "
+        "moderators and admins (empty for others).",
+        extensions=partners_only(),
+    )
+    async def satisfaction_trend(
+        self,
+        info: Info[Context, Any],
+        dimension: SatisfactionDimension = SatisfactionDimension.OVERALL,
+        last: int = 12,
+    ) -> list[SatisfactionPoint]:
+        if not 1 <= last <= 100:
+            raise bad_input("`last` must be between 1 and 100.")
+        rows = await info.context.loaders.recent_statistics.load((self.id, last))
+        points = []
+        for row in rows:
+            hidden = await is_suppressed(info, self.id, row["response_count"])
+            mean = row[MEAN_COLUMN[dimension]]
+            points.append(
+                SatisfactionPoint(
+                    sequence=row["sequence"],
+                    mean=None if hidden else mean,
+                    response_count=row["response_count"],
+                    suppressed=hidden and row["response_count"] > 0,
+                )
+            )
+        return points
+
+    @strawberry.field(
+        description="Direction of each dimension over the recent rounds. Partners, moderators and admins; empty "
+        "for others and, for plain partners, when a round behind it had fewer answers than the group size.",
+        extensions=partners_only(),
+    )
+    async def trends(self, info: Info[Context, Any]) -> list[Trend]:
+        rows = await info.context.loaders.trends.load(self.id)
+        recent = await info.context.loaders.recent_statistics.load((self.id, 12))
+        answered = [r["response_count"] for r in recent if r["response_count"] > 0]
+        if answered and await is_suppressed(info, self.id, min(answered)):
+            return []
+        return [
+            Trend(
+                dimension=SatisfactionDimension(row["dimension"]),
+                slope=row["slope"],
+                smoothed=row["smoothed"],
+                rounds_used=row["rounds_used"],
+            )
+            for row in sorted(rows, key=lambda r: list(SatisfactionDimension.__members__).index(r["dimension"]))
+        ]
+
+    @strawberry.field(
+        description="Health score and risk level. Partners, moderators and admins; null before the first computation.",
+        extensions=partners_only(),
+    )
+    async def health(self, info: Info[Context, Any]) -> ProjectHealth | None:
+        row = await info.context.loaders.health.load(self.id)
+        if row is None:
+            return None
+        return ProjectHealth(
+            score=row["score"],
+            risk_level=RiskLevel(row["risk_level"]),
+            computed_at=row["computed_at"],
+            up_to_date=bool(row["up_to_date"]),
+        )
+
+    @strawberry.field(
+        description="Risk flags, most severe first; resolved ones too with includeResolved. Partners, moderators "
+        "and admins (empty for others).",
+        extensions=partners_only(),
+    )
+    async def risk_flags(self, info: Info[Context, Any], include_resolved: bool = False) -> list[RiskFlag]:
+        rows = await info.context.loaders.flags_of_project.load((self.id, include_resolved))
+        return [RiskFlag.from_row(row) for row in rows]
 
     @classmethod
     async def resolve_nodes(
@@ -190,6 +305,12 @@ class CooperationProjectConnection(relay.Connection[CooperationProject]):
         async with info.context.pool.acquire() as connection:
             if self.filters.get("marketplace"):
                 return await projects.count_marketplace(connection)
+            if "at_risk_min" in self.filters:
+                return await statistics.count_at_risk_projects(
+                    connection,
+                    member_of=None if principal.is_admin else principal.organization_id,
+                    min_level=self.filters["at_risk_min"],
+                )
             return await projects.count_projects(
                 connection,
                 member_of=None if principal.is_admin else principal.organization_id,

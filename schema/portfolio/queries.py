@@ -1,0 +1,56 @@
+"""`satisfactionTrends`: the portfolio, refreshed by a worker at least once a minute."""
+
+from datetime import date
+from itertools import groupby
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from db import statistics
+from schema.context import Context
+from schema.enums import SatisfactionDimension, TrendGrouping
+from schema.errors import bad_input
+from schema.permissions import require_member
+from schema.portfolio.types import PortfolioPoint, TrendSeries
+
+KIND_LABELS = {
+    "STARTUP": "Startups",
+    "SME": "SMEs (Mittelstand)",
+    "CORPORATE": "Corporates",
+    "RESEARCH_INSTITUTE": "Research institutes",
+}
+
+
+async def resolve_satisfaction_trends(
+    info: Info[Context, Any],
+    group_by: TrendGrouping,
+    dimension: SatisfactionDimension = SatisfactionDimension.OVERALL,
+    from_: Annotated[date | None, strawberry.argument(name="from", description="First month (inclusive).")] = None,
+    to: Annotated[date | None, strawberry.argument(description="Last month (inclusive).")] = None,
+) -> list[TrendSeries]:
+    principal = require_member(info)
+    if from_ and to and from_ > to:
+        raise bad_input("`from` must not be after `to`.")
+    async with info.context.pool.acquire() as connection:
+        rows = await statistics.portfolio_series(connection, group_by.value, dimension.value, from_, to)
+    minimum = info.context.settings.min_group_size
+    series = []
+    for key, points in groupby(rows, key=lambda row: row["key"]):
+        series.append(
+            TrendSeries(
+                key=key,
+                label=KIND_LABELS.get(key, key) if group_by is TrendGrouping.ORGANIZATION_KIND else key,
+                points=[
+                    PortfolioPoint(
+                        period=row["period"],
+                        mean=None if hidden else row["mean"],
+                        response_count=row["response_count"],
+                        suppressed=hidden,
+                    )
+                    for row in points
+                    for hidden in [not principal.is_admin and row["response_count"] < minimum]
+                ],
+            )
+        )
+    return series

@@ -1,0 +1,47 @@
+"""`acknowledgeRiskFlag`: someone running the project has taken note."""
+
+from typing import Any
+
+import asyncpg
+import strawberry
+from strawberry.types import Info
+
+from db import flags
+from schema.context import Context
+from schema.ids import decode_global_id
+from schema.mutations import USER_ERRORS, UserError, forbidden, in_transaction, not_found
+from schema.projects.mutations import locked_project
+from schema.risk.types import RiskFlag
+from workers import events
+
+
+@strawberry.input(description="Take note of a risk flag. Lead partner, moderators, admins.")
+class AcknowledgeRiskFlagInput:
+    id: strawberry.ID = strawberry.field(description="Global id of the flag.")
+
+
+@strawberry.type(description="Result of `acknowledgeRiskFlag`.")
+class AcknowledgeRiskFlagPayload:
+    risk_flag: RiskFlag | None = strawberry.field(description="The flag; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+async def acknowledge_risk_flag(
+    info: Info[Context, Any], input: AcknowledgeRiskFlagInput
+) -> AcknowledgeRiskFlagPayload:
+    async def work(connection: asyncpg.Connection) -> RiskFlag:
+        flag_id = decode_global_id(input.id, {"RiskFlag"})
+        row = await flags.lock_flag(connection, flag_id) if flag_id else None
+        if row is None:
+            raise not_found("risk flag", "id")
+        access = await locked_project(info, connection, row["project_id"], missing=("risk flag", "id"))
+        if access.viewer_role is None and not access.is_admin:
+            raise not_found("risk flag", "id")
+        if not access.manages:
+            raise forbidden("Only admins, the lead partner and moderators acknowledge flags.")
+        return RiskFlag.from_row(await flags.acknowledge(connection, row["id"], info.context.principal.token_id))
+
+    flag, errors = await in_transaction(info, work)
+    if flag:
+        await events.publish(info.context.redis, [events.FlagEvent(flag.id, flag.project_id, "ACKNOWLEDGED")])
+    return AcknowledgeRiskFlagPayload(risk_flag=flag, user_errors=errors)

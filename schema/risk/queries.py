@@ -1,0 +1,38 @@
+"""Root query fields of the risk slice: the at-risk list."""
+
+from typing import Any
+
+from strawberry.types import Info
+
+from db import statistics
+from schema.context import Context
+from schema.enums import Severity
+from schema.pagination import build_connection, decode_cursor, page_size
+from schema.permissions import require_member
+from schema.projects.types import CooperationProject, CooperationProjectConnection
+
+
+async def resolve_at_risk_projects(
+    info: Info[Context, Any],
+    min_severity: Severity = Severity.LOW,
+    first: int | None = None,
+    after: str | None = None,
+) -> CooperationProjectConnection:
+    principal = require_member(info)
+    limit = page_size(first)
+    after_key = decode_cursor(after, float, int)
+    member_of = None if principal.is_admin else principal.organization_id
+    async with info.context.pool.acquire() as connection:
+        rows = await statistics.at_risk_projects(
+            connection, member_of=member_of, min_level=min_severity.value, after=after_key, limit=limit + 1
+        )
+    for row in rows:
+        info.context.loaders.project.prime(row["id"], row)
+    return build_connection(
+        CooperationProjectConnection,
+        rows,
+        limit,
+        CooperationProject.from_row,
+        lambda r: (r["risk_rank"], r["id"]),
+        filters={"at_risk_min": min_severity.value},
+    )

@@ -1,0 +1,60 @@
+"""`riskFlagChanged`: flags raised, resolved or acknowledged, live, for the projects the subscriber may see."""
+
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from db import flags, projects
+from schema.context import Context
+from schema.errors import unauthenticated
+from schema.loaders import Loaders
+from schema.projects.mutations import project_id_of
+from schema.risk.types import RiskFlag
+from workers.events import CHANNEL, FlagEvent
+
+
+async def may_see_details(context: Context, project_id: int) -> bool:
+    """Checked afresh for every event: partners come and go while a subscription lives."""
+    principal = context.principal
+    if principal.is_admin:
+        return True
+    async with context.pool.acquire() as connection:
+        roles = await projects.partner_roles(connection, project_id)
+    return principal.organization_id in roles
+
+
+async def risk_flag_changed(
+    info: Info[Context, Any],
+    project_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only this project's flags; all visible ones without.")
+    ] = None,
+) -> AsyncGenerator[RiskFlag, None]:
+    context = info.context
+    if not context.principal.is_authenticated:
+        raise unauthenticated()
+    wanted = project_id_of(project_id) if project_id is not None else None
+    if project_id is not None and wanted is None:
+        return  # an id that names no project has no events
+    pubsub = context.redis.pubsub()
+    await pubsub.subscribe(CHANNEL)
+    try:
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            event = FlagEvent.decode(message["data"])
+            if event is None or event.change == "UPDATED" or (wanted is not None and event.project_id != wanted):
+                continue
+            if not await may_see_details(context, event.project_id):
+                continue
+            async with context.pool.acquire() as connection:
+                [row] = await flags.flags_by_ids(connection, [event.flag_id]) or [None]
+            if row is None:
+                continue
+            # fresh loaders per event: what the fields read must not come from an earlier event's cache
+            context.loaders = Loaders.create(context.pool, context.principal)
+            yield RiskFlag.from_row(row)
+    finally:
+        await pubsub.unsubscribe(CHANNEL)
+        await pubsub.aclose()
