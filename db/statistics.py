@@ -387,3 +387,7 @@ async def open_project_ids(connection: asyncpg.Connection) -> list[int]:
         "SELECT id FROM cooperation_projects WHERE phase NOT IN ('COMPLETED', 'TERMINATED') ORDER BY id"
     )
     return [row["id"] for row in rows]
+
+
+async def all_project_ids(connection: asyncpg.Connection) -> list[int]:
+    return [row["id"] for row in await connection.fetch("SELECT id FROM cooperation_projects ORDER BY id")]

@@ -103,6 +103,62 @@ def _seed(dsn: str, seed: int, scale: int, reset: bool) -> dict[str, int]:
 
 
 @app.command()
+def recompute(
+    all_projects: Annotated[bool, typer.Option("--all", help="Every project, not only the stale ones.")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Projects computed at once.")] = 4,
+) -> None:
+    """Recompute statistics, trends, health and flags in this process (what the workers do), then the
+    portfolio. For a start with fresh data, after bulk loads, and for benchmarks."""
+    settings = _settings()
+    seconds, count = asyncio.run(_recompute(settings, _database_url(settings), all_projects, concurrency))
+    console.print(f"recomputed {count} project(s) and the portfolio in {seconds:.2f} s")
+
+
+async def _recompute(settings: Settings, dsn: str, all_projects: bool, concurrency: int) -> tuple[float, int]:
+    from db import statistics
+    from db.pool import create_pool
+    from workers.recompute import recompute as recompute_one
+    from workers.recompute import thresholds
+
+    started = time.perf_counter()
+    pool_settings = settings.model_copy(update={"db_pool_max_size": concurrency, "db_command_timeout": 600.0})
+    pool = await create_pool(pool_settings, dsn, "partnerpulse-recompute")
+    try:
+        async with pool.acquire() as connection:
+            ids = await (
+                statistics.all_project_ids(connection)
+                if all_projects
+                else statistics.stale_projects(connection, limit=10**9)
+            )
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for project_id in ids:
+            queue.put_nowait(project_id)
+        rules = thresholds(settings)
+
+        async def drain() -> None:
+            async with pool.acquire() as connection:
+                while not queue.empty():
+                    await recompute_one(connection, queue.get_nowait(), rules)
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("recomputing projects", total=len(ids))
+            tracker = asyncio.create_task(_track(progress, task, queue, len(ids)))
+            await asyncio.gather(*(drain() for _ in range(concurrency)))
+            tracker.cancel()
+        async with pool.acquire() as connection:
+            await statistics.refresh_portfolio(connection)
+    finally:
+        await pool.close()
+    return time.perf_counter() - started, len(ids)
+
+
+async def _track(progress: Progress, task: Any, queue: asyncio.Queue[int], total: int) -> None:
+    while True:
+        progress.update(task, completed=total - queue.qsize())
+        await asyncio.sleep(0.2)
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: PARTNERPULSE_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: PARTNERPULSE_PORT.")] = None,
@@ -136,13 +192,18 @@ def worker(
     from arq import run_worker
     from arq.worker import async_check_health
 
-    from workers.settings import WorkerSettings, redis_settings
+    from workers.settings import WorkerSettings, cron_jobs, redis_settings
 
     settings = _settings()
     _require_urls(settings)
     if check:
         raise typer.Exit(asyncio.run(async_check_health(redis_settings(settings.redis_url or ""))))
-    run_worker(WorkerSettings, redis_settings=redis_settings(settings.redis_url))  # type: ignore[arg-type]
+    run_worker(
+        WorkerSettings,  # type: ignore[arg-type]
+        redis_settings=redis_settings(settings.redis_url or ""),
+        job_timeout=settings.worker_job_timeout,
+        cron_jobs=cron_jobs(settings.worker_job_timeout),
+    )
 
 
 def _require_urls(settings: Settings) -> None:
@@ -234,6 +295,10 @@ def dev(
                 f"  {counts['organizations']} organizations, {counts['cooperation_projects']} projects, "
                 f"{counts['survey_responses']} survey responses"
             )
+        # statistics, trends and flags before the API answers, so the first look shows them
+        seconds, count = asyncio.run(_recompute(settings, database_url, all_projects=False, concurrency=4))
+        if count:
+            console.print(f"computed statistics and risk flags of {count} projects in {seconds:.1f} s")
         tokens = _demo_tokens(settings.data_dir / "demo-tokens.json", database_url)
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
         command = [sys.executable, "-m", "partnerpulse"]

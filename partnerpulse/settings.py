@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=5000, ge=0, description="Server-side statement_timeout.")
     db_connect_timeout: float = Field(default=5.0, gt=0)
 
+    worker_job_timeout: int = Field(
+        default=60, ge=1, description="Seconds a job may run; a killed worker's job is redone this + 10 s later."
+    )
+
     min_group_size: int = Field(default=3, ge=1, description="Aggregates on fewer answers are suppressed.")
 
     # risk rules (DESIGN section 2)

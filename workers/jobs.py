@@ -1,4 +1,4 @@
-"""arq jobs: idempotent full recomputation of one project, and the reconciler that finds stale ones."""
+"""arq jobs: idempotent full recomputation of one project, the reconciler, and the cron jobs."""
 
 import logging
 from typing import Any
@@ -12,6 +12,7 @@ from workers.recompute import recompute, thresholds
 log = logging.getLogger(__name__)
 
 RECOMPUTE = "recompute_project"
+CRON_CLAIM_SECONDS = 3600
 
 
 def recompute_job_id(project_id: int) -> str:
@@ -24,6 +25,13 @@ async def enqueue_recompute(redis: ArqRedis, project_id: int) -> bool:
     return await redis.enqueue_job(RECOMPUTE, project_id, _job_id=recompute_job_id(project_id)) is not None
 
 
+async def enqueue_many(redis: ArqRedis, project_ids: list[int]) -> int:
+    enqueued = 0
+    for project_id in project_ids:
+        enqueued += await enqueue_recompute(redis, project_id)
+    return enqueued
+
+
 async def recompute_project(ctx: dict[str, Any], project_id: int) -> int | None:
     """Recompute everything derived from one project's data; return the data version computed from."""
     async with ctx["pool"].acquire() as connection:
@@ -32,20 +40,54 @@ async def recompute_project(ctx: dict[str, Any], project_id: int) -> int | None:
             return None  # the project was deleted
         newer = await statistics.data_version(connection, project_id)
     await events.publish(ctx["redis"], result.events)
-    version = result.version
-    if newer is not None and newer > version:
+    if newer is not None and newer > result.version:
         # data arrived while this job ran; its own enqueue was dropped because this job id was busy
         await ctx["redis"].enqueue_job(RECOMPUTE, project_id, _job_id=f"{recompute_job_id(project_id)}:v{newer}")
-    return version
+    return result.version
+
+
+async def claim_cron_run(ctx: dict[str, Any], name: str) -> bool:
+    """arq may start the same cron run on several workers (and again after a fast one finished, as no
+    result is kept): the first to claim the run in Redis does it, the others skip."""
+    key = f"partnerpulse:cron:{name}:{ctx.get('job_id', '')}"
+    return bool(await ctx["redis"].set(key, "1", nx=True, ex=CRON_CLAIM_SECONDS))
 
 
 async def reconcile(ctx: dict[str, Any]) -> int:
     """Enqueue every project whose data is newer than its statistics; return how many were enqueued."""
     async with ctx["pool"].acquire() as connection:
         stale = await statistics.stale_projects(connection)
-    enqueued = 0
-    for project_id in stale:
-        enqueued += await enqueue_recompute(ctx["redis"], project_id)
+    enqueued = await enqueue_many(ctx["redis"], stale)
     if stale:
         log.info("reconciled", extra={"stale": len(stale), "enqueued": enqueued})
     return enqueued
+
+
+async def time_rules(ctx: dict[str, Any]) -> int:
+    """Time passes without data changing: enqueue projects where NO_EXIT_PLAN, STALLED or an overdue goal
+    now holds but its flag is not open yet."""
+    if not await claim_cron_run(ctx, "time_rules"):
+        return 0
+    settings = ctx["settings"]
+    async with ctx["pool"].acquire() as connection:
+        due = await statistics.projects_needing_time_rules(
+            connection, (settings.rule_no_exit_plan_days, settings.rule_stalled_days)
+        )
+    return await enqueue_many(ctx["redis"], due)
+
+
+async def daily_sweep(ctx: dict[str, Any]) -> int:
+    """Once a day every open project: severities that grow with time (days without an exit plan, days
+    stalled, days overdue) are brought up to date."""
+    if not await claim_cron_run(ctx, "daily_sweep"):
+        return 0
+    async with ctx["pool"].acquire() as connection:
+        return await enqueue_many(ctx["redis"], await statistics.open_project_ids(connection))
+
+
+async def refresh_portfolio(ctx: dict[str, Any]) -> int:
+    """Monthly means per organization kind and industry (at least once a minute)."""
+    if not await claim_cron_run(ctx, "portfolio"):
+        return 0
+    async with ctx["pool"].acquire() as connection:
+        return await statistics.refresh_portfolio(connection)

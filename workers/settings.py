@@ -8,7 +8,7 @@ from arq.connections import RedisSettings
 
 from db.pool import create_pool
 from partnerpulse.settings import get_settings
-from workers.jobs import recompute_project, reconcile
+from workers.jobs import daily_sweep, recompute_project, reconcile, refresh_portfolio, time_rules
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,29 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     log.info("worker stopped")
 
 
+def cron_jobs(timeout: int) -> list:
+    """Cron runs are idempotent; the costly ones claim their run in Redis so that one of several workers
+    does it (arq's unique=True alone does not stop a second run once the first finished). Their timeouts
+    stay at the job timeout: arq keeps a killed job's "in progress" mark for the longest timeout + 10 s."""
+    return [
+        cron(reconcile, second={0, 30}, run_at_startup=True, unique=True, timeout=timeout),
+        cron(refresh_portfolio, second=15, run_at_startup=True, unique=True, timeout=timeout),
+        cron(time_rules, minute={5, 35}, second=45, run_at_startup=True, unique=True, timeout=timeout),
+        cron(daily_sweep, hour=3, minute=30, second=0, unique=True, timeout=timeout),
+    ]
+
+
 class WorkerSettings:
+    """Defaults; `partnerpulse worker` passes redis_settings, job_timeout and cron_jobs from the settings."""
+
     functions: ClassVar = [recompute_project]
-    # unique=True: with several workers, each cron run happens once (its job id is derived from the time)
-    cron_jobs: ClassVar = [cron(reconcile, second={0, 30}, run_at_startup=True, unique=True, timeout=60)]
+    cron_jobs: ClassVar = cron_jobs(60)
     on_startup = startup
     on_shutdown = shutdown
     # no stored results: a finished job's id must be free for the next enqueue at once
     keep_result = 0
-    job_timeout = 120
+    job_timeout = 60
     max_tries = 5
+    # a submission waits for the next poll: keep it short (arq's default is 0.5 s)
+    poll_delay = 0.1
     health_check_interval = 10
-    # redis_settings: given by `partnerpulse worker` from REDIS_URL

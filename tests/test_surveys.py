@@ -1,0 +1,313 @@
+"""Survey rounds and answers through the API; statistics and flags as the workers compute them."""
+
+import asyncpg
+import httpx
+from strawberry.relay import to_base64
+
+from db.tokens import create_token
+from partnerpulse.settings import Settings
+from tests.helpers import gql
+from tests.world import World, build_world
+from workers.recompute import recompute, thresholds
+
+ERRORS = "userErrors { field code message }"
+OPEN = f"mutation($p: ID!) {{ openSurveyRound(input: {{projectId: $p}}) {{ surveyRound {{ id sequence status expectedResponses }} {ERRORS} }} }}"
+CLOSE = (
+    f"mutation($r: ID!) {{ closeSurveyRound(input: {{roundId: $r}}) {{ surveyRound {{ status closedAt }} {ERRORS} }} }}"
+)
+SUBMIT = f"""mutation($input: SubmitSurveyResponseInput!) {{
+  submitSurveyResponse(input: $input) {{ surveyResponse {{ id overall comment organization {{ name }} }} {ERRORS} }} }}"""
+
+
+def answer(round_id: str, score: int = 4, **change) -> dict:
+    return {
+        "input": {
+            "roundId": round_id,
+            "overall": score,
+            "expectationsMet": score,
+            "mutualBenefit": score,
+            "decisionSpeed": score,
+            "communicationTrust": score,
+            "continueLikelihood": 8,
+            **change,
+        }
+    }
+
+
+async def add_partners(connection: asyncpg.Connection, world: World, count: int) -> list[str]:
+    """`count` more SME partners in `pilot`, with a token each."""
+    tokens = []
+    for i in range(count):
+        org = await connection.fetchval(
+            "INSERT INTO organizations (kind, name, industry, city, country) VALUES ('SME', $1, 'Logistics', 'Kiel', 'DE') RETURNING id",
+            f"Extra Partner {i}",
+        )
+        await connection.execute(
+            "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, 'PARTNER')",
+            world.projects["pilot"],
+            org,
+        )
+        tokens.append((await create_token(connection, organization_id=org))[1])
+    return tokens
+
+
+async def open_round(client: httpx.AsyncClient, world: World) -> str:
+    payload = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))["openSurveyRound"]
+    assert payload["userErrors"] == []
+    return payload["surveyRound"]["id"]
+
+
+async def test_open_round_expects_the_non_moderator_partners(
+    client: httpx.AsyncClient, connection: asyncpg.Connection
+) -> None:
+    world = await build_world(connection)
+    payload = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["institute"]))["openSurveyRound"]
+    assert payload["surveyRound"]["sequence"] == 1 and payload["surveyRound"]["expectedResponses"] == 2
+    again = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))["openSurveyRound"]
+    assert [e["code"] for e in again["userErrors"]] == ["ALREADY_EXISTS"]
+    assert (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["startup"]))["openSurveyRound"][
+        "userErrors"
+    ][0]["code"] == "FORBIDDEN"
+    # the published story is COMPLETED: no rounds any more
+    ended = (await gql(client, OPEN, {"p": world.project_id("story")}, world.tokens["outsider"]))["openSurveyRound"]
+    assert [e["code"] for e in ended["userErrors"]] == ["INVALID_TRANSITION"]
+
+
+async def test_submit_answer_replay_and_refusals(client: httpx.AsyncClient, connection: asyncpg.Connection) -> None:
+    world = await build_world(connection)
+    round_id = await open_round(client, world)
+    first = await gql(
+        client, SUBMIT, answer(round_id, 2, comment="Zu langsam.", idempotencyKey="k1"), world.tokens["startup"]
+    )
+    response = first["submitSurveyResponse"]
+    assert response["userErrors"] == [] and response["surveyResponse"]["organization"]["name"] == "Quantivo GmbH"
+    # a retry with the same key returns the first response, even with other scores, and stores nothing new
+    replay = (await gql(client, SUBMIT, answer(round_id, 5, idempotencyKey="k1"), world.tokens["startup"]))[
+        "submitSurveyResponse"
+    ]
+    assert replay == response
+    second = (await gql(client, SUBMIT, answer(round_id, 5, idempotencyKey="k2"), world.tokens["startup"]))[
+        "submitSurveyResponse"
+    ]
+    assert [(e["field"], e["code"]) for e in second["userErrors"]] == [("roundId", "ALREADY_ANSWERED")]
+    assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 1
+
+    cases = [
+        (answer(round_id, 4, overall=6), "sme", [("overall", "INVALID")]),
+        (
+            answer(round_id, 4, continueLikelihood=11, decisionSpeed=0),
+            "sme",
+            [("decisionSpeed", "INVALID"), ("continueLikelihood", "INVALID")],
+        ),
+        (answer(round_id, 4, comment="x" * 2001), "sme", [("comment", "INVALID")]),
+        (answer(round_id), "institute", [(None, "FORBIDDEN")]),  # moderators do not answer
+        (answer(round_id), "outsider", [("roundId", "NOT_FOUND")]),  # nor do strangers learn the round exists
+        (answer(round_id), "admin", [(None, "FORBIDDEN")]),
+        (answer("bogus"), "sme", [("roundId", "NOT_FOUND")]),
+        (answer(round_id), None, [(None, "UNAUTHENTICATED")]),
+    ]
+    for variables, who, expected in cases:
+        payload = (await gql(client, SUBMIT, variables, world.tokens.get(who) if who else None))["submitSurveyResponse"]
+        assert [(e["field"], e["code"]) for e in payload["userErrors"]] == expected, who
+        assert payload["surveyResponse"] is None
+    assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 1
+
+    closed = (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]
+    assert closed["surveyRound"]["status"] == "CLOSED"
+    late = (await gql(client, SUBMIT, answer(round_id), world.tokens["sme"]))["submitSurveyResponse"]
+    assert [(e["field"], e["code"]) for e in late["userErrors"]] == [("roundId", "ROUND_CLOSED")]
+    again = (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]
+    assert [e["code"] for e in again["userErrors"]] == ["ROUND_CLOSED"]
+    # the replay of an accepted answer still works after the round closed
+    assert (await gql(client, SUBMIT, answer(round_id, idempotencyKey="k1"), world.tokens["startup"]))[
+        "submitSurveyResponse"
+    ] == response
+
+
+async def test_who_sees_individual_answers(client: httpx.AsyncClient, connection: asyncpg.Connection) -> None:
+    world = await build_world(connection)
+    round_id = await open_round(client, world)
+    await gql(client, SUBMIT, answer(round_id, 2), world.tokens["startup"])
+    await gql(client, SUBMIT, answer(round_id, 5), world.tokens["sme"])
+    query = """query($id: ID!) { node(id: $id) { ... on CooperationProject { surveyRounds { edges { node {
+        responseCount expectedResponses myResponse { overall } responses { overall organization { name } } } } } } } }"""
+
+    def rounds(data):
+        return [e["node"] for e in data["node"]["surveyRounds"]["edges"]]
+
+    as_startup = rounds(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
+    assert as_startup == [{"responseCount": 2, "expectedResponses": 2, "myResponse": {"overall": 2}, "responses": []}]
+    as_moderator = rounds(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
+    assert sorted(r["overall"] for r in as_moderator[0]["responses"]) == [2, 5]
+    as_admin = rounds(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["admin"]))
+    assert len(as_admin[0]["responses"]) == 2
+    # a response's global id: its organization and the moderator resolve it, the other partner does not
+    response_id = await connection.fetchval("SELECT id FROM survey_responses WHERE overall = 2")
+    node = "query($id: ID!) { node(id: $id) { ... on SurveyResponse { overall } } }"
+    variables = {"id": to_base64("SurveyResponse", response_id)}
+    assert (await gql(client, node, variables, world.tokens["startup"]))["node"] == {"overall": 2}
+    assert (await gql(client, node, variables, world.tokens["institute"]))["node"] == {"overall": 2}
+    assert (await gql(client, node, variables, world.tokens["sme"]))["node"] is None
+
+
+STATS = """query($id: ID!) { node(id: $id) { ... on CooperationProject {
+  latestStatistics { responseCount expectedResponses suppressed mean nps meanByKind { kind mean suppressed } }
+  satisfactionTrend { sequence mean responseCount suppressed }
+  health { score riskLevel upToDate }
+  riskFlags { reason severity explanation evidence organization { name } }
+} } }"""
+
+
+async def test_small_groups_are_suppressed_for_partners_but_not_for_moderators(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    world = await build_world(connection)
+    round_id = await open_round(client, world)
+    await gql(client, SUBMIT, answer(round_id, 1), world.tokens["startup"])
+    await gql(client, SUBMIT, answer(round_id, 4), world.tokens["sme"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    partner = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["sme"]))["node"]
+    assert partner["latestStatistics"]["suppressed"] is True
+    assert partner["latestStatistics"]["mean"] is None and partner["latestStatistics"]["nps"] is None
+    assert all(k["mean"] is None for k in partner["latestStatistics"]["meanByKind"])
+    assert partner["satisfactionTrend"] == [{"sequence": 1, "mean": None, "responseCount": 2, "suppressed": True}]
+    moderator = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["institute"]))["node"]
+    assert moderator["latestStatistics"]["mean"] == 2.5 and moderator["latestStatistics"]["suppressed"] is False
+    assert {k["kind"]: k["mean"] for k in moderator["latestStatistics"]["meanByKind"]} == {"STARTUP": 1.0, "SME": 4.0}
+    # the flags are visible to partners, but their numbers only to the moderator
+    partner_flags = {f["reason"]: f for f in partner["riskFlags"]}
+    moderator_flags = {f["reason"]: f for f in moderator["riskFlags"]}
+    assert set(partner_flags) == set(moderator_flags) >= {"LOW_SATISFACTION", "SATISFACTION_GAP"}
+    assert "2.5" in moderator_flags["LOW_SATISFACTION"]["explanation"]
+    assert "2.5" not in partner_flags["LOW_SATISFACTION"]["explanation"]
+    assert (
+        partner_flags["LOW_SATISFACTION"]["evidence"] is None
+        and moderator_flags["LOW_SATISFACTION"]["evidence"]["mean"] == 2.5
+    )
+    assert partner_flags["SATISFACTION_GAP"]["organization"] == {"name": "Quantivo GmbH"}
+    assert (
+        "rated" in moderator_flags["SATISFACTION_GAP"]["explanation"]
+        and "rated" not in partner_flags["SATISFACTION_GAP"]["explanation"]
+    )
+    assert partner["health"]["riskLevel"] != "NONE" and partner["health"]["upToDate"] is True
+
+
+async def test_groups_of_the_minimum_size_are_shown_to_partners(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 1)
+    round_id = await open_round(client, world)
+    for token, score in ((world.tokens["startup"], 3), (world.tokens["sme"], 4), (extra[0], 5)):
+        await gql(client, SUBMIT, answer(round_id, score), token)
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    partner = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["startup"]))["node"]
+    assert partner["latestStatistics"]["mean"] == 4.0 and partner["latestStatistics"]["suppressed"] is False
+    kinds = {k["kind"]: k for k in partner["latestStatistics"]["meanByKind"]}
+    assert kinds["SME"]["suppressed"] is True and kinds["SME"]["mean"] is None  # 2 SME answers < 3
+    assert partner["satisfactionTrend"][0]["mean"] == 4.0
+
+
+async def test_outsiders_see_no_statistics_of_a_published_project(
+    client: httpx.AsyncClient, connection: asyncpg.Connection
+) -> None:
+    world = await build_world(connection)
+    data = (await gql(client, STATS, {"id": world.project_id("story")}, world.tokens["startup"]))["node"]
+    assert data == {"latestStatistics": None, "satisfactionTrend": [], "health": None, "riskFlags": []}
+
+
+async def test_at_risk_projects_most_severe_first_and_acknowledge(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    world = await build_world(connection)
+    round_id = await open_round(client, world)
+    await gql(client, SUBMIT, answer(round_id, 1), world.tokens["startup"])
+    await gql(client, SUBMIT, answer(round_id, 2), world.tokens["sme"])
+    stalled = await connection.fetchval(
+        "INSERT INTO cooperation_projects (title, kind, phase, phase_changed_at) VALUES ('Stuck', 'MARKETING', 'INITIATION', now() - interval '70 days') RETURNING id"
+    )
+    await connection.execute(
+        "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, 'LEAD')",
+        stalled,
+        world.organizations["sme"],
+    )
+    for project in (world.projects["pilot"], stalled, world.projects["story"]):
+        await recompute(connection, project, thresholds(settings))
+    query = "query($min: Severity) { atRiskProjects(minSeverity: $min) { totalCount edges { node { title health { riskLevel } } } } }"
+    listed = (await gql(client, query, {}, world.tokens["admin"]))["atRiskProjects"]
+    assert [e["node"]["title"] for e in listed["edges"]] == ["Predictive maintenance pilot", "Stuck"]
+    assert listed["totalCount"] == 2 and listed["edges"][1]["node"]["health"]["riskLevel"] == "LOW"
+    high = (await gql(client, query, {"min": "HIGH"}, world.tokens["admin"]))["atRiskProjects"]
+    assert [e["node"]["title"] for e in high["edges"]] == ["Predictive maintenance pilot"]
+    # the startup sees its own at-risk project only
+    mine = (await gql(client, query, {}, world.tokens["startup"]))["atRiskProjects"]
+    assert [e["node"]["title"] for e in mine["edges"]] == ["Predictive maintenance pilot"]
+
+    flag_id = await connection.fetchval(
+        "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = 'LOW_SATISFACTION'", world.projects["pilot"]
+    )
+    ack = "mutation($id: ID!) { acknowledgeRiskFlag(input: {id: $id}) { riskFlag { acknowledgedAt } userErrors { code } } }"
+    variables = {"id": to_base64("RiskFlag", flag_id)}
+    assert (await gql(client, ack, variables, world.tokens["startup"]))["acknowledgeRiskFlag"]["userErrors"] == [
+        {"code": "FORBIDDEN"}
+    ]
+    assert (await gql(client, ack, variables, world.tokens["outsider"]))["acknowledgeRiskFlag"]["userErrors"] == [
+        {"code": "NOT_FOUND"}
+    ]
+    done = (await gql(client, ack, variables, world.tokens["sme"]))["acknowledgeRiskFlag"]
+    assert done["userErrors"] == [] and done["riskFlag"]["acknowledgedAt"]
+
+
+async def test_flags_resolve_when_satisfaction_recovers_and_stay_in_history(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 1)
+    partners = [world.tokens["startup"], world.tokens["sme"], extra[0]]
+    for scores in ([2, 2, 2], [4, 5, 4]):
+        round_id = await open_round(client, world)
+        for token, score in zip(partners, scores, strict=True):
+            await gql(client, SUBMIT, answer(round_id, score), token)
+        await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"])
+        await recompute(connection, world.projects["pilot"], thresholds(settings))
+    history = "query($id: ID!) { node(id: $id) { ... on CooperationProject { open: riskFlags { reason } all: riskFlags(includeResolved: true) { reason resolvedAt } } } }"
+    data = (await gql(client, history, {"id": world.project_id("pilot")}, world.tokens["sme"]))["node"]
+    assert data["open"] == []
+    assert [(f["reason"], f["resolvedAt"] is not None) for f in data["all"]] == [
+        ("LOW_SATISFACTION", True),
+        ("UNMET_EXPECTATIONS", True),
+    ]
+    # idempotent: the same data again changes nothing
+    before = await connection.fetch("SELECT * FROM risk_flags ORDER BY id")
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    assert await connection.fetch("SELECT * FROM risk_flags ORDER BY id") == before
+
+
+async def test_portfolio_trends_hide_small_cells_from_members(
+    client: httpx.AsyncClient, connection: asyncpg.Connection
+) -> None:
+    from db.statistics import refresh_portfolio
+
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 2)
+    round_id = await open_round(client, world)
+    for token, score in ((world.tokens["startup"], 2), (world.tokens["sme"], 4), (extra[0], 5), (extra[1], 3)):
+        await gql(client, SUBMIT, answer(round_id, score), token)
+    await refresh_portfolio(connection)
+    query = "query($g: TrendGrouping!) { satisfactionTrends(groupBy: $g) { key label points { mean responseCount suppressed } } }"
+    admin = {
+        s["key"]: s
+        for s in (await gql(client, query, {"g": "ORGANIZATION_KIND"}, world.tokens["admin"]))["satisfactionTrends"]
+    }
+    assert admin["SME"]["label"] == "SMEs (Mittelstand)" and admin["SME"]["points"] == [
+        {"mean": 4.0, "responseCount": 3, "suppressed": False}
+    ]
+    assert admin["STARTUP"]["points"] == [{"mean": 2.0, "responseCount": 1, "suppressed": False}]
+    member = {
+        s["key"]: s
+        for s in (await gql(client, query, {"g": "ORGANIZATION_KIND"}, world.tokens["startup"]))["satisfactionTrends"]
+    }
+    assert member["SME"]["points"][0]["mean"] == 4.0
+    assert member["STARTUP"]["points"] == [{"mean": None, "responseCount": 1, "suppressed": True}]
+    industries = (await gql(client, query, {"g": "INDUSTRY"}, world.tokens["admin"]))["satisfactionTrends"]
+    assert {s["key"] for s in industries} == {"Mechanical Engineering", "Software & IT", "Logistics"}
