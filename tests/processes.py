@@ -1,0 +1,81 @@
+"""Real API and worker processes for end-to-end tests: started with the CLI, stopped with signals."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from partnerpulse.embedded import free_port
+
+
+class Process:
+    def __init__(self, args: list[str], env: dict[str, str], log: Path, ready: Callable[["Process"], bool]) -> None:
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "partnerpulse", *args],
+            env={**os.environ, **env},
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: self._alive() and ready(self), timeout=30, what=f"{args[0]} to start")
+
+    def _alive(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the process exited with {self.process.returncode}:\n{self.output()}")
+        return True
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def environment(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PARTNERPULSE_LOG_FORMAT": "json", **extra}
+
+
+def start_worker(database_url: str, redis_url: str, log: Path, **extra: str) -> Process:
+    return Process(
+        ["worker"],
+        environment(database_url, redis_url, **extra),
+        log,
+        ready=lambda p: '"worker started"' in p.output(),
+    )
+
+
+def start_api(database_url: str, redis_url: str, log: Path) -> tuple[Process, str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def answers(p: Process) -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return Process(["serve", "--port", str(port)], environment(database_url, redis_url), log, answers), url

@@ -1,0 +1,267 @@
+"""End to end with real processes: the API, arq workers, PostgreSQL and Redis, and their failures."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import websockets
+from arq.connections import create_pool as create_arq_pool
+
+from api.app import create_app
+from db import statistics
+from partnerpulse.embedded import RedisServer
+from partnerpulse.settings import Settings
+from tests.helpers import gql
+from tests.processes import start_api, start_worker
+from tests.test_surveys import CLOSE, OPEN, SUBMIT, add_partners, answer
+from tests.world import World, build_world
+from workers.jobs import enqueue_recompute
+from workers.settings import redis_settings
+
+FLAGS = "query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags { reason } health { upToDate } } } }"
+
+
+async def eventually(check, within: float = 20, what: str = "condition"):
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def answer_round(client: httpx.AsyncClient, world: World, tokens: list[str], scores: list[int]) -> str:
+    round_id = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))["openSurveyRound"][
+        "surveyRound"
+    ]["id"]
+    for token, score in zip(tokens, scores, strict=True):
+        payload = (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]
+        assert payload["userErrors"] == []
+    await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"])
+    return round_id
+
+
+async def open_flags(client: httpx.AsyncClient, world: World) -> set[str]:
+    data = await gql(client, FLAGS, {"id": world.project_id("pilot")}, world.tokens["sme"])
+    return {f["reason"] for f in data["node"]["riskFlags"]}
+
+
+@pytest.fixture
+def worker_log(tmp_path: Path) -> Path:
+    return tmp_path / "worker.log"
+
+
+async def test_flags_appear_with_a_real_worker_and_resolve_when_satisfaction_recovers(
+    settings: Settings, connection: asyncpg.Connection, redis, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    partners = [world.tokens["startup"], world.tokens["sme"], *(await add_partners(connection, world, 1))]
+    api, url = start_api(settings.database_url, settings.redis_url, tmp_path / "api.log")
+    worker = start_worker(settings.database_url, settings.redis_url, tmp_path / "worker.log")
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            await answer_round(client, world, partners, [2, 2, 1])
+            reasons = await eventually(lambda: open_flags(client, world), what="flags to be raised")
+            assert "LOW_SATISFACTION" in reasons
+            await answer_round(client, world, partners, [5, 4, 5])
+
+            async def recovered() -> bool:
+                return "LOW_SATISFACTION" not in await open_flags(client, world)
+
+            await eventually(recovered, what="the flag to resolve")
+
+            async def up_to_date() -> bool:
+                data = await gql(client, FLAGS, {"id": world.project_id("pilot")}, world.tokens["sme"])
+                return data["node"]["health"]["upToDate"]
+
+            await eventually(up_to_date, what="the statistics to include the closing of the round")
+    finally:
+        worker.stop()
+        api.stop()
+    assert await connection.fetchval("SELECT count(*) FROM risk_flags WHERE resolved_at IS NOT NULL") >= 1
+
+
+async def test_an_answer_accepted_while_redis_is_down_reaches_the_statistics_once_redis_is_back(
+    settings: Settings, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    redis_server = RedisServer(tmp_path)
+    redis_url = redis_server.start()
+    own = settings.model_copy(update={"redis_url": redis_url})
+    app = create_app(own)
+    worker = None
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                round_id = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))[
+                    "openSurveyRound"
+                ]["surveyRound"]["id"]
+                redis_server.stop()  # Redis goes away
+                payload = (await gql(client, SUBMIT, answer(round_id, 2), world.tokens["startup"]))[
+                    "submitSurveyResponse"
+                ]
+                # the user saw a normal, successful submission
+                assert payload["userErrors"] == [] and payload["surveyResponse"]["overall"] == 2
+        assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 1
+        assert world.projects["pilot"] in await statistics.stale_projects(connection)
+
+        redis_server.start()  # same port, empty queue: the enqueue was lost
+        worker = start_worker(own.database_url, redis_url, tmp_path / "worker.log")
+
+        async def counted() -> bool:
+            return (
+                await connection.fetchval(
+                    "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
+                )
+                == 1
+            )
+
+        await eventually(counted, what="the reconciler to recompute the project")
+        assert await statistics.stale_projects(connection) == []
+    finally:
+        if worker:
+            worker.stop()
+        redis_server.stop()
+
+
+async def test_a_job_of_a_killed_worker_is_redone(
+    settings: Settings, connection: asyncpg.Connection, pool: asyncpg.Pool, redis, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    project = world.projects["pilot"]
+    await connection.execute("INSERT INTO survey_rounds (project_id, sequence) VALUES ($1, 1)", project)
+    fast_timeout = {"PARTNERPULSE_WORKER_JOB_TIMEOUT": "3"}
+    async with pool.acquire() as blocker:
+        # hold the project's recomputation lock: the job starts, then waits in the middle
+        await statistics.lock_project_recomputation(blocker, project)
+        first = start_worker(settings.database_url, settings.redis_url, tmp_path / "first.log", **fast_timeout)
+        arq = await create_arq_pool(redis_settings(settings.redis_url or ""))
+        try:
+            await enqueue_recompute(arq, project)  # the startup reconcile may have done it already
+            await eventually(lambda: redis.exists(f"arq:in-progress:recompute:{project}"), what="the job to start")
+            first.kill()  # SIGKILL in the middle of the job
+        finally:
+            await statistics.unlock_project_recomputation(blocker, project)
+            await arq.aclose()
+    assert project in await statistics.stale_projects(connection)
+    second = start_worker(settings.database_url, settings.redis_url, tmp_path / "second.log", **fast_timeout)
+    try:
+
+        async def done() -> bool:
+            return project not in await statistics.stale_projects(connection)
+
+        # arq hands the job to another worker once the dead one's "in progress" mark expires (timeout + 10 s)
+        await eventually(done, within=40, what="the killed job to be redone")
+    finally:
+        second.stop()
+
+
+async def test_200_concurrent_submissions_are_each_counted_exactly_once(
+    settings: Settings, connection: asyncpg.Connection, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    tokens = await add_partners(connection, world, 198)
+    tokens += [world.tokens["startup"], world.tokens["sme"]]
+    round_id = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))["openSurveyRound"][
+        "surveyRound"
+    ]["id"]
+
+    async def submit(token: str, key: str, score: int) -> dict:
+        response = await client.post(
+            "/graphql",
+            json={"query": SUBMIT, "variables": answer(round_id, score, idempotencyKey=key)},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return response.json()["data"]["submitSurveyResponse"]
+
+    firsts = [submit(token, f"first-{i}", 1 + i % 5) for i, token in enumerate(tokens)]
+    retries = [submit(token, f"first-{i}", 5) for i, token in enumerate(tokens[:50])]  # a client retrying at once
+    results = await asyncio.gather(*firsts, *retries)
+    assert all(r["userErrors"] == [] for r in results)
+    ids = [r["surveyResponse"]["id"] for r in results]
+    assert len(set(ids)) == 200 and ids[200:] == ids[:50]  # a retry returns the first response
+    # a second, different answer of the same organization is refused
+    seconds = await asyncio.gather(*(submit(token, f"second-{i}", 3) for i, token in enumerate(tokens[:50])))
+    assert all([e["code"] for e in r["userErrors"]] == ["ALREADY_ANSWERED"] for r in seconds)
+    assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 200
+
+    worker = start_worker(settings.database_url, settings.redis_url, tmp_path / "worker.log")
+    try:
+
+        async def counted() -> bool:
+            return await connection.fetchval(
+                "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
+            ) == 200 and not await statistics.stale_projects(connection)
+
+        await eventually(counted, what="all 200 answers in the statistics")
+    finally:
+        worker.stop()
+    mean = await connection.fetchval(
+        "SELECT mean_overall FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
+    )
+    assert mean == pytest.approx(await connection.fetchval("SELECT avg(overall)::float8 FROM survey_responses"))
+
+
+async def subscribe(url: str, token: str | None, project_id: str | None = None):
+    socket = await websockets.connect(url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    payload = {"Authorization": f"Bearer {token}"} if token else {}
+    await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+    ack = json.loads(await asyncio.wait_for(socket.recv(), 5))
+    assert ack["type"] == "connection_ack", ack
+    query = "subscription($p: ID) { riskFlagChanged(projectId: $p) { reason severity explanation project { title } } }"
+    await socket.send(
+        json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"p": project_id}}})
+    )
+    return socket
+
+
+async def next_event(socket, within: float):
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), within))
+        if message["type"] in ("next", "error", "complete"):
+            return message
+
+
+async def test_subscribers_receive_flag_changes_of_projects_they_may_see_only(
+    settings: Settings, connection: asyncpg.Connection, redis, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    partners = [world.tokens["startup"], world.tokens["sme"], *(await add_partners(connection, world, 1))]
+    api, url = start_api(settings.database_url, settings.redis_url, tmp_path / "api.log")
+    worker = start_worker(settings.database_url, settings.redis_url, tmp_path / "worker.log")
+    try:
+        partner = await subscribe(url, world.tokens["startup"], world.project_id("pilot"))
+        outsider = await subscribe(url, world.tokens["outsider"])
+        await asyncio.sleep(0.3)  # both subscriptions listen on Redis
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            await answer_round(client, world, partners, [1, 2, 1])
+        event = await next_event(partner, within=20)
+        assert event["type"] == "next"
+        flag = event["payload"]["data"]["riskFlagChanged"]
+        assert flag["project"]["title"] == "Predictive maintenance pilot"
+        assert "1.3" not in flag["explanation"] or flag["reason"] != "SATISFACTION_GAP"
+        with pytest.raises(TimeoutError):
+            await next_event(outsider, within=1.5)
+        await partner.close()
+        await outsider.close()
+
+        # a forged token is refused at connection_init; no token at all may connect but not subscribe
+        forged = await websockets.connect(url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+        await forged.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer pp_forged"}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(forged.recv(), 5)
+        assert closed.value.rcvd.code == 4403
+        anonymous = await subscribe(url, None)
+        message = await next_event(anonymous, within=5)
+        errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+        assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+        await anonymous.close()
+    finally:
+        worker.stop()
+        api.stop()
