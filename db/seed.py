@@ -75,23 +75,28 @@ async def load_network(
 
 
 async def demo_principals(connection: asyncpg.Connection) -> dict[str, asyncpg.Record | None]:
-    """Organizations worth a demo token: a startup in an active project with an SME partner (it can
-    answer surveys and sees its project's health) and a research institute moderating a project."""
+    """Organizations worth a demo token, once the statistics are computed: the startup that a
+    SATISFACTION_GAP flag names (it answers surveys and sees its project at risk), and the research
+    institute moderating the project most at risk (it sees individual answers). Any startup or moderator
+    of an active project when there are no flags yet."""
     member = await connection.fetchrow(
         """
-        SELECT o.id, o.kind, o.name FROM organizations o
+        SELECT o.id, o.kind::text AS kind, o.name FROM organizations o
         JOIN project_partners pp ON pp.organization_id = o.id AND pp.role <> 'MODERATOR'
         JOIN cooperation_projects p ON p.id = pp.project_id AND p.phase = 'ACTIVE'
+        LEFT JOIN risk_flags f ON f.project_id = p.id AND f.organization_id = o.id AND f.resolved_at IS NULL
+             AND f.reason = 'SATISFACTION_GAP'
         WHERE o.kind = 'STARTUP'
-        ORDER BY p.id, o.id LIMIT 1
+        ORDER BY f.id IS NULL, p.id, o.id LIMIT 1
         """
     )
     moderator = await connection.fetchrow(
         """
-        SELECT o.id, o.kind, o.name FROM organizations o
+        SELECT o.id, o.kind::text AS kind, o.name FROM organizations o
         JOIN project_partners pp ON pp.organization_id = o.id AND pp.role = 'MODERATOR'
         JOIN cooperation_projects p ON p.id = pp.project_id AND p.phase = 'ACTIVE'
-        ORDER BY p.id, o.id LIMIT 1
+        LEFT JOIN project_health h ON h.project_id = p.id
+        ORDER BY coalesce(h.risk_rank, 0) DESC, p.id, o.id LIMIT 1
         """
     )
     return {"member": member, "moderator": moderator}

@@ -286,6 +286,9 @@ def dev(
         redis_server = RedisServer(settings.data_dir)
         redis_url = redis_server.start()
     children: list[subprocess.Popen[bytes]] = []
+    # Ctrl-C and `kill` alike stop everything (a shell may start us with SIGINT ignored)
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, _raise_keyboard_interrupt)
     try:
         asyncio.run(run_migrations(database_url))
         if _with_connection(database_url, is_empty):
@@ -325,6 +328,10 @@ def dev(
         if redis_server:
             redis_server.stop()
     # the embedded PostgreSQL stops when this process exits; its data stays in the data folder
+
+
+def _raise_keyboard_interrupt(signal_number: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_for(url: str, children: list[subprocess.Popen[bytes]], timeout: float) -> None:

@@ -6,10 +6,8 @@ empty tables and an empty Redis database.
 """
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -18,10 +16,11 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from api.app import create_app
+from db.admin import create_database, drop_database
 from db.migrate import migrate
 from db.pool import create_pool
 from db.seed import truncate_all
-from partnerpulse.embedded import RedisServer, start_postgres, with_database
+from partnerpulse.embedded import RedisServer, start_postgres
 from partnerpulse.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,28 +44,9 @@ def redis_url() -> Iterator[str]:
     server.stop()
 
 
-async def create_database(admin_dsn: str, prefix: str = "pp_test") -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return with_database(admin_dsn, name)
-
-
-async def drop_database(admin_dsn: str, dsn: str) -> None:
-    name = urlsplit(dsn).path.lstrip("/")
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 async def database_url(admin_dsn: str) -> AsyncIterator[str]:
-    dsn = await create_database(admin_dsn)
+    dsn = await create_database(admin_dsn, prefix="pp_test")
     await migrate(dsn)
     yield dsn
     await drop_database(admin_dsn, dsn)
