@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from arq.connections import ArqRedis
+from redis.asyncio import ConnectionPool
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -31,7 +32,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.pool = await create_pool(settings, settings.database_url, "partnerpulse-api")
-        app.state.redis = ArqRedis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        connections = ConnectionPool.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        app.state.redis = ArqRedis(connection_pool=connections, default_queue_name=settings.queue_name)
         app.state.token_usage = TokenUsage()
         flusher = asyncio.create_task(app.state.token_usage.run(app.state.pool))
         log.info("api started")
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await app.state.redis.aclose()
+            await connections.disconnect()
             await app.state.pool.close()
             log.info("api stopped")
 

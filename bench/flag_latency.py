@@ -21,8 +21,10 @@ import httpx
 
 from db.admin import create_database, drop_database
 from db.migrate import migrate
+from db.seed import insert_small_projects
 from db.tokens import create_token
 from partnerpulse.embedded import RedisServer, start_postgres
+from partnerpulse.settings import Settings
 from tests.processes import start_api, start_worker
 from tests.test_surveys import OPEN, SUBMIT, answer
 
@@ -35,29 +37,11 @@ async def make_projects(dsn: str, count: int) -> list[tuple[str, list[str], str]
 
     connection = await asyncpg.connect(dsn)
     try:
-        projects = []
-        for i in range(count):
-            project = await connection.fetchval(
-                "INSERT INTO cooperation_projects (title, kind, phase, exit_plan) "
-                "VALUES ($1, 'TECHNOLOGY_PILOT', 'ACTIVE', 'agreed') RETURNING id",
-                f"Latency {i}",
-            )
-            tokens = []
-            for j, role in enumerate(("LEAD", "PARTNER", "PARTNER")):
-                org = await connection.fetchval(
-                    "INSERT INTO organizations (kind, name, industry, city, country) "
-                    "VALUES ('SME', $1, 'Logistics', 'Kiel', 'DE') RETURNING id",
-                    f"Org {i}-{j}",
-                )
-                await connection.execute(
-                    "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, $3)",
-                    project,
-                    org,
-                    role,
-                )
-                tokens.append((await create_token(connection, organization_id=org))[1])
-            projects.append((to_base64("CooperationProject", project), tokens, tokens[0]))
-        return projects
+        made = []
+        for project, *organizations in await insert_small_projects(connection, count, partners=3):
+            tokens = [(await create_token(connection, organization_id=org))[1] for org in organizations]
+            made.append((to_base64("CooperationProject", project), tokens, tokens[0]))
+        return made
     finally:
         await connection.close()
 
@@ -110,8 +94,9 @@ def main() -> None:
     try:
         asyncio.run(migrate(dsn))
         projects = asyncio.run(make_projects(dsn, args.projects))
-        api, url = start_api(dsn, redis_url, work / "api.log")
-        worker = start_worker(dsn, redis_url, work / "worker.log")
+        settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppbench")
+        api, url = start_api(settings, work / "api.log")
+        worker = start_worker(settings, work / "worker.log")
         latencies = asyncio.run(measure(url, projects))
     finally:
         for process in (worker, api):

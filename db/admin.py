@@ -1,11 +1,24 @@
 """Creating and dropping whole databases (tests and benchmarks get a fresh one each)."""
 
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from partnerpulse.embedded import with_database
+
+def with_database(dsn: str, database: str) -> str:
+    """The same server, another database."""
+    return urlunsplit(urlsplit(dsn)._replace(path="/" + database))
+
+
+async def ensure_database(admin_dsn: str, database: str) -> None:
+    connection = await asyncpg.connect(admin_dsn)
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await connection.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await connection.close()
 
 
 async def create_database(admin_dsn: str, prefix: str) -> str:

@@ -100,3 +100,31 @@ async def demo_principals(connection: asyncpg.Connection) -> dict[str, asyncpg.R
         """
     )
     return {"member": member, "moderator": moderator}
+
+
+async def insert_small_projects(connection: asyncpg.Connection, count: int, partners: int) -> list[list[int]]:
+    """`count` ACTIVE projects (with an exit plan) of `partners` SMEs each, the first one LEAD; returns the
+    organization ids per project. For benchmarks that need many independent projects."""
+    projects = []
+    for i in range(count):
+        project = await connection.fetchval(
+            "INSERT INTO cooperation_projects (title, kind, phase, exit_plan) "
+            "VALUES ($1, 'TECHNOLOGY_PILOT', 'ACTIVE', 'agreed') RETURNING id",
+            f"Benchmark project {i}",
+        )
+        organizations = []
+        for j in range(partners):
+            organization = await connection.fetchval(
+                "INSERT INTO organizations (kind, name, industry, city, country) "
+                "VALUES ('SME', $1, 'Logistics', 'Kiel', 'DE') RETURNING id",
+                f"Benchmark partner {i}-{j}",
+            )
+            await connection.execute(
+                "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, $3)",
+                project,
+                organization,
+                "LEAD" if j == 0 else "PARTNER",
+            )
+            organizations.append(organization)
+        projects.append([project, *organizations])
+    return projects

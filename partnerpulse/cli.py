@@ -197,11 +197,13 @@ def worker(
     settings = _settings()
     _require_urls(settings)
     if check:
-        raise typer.Exit(asyncio.run(async_check_health(redis_settings(settings.redis_url or ""))))
+        health = async_check_health(redis_settings(settings.redis_url or ""), queue_name=settings.queue_name)
+        raise typer.Exit(asyncio.run(health))
     run_worker(
         WorkerSettings,  # type: ignore[arg-type]
         redis_settings=redis_settings(settings.redis_url or ""),
         job_timeout=settings.worker_job_timeout,
+        queue_name=settings.queue_name,
         cron_jobs=cron_jobs(settings.worker_job_timeout),
     )
 

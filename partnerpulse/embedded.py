@@ -12,9 +12,8 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+from db.admin import ensure_database, with_database
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +31,6 @@ def start_postgres(data_dir: Path, database: str = DEFAULT_DATABASE) -> str:
     admin_dsn = server.get_uri()
     asyncio.run(ensure_database(admin_dsn, database))
     return with_database(admin_dsn, database)
-
-
-def with_database(dsn: str, database: str) -> str:
-    parts = urlsplit(dsn)
-    return urlunsplit(parts._replace(path="/" + database))
-
-
-async def ensure_database(admin_dsn: str, database: str) -> None:
-    connection = await asyncpg.connect(admin_dsn)
-    try:
-        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
-        if not exists:
-            await connection.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await connection.close()
 
 
 def free_port() -> int:

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
         default=60, ge=1, description="Seconds a job may run; a killed worker's job is redone this + 10 s later."
     )
 
+    redis_namespace: str = Field(
+        default="partnerpulse",
+        pattern=r"^[a-z0-9_-]{1,40}$",
+        description="Prefix of the queue, job ids, event channel and cron keys, so that several deployments "
+        "(or test runs) can share one Redis.",
+    )
+
     min_group_size: int = Field(default=3, ge=1, description="Aggregates on fewer answers are suppressed.")
 
     # risk rules (DESIGN section 2)
@@ -52,6 +59,14 @@ class Settings(BaseSettings):
     rule_unmet_expectations: float = Field(default=2.0, description="UNMET_EXPECTATIONS: mean ≤ this.")
     rule_no_exit_plan_days: int = Field(default=90, ge=1, description="NO_EXIT_PLAN: days ACTIVE without a plan.")
     rule_stalled_days: int = Field(default=60, ge=1, description="STALLED: days in a phase before ACTIVE.")
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.redis_namespace}:queue"
+
+    @property
+    def events_channel(self) -> str:
+        return f"{self.redis_namespace}:risk-flags"
 
 
 @lru_cache

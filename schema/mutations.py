@@ -82,7 +82,7 @@ async def request_recompute(info: Info[Context, Any], project_id: int) -> None:
     project by its data_version, so this only logs."""
     try:
         async with asyncio.timeout(ENQUEUE_TIMEOUT):
-            await enqueue_recompute(info.context.redis, project_id)  # type: ignore[arg-type]
+            await enqueue_recompute(info.context.redis, info.context.settings.redis_namespace, project_id)
     except Exception as error:  # Redis down or slow: the recomputation is delayed, not lost
         log.warning(
             "enqueue failed; the reconciler will catch up", extra={"project_id": project_id, "error": repr(error)}

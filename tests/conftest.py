@@ -6,6 +6,7 @@ empty tables and an empty Redis database.
 """
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -62,7 +63,14 @@ async def fresh_database(admin_dsn: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, redis_url: str) -> Settings:
-    return Settings(database_url=database_url, redis_url=redis_url, log_format="console", db_pool_min_size=1)
+    # a namespace of its own: test runs sharing a Redis never see each other's jobs and events
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        log_format="console",
+        db_pool_min_size=1,
+        redis_namespace=f"pptest-{uuid.uuid4().hex[:8]}",
+    )
 
 
 @pytest.fixture(scope="session")

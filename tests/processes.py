@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from partnerpulse.embedded import free_port
+from partnerpulse.settings import Settings
 
 
 class Process:
@@ -55,20 +56,26 @@ def wait_until(condition: Callable[[], object], timeout: float = 20, what: str =
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def environment(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
-    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PARTNERPULSE_LOG_FORMAT": "json", **extra}
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": settings.database_url or "",
+        "REDIS_URL": settings.redis_url or "",
+        "PARTNERPULSE_REDIS_NAMESPACE": settings.redis_namespace,
+        "PARTNERPULSE_LOG_FORMAT": "json",
+        **extra,
+    }
 
 
-def start_worker(database_url: str, redis_url: str, log: Path, **extra: str) -> Process:
+def start_worker(settings: Settings, log: Path, **extra: str) -> Process:
     return Process(
         ["worker"],
-        environment(database_url, redis_url, **extra),
+        environment(settings, **extra),
         log,
         ready=lambda p: '"worker started"' in p.output(),
     )
 
 
-def start_api(database_url: str, redis_url: str, log: Path) -> tuple[Process, str]:
+def start_api(settings: Settings, log: Path) -> tuple[Process, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
@@ -78,4 +85,4 @@ def start_api(database_url: str, redis_url: str, log: Path) -> tuple[Process, st
         except httpx.HTTPError:
             return False
 
-    return Process(["serve", "--port", str(port)], environment(database_url, redis_url), log, answers), url
+    return Process(["serve", "--port", str(port)], environment(settings), log, answers), url

@@ -4,8 +4,10 @@ import pytest
 from redis.asyncio import Redis
 from strawberry.relay import to_base64
 
+from partnerpulse.settings import Settings
 from tests.helpers import gql
 from tests.world import World, build_world
+from workers.jobs import recompute_job_id
 
 ERRORS = "userErrors { field code message }"
 CREATE_ORG = f"""mutation($input: CreateOrganizationInput!) {{
@@ -184,7 +186,7 @@ async def test_create_cooperation_project_refuses_bad_input(
 
 
 async def test_partner_phase_goal_exit_plan_and_publication_lifecycle(
-    client: httpx.AsyncClient, connection: asyncpg.Connection, redis: Redis
+    client: httpx.AsyncClient, connection: asyncpg.Connection, redis: Redis, settings: Settings
 ) -> None:
     world = await build_world(connection)
     pilot, lead, moderator, partner = (
@@ -211,7 +213,9 @@ async def test_partner_phase_goal_exit_plan_and_publication_lifecycle(
         )
         > version
     )
-    assert await redis.exists(f"arq:job:recompute:{world.projects['pilot']}")
+    job_id = recompute_job_id(settings.redis_namespace, world.projects["pilot"])
+    assert await redis.exists(f"arq:job:{job_id}")
+    assert await redis.zscore(settings.queue_name, job_id)
 
     goal = await gql(
         client,

@@ -18,7 +18,7 @@ from tests.helpers import gql
 from tests.processes import start_api, start_worker
 from tests.test_surveys import CLOSE, OPEN, SUBMIT, add_partners, answer
 from tests.world import World, build_world
-from workers.jobs import enqueue_recompute
+from workers.jobs import enqueue_recompute, recompute_job_id
 from workers.settings import redis_settings
 
 FLAGS = "query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags { reason } health { upToDate } } } }"
@@ -61,8 +61,8 @@ async def test_flags_appear_with_a_real_worker_and_resolve_when_satisfaction_rec
 ) -> None:
     world = await build_world(connection)
     partners = [world.tokens["startup"], world.tokens["sme"], *(await add_partners(connection, world, 1))]
-    api, url = start_api(settings.database_url, settings.redis_url, tmp_path / "api.log")
-    worker = start_worker(settings.database_url, settings.redis_url, tmp_path / "worker.log")
+    api, url = start_api(settings, tmp_path / "api.log")
+    worker = start_worker(settings, tmp_path / "worker.log")
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             await answer_round(client, world, partners, [2, 2, 1])
@@ -112,7 +112,7 @@ async def test_an_answer_accepted_while_redis_is_down_reaches_the_statistics_onc
         assert world.projects["pilot"] in await statistics.stale_projects(connection)
 
         redis_server.start()  # same port, empty queue: the enqueue was lost
-        worker = start_worker(own.database_url, redis_url, tmp_path / "worker.log")
+        worker = start_worker(own, tmp_path / "worker.log")
 
         async def counted() -> bool:
             return (
@@ -140,17 +140,22 @@ async def test_a_job_of_a_killed_worker_is_redone(
     async with pool.acquire() as blocker:
         # hold the project's recomputation lock: the job starts, then waits in the middle
         await statistics.lock_project_recomputation(blocker, project)
-        first = start_worker(settings.database_url, settings.redis_url, tmp_path / "first.log", **fast_timeout)
-        arq = await create_arq_pool(redis_settings(settings.redis_url or ""))
+        first = start_worker(settings, tmp_path / "first.log", **fast_timeout)
+        arq = await create_arq_pool(redis_settings(settings.redis_url or ""), default_queue_name=settings.queue_name)
         try:
-            await enqueue_recompute(arq, project)  # the startup reconcile may have done it already
-            await eventually(lambda: redis.exists(f"arq:in-progress:recompute:{project}"), what="the job to start")
+            await enqueue_recompute(
+                arq, settings.redis_namespace, project
+            )  # the startup reconcile may have done it already
+            await eventually(
+                lambda: redis.exists(f"arq:in-progress:{recompute_job_id(settings.redis_namespace, project)}"),
+                what="the job to start",
+            )
             first.kill()  # SIGKILL in the middle of the job
         finally:
             await statistics.unlock_project_recomputation(blocker, project)
             await arq.aclose()
     assert project in await statistics.stale_projects(connection)
-    second = start_worker(settings.database_url, settings.redis_url, tmp_path / "second.log", **fast_timeout)
+    second = start_worker(settings, tmp_path / "second.log", **fast_timeout)
     try:
 
         async def done() -> bool:
@@ -191,7 +196,7 @@ async def test_200_concurrent_submissions_are_each_counted_exactly_once(
     assert all([e["code"] for e in r["userErrors"]] == ["ALREADY_ANSWERED"] for r in seconds)
     assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 200
 
-    worker = start_worker(settings.database_url, settings.redis_url, tmp_path / "worker.log")
+    worker = start_worker(settings, tmp_path / "worker.log")
     try:
 
         async def counted() -> bool:
@@ -233,8 +238,8 @@ async def test_subscribers_receive_flag_changes_of_projects_they_may_see_only(
 ) -> None:
     world = await build_world(connection)
     partners = [world.tokens["startup"], world.tokens["sme"], *(await add_partners(connection, world, 1))]
-    api, url = start_api(settings.database_url, settings.redis_url, tmp_path / "api.log")
-    worker = start_worker(settings.database_url, settings.redis_url, tmp_path / "worker.log")
+    api, url = start_api(settings, tmp_path / "api.log")
+    worker = start_worker(settings, tmp_path / "worker.log")
     try:
         partner = await subscribe(url, world.tokens["startup"], world.project_id("pilot"))
         outsider = await subscribe(url, world.tokens["outsider"])

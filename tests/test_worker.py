@@ -19,6 +19,7 @@ async def run_worker_until_idle(settings: Settings) -> Worker:
         on_startup=WorkerSettings.on_startup,
         on_shutdown=WorkerSettings.on_shutdown,
         keep_result=WorkerSettings.keep_result,
+        queue_name=settings.queue_name,
         ctx={"settings": settings},
         burst=True,
         poll_delay=0.05,
@@ -35,9 +36,9 @@ async def test_reconciler_and_worker_compute_every_stale_project(
     settings: Settings, pool: asyncpg.Pool, connection: asyncpg.Connection, redis
 ) -> None:
     await load_network(connection, plan_network(seed=3, today=date(2026, 11, 26)))
-    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""))
+    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""), default_queue_name=settings.queue_name)
     try:
-        ctx = {"pool": pool, "redis": arq_redis}
+        ctx = {"pool": pool, "redis": arq_redis, "settings": settings}
         assert await reconcile(ctx) == 80
         assert await reconcile(ctx) == 0  # all 80 are still queued: nothing is enqueued twice
         worker = await run_worker_until_idle(settings)

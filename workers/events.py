@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
-CHANNEL = "partnerpulse:risk-flags"
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,12 @@ class FlagEvent:
             return None
 
 
-async def publish(redis: Redis, events: list[FlagEvent]) -> None:
+async def publish(redis: Redis, channel: str, events: list[FlagEvent]) -> None:
     """Best effort: the flags are committed already; a lost event only means a subscriber refetches later."""
     try:
         async with redis.pipeline(transaction=False) as pipe:
             for event in events:
-                pipe.publish(CHANNEL, event.encode())
+                pipe.publish(channel, event.encode())
             await pipe.execute()
     except Exception:  # Redis down: the data is safe in PostgreSQL
         log.warning("could not publish flag events", exc_info=True, extra={"events": len(events)})

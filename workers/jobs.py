@@ -15,20 +15,22 @@ RECOMPUTE = "recompute_project"
 CRON_CLAIM_SECONDS = 3600
 
 
-def recompute_job_id(project_id: int) -> str:
+def recompute_job_id(namespace: str, project_id: int) -> str:
     # one queued job per project: arq drops an enqueue whose job id is queued or running
-    return f"recompute:{project_id}"
+    return f"{namespace}:recompute:{project_id}"
 
 
-async def enqueue_recompute(redis: ArqRedis, project_id: int) -> bool:
-    """Ask for a recomputation; False when one is already queued or running (that one will do)."""
-    return await redis.enqueue_job(RECOMPUTE, project_id, _job_id=recompute_job_id(project_id)) is not None
+async def enqueue_recompute(redis: ArqRedis, namespace: str, project_id: int) -> bool:
+    """Ask for a recomputation; False when one is already queued or running (that one will do). The
+    client's default queue must be the namespace's (`Settings.queue_name`)."""
+    job_id = recompute_job_id(namespace, project_id)
+    return await redis.enqueue_job(RECOMPUTE, project_id, _job_id=job_id) is not None
 
 
-async def enqueue_many(redis: ArqRedis, project_ids: list[int]) -> int:
+async def enqueue_many(ctx: dict[str, Any], project_ids: list[int]) -> int:
     enqueued = 0
     for project_id in project_ids:
-        enqueued += await enqueue_recompute(redis, project_id)
+        enqueued += await enqueue_recompute(ctx["redis"], ctx["settings"].redis_namespace, project_id)
     return enqueued
 
 
@@ -39,17 +41,19 @@ async def recompute_project(ctx: dict[str, Any], project_id: int) -> int | None:
         if result is None:
             return None  # the project was deleted
         newer = await statistics.data_version(connection, project_id)
-    await events.publish(ctx["redis"], result.events)
+    namespace = ctx["settings"].redis_namespace
+    await events.publish(ctx["redis"], ctx["settings"].events_channel, result.events)
     if newer is not None and newer > result.version:
         # data arrived while this job ran; its own enqueue was dropped because this job id was busy
-        await ctx["redis"].enqueue_job(RECOMPUTE, project_id, _job_id=f"{recompute_job_id(project_id)}:v{newer}")
+        follow_up = f"{recompute_job_id(namespace, project_id)}:v{newer}"
+        await ctx["redis"].enqueue_job(RECOMPUTE, project_id, _job_id=follow_up)
     return result.version
 
 
 async def claim_cron_run(ctx: dict[str, Any], name: str) -> bool:
     """arq may start the same cron run on several workers (and again after a fast one finished, as no
     result is kept): the first to claim the run in Redis does it, the others skip."""
-    key = f"partnerpulse:cron:{name}:{ctx.get('job_id', '')}"
+    key = f"{ctx['settings'].redis_namespace}:cron:{name}:{ctx.get('job_id', '')}"
     return bool(await ctx["redis"].set(key, "1", nx=True, ex=CRON_CLAIM_SECONDS))
 
 
@@ -57,7 +61,7 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     """Enqueue every project whose data is newer than its statistics; return how many were enqueued."""
     async with ctx["pool"].acquire() as connection:
         stale = await statistics.stale_projects(connection)
-    enqueued = await enqueue_many(ctx["redis"], stale)
+    enqueued = await enqueue_many(ctx, stale)
     if stale:
         log.info("reconciled", extra={"stale": len(stale), "enqueued": enqueued})
     return enqueued
@@ -73,7 +77,7 @@ async def time_rules(ctx: dict[str, Any]) -> int:
         due = await statistics.projects_needing_time_rules(
             connection, (settings.rule_no_exit_plan_days, settings.rule_stalled_days)
         )
-    return await enqueue_many(ctx["redis"], due)
+    return await enqueue_many(ctx, due)
 
 
 async def daily_sweep(ctx: dict[str, Any]) -> int:
@@ -82,7 +86,7 @@ async def daily_sweep(ctx: dict[str, Any]) -> int:
     if not await claim_cron_run(ctx, "daily_sweep"):
         return 0
     async with ctx["pool"].acquire() as connection:
-        return await enqueue_many(ctx["redis"], await statistics.open_project_ids(connection))
+        return await enqueue_many(ctx, await statistics.open_project_ids(connection))
 
 
 async def refresh_portfolio(ctx: dict[str, Any]) -> int:

@@ -43,5 +43,9 @@ async def acknowledge_risk_flag(
 
     flag, errors = await in_transaction(info, work)
     if flag:
-        await events.publish(info.context.redis, [events.FlagEvent(flag.id, flag.project_id, "ACKNOWLEDGED")])
+        await events.publish(
+            info.context.redis,
+            info.context.settings.events_channel,
+            [events.FlagEvent(flag.id, flag.project_id, "ACKNOWLEDGED")],
+        )
     return AcknowledgeRiskFlagPayload(risk_flag=flag, user_errors=errors)

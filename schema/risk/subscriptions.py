@@ -12,7 +12,7 @@ from schema.errors import unauthenticated
 from schema.loaders import Loaders
 from schema.projects.mutations import project_id_of
 from schema.risk.types import RiskFlag
-from workers.events import CHANNEL, FlagEvent
+from workers.events import FlagEvent
 
 
 async def may_see_details(context: Context, project_id: int) -> bool:
@@ -38,7 +38,8 @@ async def risk_flag_changed(
     if project_id is not None and wanted is None:
         return  # an id that names no project has no events
     pubsub = context.redis.pubsub()
-    await pubsub.subscribe(CHANNEL)
+    channel = context.settings.events_channel
+    await pubsub.subscribe(channel)
     try:
         async for message in pubsub.listen():
             if message.get("type") != "message":
@@ -56,5 +57,5 @@ async def risk_flag_changed(
             context.loaders = Loaders.create(context.pool, context.principal)
             yield RiskFlag.from_row(row)
     finally:
-        await pubsub.unsubscribe(CHANNEL)
+        await pubsub.unsubscribe(channel)
         await pubsub.aclose()
