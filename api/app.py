@@ -14,11 +14,12 @@ from starlette.routing import Route, WebSocketRoute
 
 from api.graphql import PartnerPulseGraphQL
 from api.health import healthz, readyz
+from api.limits import BoundedPool, RequestLimits
 from api.middleware import RequestContextMiddleware
 from api.token_usage import TokenUsage
 from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
-from schema import schema
+from schema import create_schema
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.pool = await create_pool(settings, settings.database_url, "partnerpulse-api")
+        pool = await create_pool(settings, settings.database_url, "partnerpulse-api")
+        app.state.pool = BoundedPool(pool, settings.db_acquire_timeout)
         connections = ConnectionPool.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
         app.state.redis = ArqRedis(connection_pool=connections, default_queue_name=settings.queue_name)
         app.state.token_usage = TokenUsage()
@@ -45,10 +47,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await flusher
             await app.state.redis.aclose()
             await connections.disconnect()
-            await app.state.pool.close()
+            await pool.close()
             log.info("api stopped")
 
-    graphql = PartnerPulseGraphQL(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = PartnerPulseGraphQL(create_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -58,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestContextMiddleware),
+            Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,

@@ -28,6 +28,17 @@ class Settings(BaseSettings):
     graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers at /graphql.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
 
+    # abuse limits (each answered with a clear error before any resolver runs)
+    max_query_depth: int = Field(default=15, ge=1, description="Deepest nesting of fields.")
+    max_aliases: int = Field(default=30, ge=0, description="Aliases in one document.")
+    max_tokens: int = Field(default=3000, ge=1, description="Lexical tokens in one document.")
+    max_query_cost: int = Field(default=10_000, ge=1, description="Objects an operation could return (nodes).")
+    max_body_bytes: int = Field(default=100_000, ge=1, description="Largest request body.")
+    max_batch_operations: int = Field(default=10, ge=1, description="Operations in one batched (JSON array) request.")
+    introspection: bool = Field(default=True, description="Allow schema introspection (switch off in production).")
+    request_timeout: float = Field(default=15.0, gt=0, description="Deadline of one HTTP request, seconds.")
+    db_acquire_timeout: float = Field(default=3.0, gt=0, description="Longest wait for a pool connection.")
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
 

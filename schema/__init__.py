@@ -4,12 +4,21 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.errors import should_mask
+from partnerpulse.settings import Settings
+from schema.errors import MaskInternalErrors, should_mask
 from schema.extensions import OperationName
+from schema.limits import QueryCost
 from schema.node import resolve_node
 from schema.organizations import mutations as organization_mutations
 from schema.organizations.queries import resolve_organizations, resolve_smes, resolve_startups
@@ -139,10 +148,28 @@ class PartnerPulseSchema(strawberry.Schema):
                 log.info("client error", extra={"error": error.message, "path": error.path})
 
 
-schema = PartnerPulseSchema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    types=[Startup, Sme, Corporate, ResearchInstitute],
-    extensions=[lambda: MaskErrors(should_mask_error=should_mask), OperationName],
-)
+def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
+    """The schema with the limits of the settings (defaults when none are given)."""
+    settings = settings or Settings()
+    extensions: list = [
+        MaskInternalErrors,
+        OperationName,
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryCost(budget=settings.max_query_cost),
+    ]
+    if not settings.introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return PartnerPulseSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Startup, Sme, Corporate, ResearchInstitute],
+        extensions=extensions,
+        config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
+    )
+
+
+# the default schema: SDL, `partnerpulse schema print`
+schema = create_schema()

@@ -64,7 +64,7 @@ def test_dev_starts_everything_serves_graphql_and_stops_cleanly(tmp_path: Path) 
             headers={"Authorization": f"Bearer {tokens[0]}"},
             timeout=10,
         )
-        assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+        assert response.json()["data"] == {"viewer": {"role": "ADMIN"}}
         assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
         assert "loading the demo network" in output
         assert startup_seconds < 60

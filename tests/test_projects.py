@@ -39,7 +39,7 @@ async def test_a_project_the_viewer_may_not_see_does_not_exist_for_it(
 ) -> None:
     world = await build_world(connection)
     response = await graphql(client, PROJECT, {"id": world.project_id("pilot")}, world.tokens["outsider"])
-    assert response.json() == {"data": {"node": None}}
+    assert response.json()["data"] == {"node": None}
     listed = await gql(client, PROJECTS, None, world.tokens["outsider"])
     assert listed["cooperationProjects"]["edges"] == [{"node": {"title": "Recycled granulate"}}]
 

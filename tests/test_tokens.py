@@ -45,7 +45,7 @@ async def test_cli_admin_token_authenticates_until_revoked(settings: Settings, c
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
     response = await graphql(client, VIEWER, token=token)
-    assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+    assert response.json()["data"] == {"viewer": {"role": "ADMIN"}}
 
     token_id = created.stderr.split("token ", 1)[1].split(" ", 1)[0]
     revoked = run_cli(settings, "token", "revoke", token_id)
@@ -63,7 +63,7 @@ async def test_cli_member_token_for_an_organization(
     created = run_cli(settings, "token", "create", "--organization", organization_global_id("STARTUP", organization_id))
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
-    assert (await graphql(client, VIEWER, token=token)).json() == {"data": {"viewer": {"role": "MEMBER"}}}
+    assert (await graphql(client, VIEWER, token=token)).json()["data"] == {"viewer": {"role": "MEMBER"}}
     stored = await connection.fetchrow("SELECT organization_id, is_admin FROM api_tokens")
     assert (stored["organization_id"], stored["is_admin"]) == (organization_id, False)
 

@@ -1,0 +1,132 @@
+"""Query limits: a cost budget in the spirit of GitHub's node limit, reported in `extensions.cost`."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+)
+from strawberry.extensions import SchemaExtension
+
+from schema.errors import ClientError
+from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+
+def requested_nodes(
+    schema: GraphQLSchema, document: Any, operation_name: str | None, variables: dict[str, Any] | None
+) -> int:
+    """How many objects the operation may return at most: for every connection, its `first` times the
+    `first` of every connection above it, summed (GitHub's node limit)."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    selected = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
+    if not selected:
+        return 0
+    operation = selected[0]
+    root = {
+        "query": schema.query_type,
+        "mutation": schema.mutation_type,
+        "subscription": schema.subscription_type,
+    }[operation.operation.value]
+    return _selection_cost(schema, root, operation.selection_set, 1, fragments, variables or {}, set())
+
+
+def _fields(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], seen: set[str]
+) -> Iterator[tuple[FieldNode, str | None]]:
+    """Every field of a selection set with the type condition it sits under (fragments flattened)."""
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            yield selection, None
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            for field, inner in _fields(selection.selection_set, fragments, seen):
+                yield field, inner or condition
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                for field, inner in _fields(fragment.selection_set, fragments, seen | {selection.name.value}):
+                    yield field, inner or fragment.type_condition.name.value
+
+
+def _selection_cost(
+    schema: GraphQLSchema,
+    parent: GraphQLNamedType | None,
+    selection_set: SelectionSetNode | None,
+    multiplier: int,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    seen: set[str],
+) -> int:
+    total = 0
+    for field, condition in _fields(selection_set, fragments, seen):
+        owner = schema.get_type(condition) if condition else parent
+        if not isinstance(owner, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        definition = owner.fields.get(field.name.value)
+        if definition is None:
+            continue
+        field_type = get_named_type(definition.type)
+        inner = multiplier
+        if field_type.name.endswith("Connection"):
+            inner = multiplier * _first(field, variables)
+            total += inner
+        total += _selection_cost(schema, field_type, field.selection_set, inner, fragments, variables, seen)
+    return total
+
+
+def _first(field: FieldNode, variables: dict[str, Any]) -> int:
+    for argument in field.arguments or ():
+        if argument.name.value != "first":
+            continue
+        value = argument.value
+        if isinstance(value, IntValueNode):
+            return max(0, min(int(value.value), MAX_PAGE_SIZE))
+        if isinstance(value, VariableNode) and isinstance(variables.get(value.name.value), int):
+            return max(0, min(variables[value.name.value], MAX_PAGE_SIZE))
+    return DEFAULT_PAGE_SIZE
+
+
+class QueryCost(SchemaExtension):
+    """Refuses, before any resolver runs, an operation that could return more than `budget` objects."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.cost: int | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None:
+            self.cost = requested_nodes(
+                context.schema._schema, context.graphql_document, context.operation_name, context.variables
+            )
+            if self.cost > self.budget:
+                context.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        ClientError(
+                            f"The query could return {self.cost} objects; the limit is {self.budget}. "
+                            "Ask for smaller pages (`first`) or fewer nested connections.",
+                            "QUERY_TOO_COSTLY",
+                        )
+                    ],
+                )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        return {"cost": {"requestedNodes": self.cost, "budget": self.budget}}
