@@ -16,6 +16,7 @@ from api.graphql import PartnerPulseGraphQL
 from api.health import healthz, readyz
 from api.limits import BoundedPool, RequestLimits
 from api.middleware import RequestContextMiddleware
+from api.rate_limit import RateLimiter
 from api.token_usage import TokenUsage
 from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
@@ -36,6 +37,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.pool = BoundedPool(pool, settings.db_acquire_timeout)
         connections = ConnectionPool.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
         app.state.redis = ArqRedis(connection_pool=connections, default_queue_name=settings.queue_name)
+        app.state.rate_limiter = None
+        if settings.rate_limits:
+            app.state.rate_limiter = RateLimiter(app.state.redis, settings.redis_namespace)
         app.state.token_usage = TokenUsage()
         flusher = asyncio.create_task(app.state.token_usage.run(app.state.pool))
         log.info("api started")

@@ -12,6 +12,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 
 from api.auth import ANONYMOUS, Principal, authenticate
+from api.rate_limit import Budget
 from schema.context import Context
 from schema.loaders import Loaders
 
@@ -29,6 +30,15 @@ class PartnerPulseGraphQL(GraphQL):
             scope["state"]["principal"] = principal
             if principal.token_id is not None:
                 request.app.state.token_usage.seen(principal.token_id)
+            subject = f"token:{principal.token_id}" if principal.token_id else f"address:{_client_address(scope)}"
+            scope["state"]["rate_subject"] = subject
+            limiter = request.app.state.rate_limiter
+            if limiter is not None:
+                settings = request.app.state.settings
+                wait = await limiter.wait_seconds(Budget("requests", settings.rate_requests_per_minute), subject)
+                if wait:
+                    await rate_limited_response(wait)(scope, receive, send)
+                    return
         await super().__call__(scope, receive, send)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
@@ -44,6 +54,10 @@ class PartnerPulseGraphQL(GraphQL):
         validate is answered 400 without `data` (errors without a path never reached execution)."""
         processed = await super().process_result(request, result)
         sub_response: Response = request.state.sub_response
+        retry_after = request.scope["state"].pop("retry_after", None)
+        if retry_after:
+            sub_response.status_code = 429
+            sub_response.headers["Retry-After"] = str(retry_after)
         request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
         if sub_response.media_type == GRAPHQL_RESPONSE and request_error:
             sub_response.status_code = 400
@@ -78,6 +92,19 @@ class PartnerPulseGraphQL(GraphQL):
             principal=principal,
             loaders=Loaders.create(state.pool, principal),
         )
+
+
+def _client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def rate_limited_response(wait: int) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": f"Too many requests; try again in {wait} s.", "extensions": {"code": "RATE_LIMITED"}}]},
+        status_code=429,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def invalid_token_response() -> JSONResponse:

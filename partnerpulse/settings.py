@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=15.0, gt=0, description="Deadline of one HTTP request, seconds.")
     db_acquire_timeout: float = Field(default=3.0, gt=0, description="Longest wait for a pool connection.")
 
+    rate_limits: bool = Field(default=True, description="Rate limits per token (per address without one).")
+    rate_requests_per_minute: int = Field(default=600, ge=1, description="Any request.")
+    rate_mutations_per_minute: int = Field(default=120, ge=1, description="Mutations, on top.")
+    rate_submissions_per_minute: int = Field(default=30, ge=1, description="submitSurveyResponse, on top.")
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
 

@@ -1,6 +1,6 @@
 """Query limits: a cost budget in the spirit of GitHub's node limit, reported in `extensions.cost`."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -21,6 +21,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from api.rate_limit import Budget
 from schema.errors import ClientError
 from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -130,3 +131,52 @@ class QueryCost(SchemaExtension):
         if self.cost is None:
             return {}
         return {"cost": {"requestedNodes": self.cost, "budget": self.budget}}
+
+
+class MutationRateLimit(SchemaExtension):
+    """Mutations, and survey submissions on top, have budgets of their own (api/rate_limit.py). Over
+    budget: no resolver runs, the error is RATE_LIMITED and the HTTP answer 429 with Retry-After."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        request = getattr(context.context, "request", None)
+        limiter = getattr(request.app.state, "rate_limiter", None) if request is not None else None
+        operation = _selected_operation(context.graphql_document, context.operation_name)
+        if (
+            limiter is not None
+            and request.scope.get("type") == "http"
+            and operation is not None
+            and operation.operation.value == "mutation"
+        ):
+            settings = context.context.settings
+            budgets = [Budget("mutations", settings.rate_mutations_per_minute)]
+            roots = {s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)}
+            if "submitSurveyResponse" in roots:
+                budgets.append(Budget("submissions", settings.rate_submissions_per_minute))
+            for budget in budgets:
+                wait = await limiter.wait_seconds(budget, request.scope["state"]["rate_subject"])
+                if wait:
+                    request.scope["state"]["retry_after"] = wait
+                    context.result = GraphQLExecutionResult(
+                        data=None,
+                        errors=[
+                            ClientError(
+                                f"Too many {budget.name} (at most {budget.per_minute} a minute); "
+                                f"try again in {wait} s.",
+                                "RATE_LIMITED",
+                            )
+                        ],
+                    )
+                    break
+        yield
+
+
+def _selected_operation(document: Any, operation_name: str | None) -> OperationDefinitionNode | None:
+    if document is None:
+        return None
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        ):
+            return definition
+    return None

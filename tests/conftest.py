@@ -70,6 +70,8 @@ def settings(database_url: str, redis_url: str) -> Settings:
         log_format="console",
         db_pool_min_size=1,
         redis_namespace=f"pptest-{uuid.uuid4().hex[:8]}",
+        # token ids restart with every test: budgets would carry over; tests/test_rate_limits.py turns them on
+        rate_limits=False,
     )
 
 

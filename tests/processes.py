@@ -61,6 +61,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
         "DATABASE_URL": settings.database_url or "",
         "REDIS_URL": settings.redis_url or "",
         "PARTNERPULSE_REDIS_NAMESPACE": settings.redis_namespace,
+        "PARTNERPULSE_RATE_LIMITS": str(settings.rate_limits).lower(),
         "PARTNERPULSE_LOG_FORMAT": "json",
         **extra,
     }
