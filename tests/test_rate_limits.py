@@ -78,7 +78,7 @@ async def test_mutations_and_submissions_have_their_own_budgets(
     assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 1
 
 
-async def test_without_redis_the_limits_fall_back_to_the_process(tmp_path) -> None:  # noqa: ANN001
+async def test_without_redis_the_limits_fall_back_to_the_process(tmp_path) -> None:
     """Redis down: nobody is refused for that reason alone, and nobody gets unlimited requests."""
     server = RedisServer(tmp_path)
     from redis.asyncio import Redis
@@ -95,7 +95,7 @@ async def test_without_redis_the_limits_fall_back_to_the_process(tmp_path) -> No
 
 async def test_reads_and_writes_go_on_when_redis_is_down(
     settings: Settings, connection: asyncpg.Connection, tmp_path
-) -> None:  # noqa: ANN001
+) -> None:
     world = await build_world(connection)
     server = RedisServer(tmp_path)
     redis_url = server.start()
