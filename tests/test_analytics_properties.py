@@ -1,0 +1,75 @@
+"""Properties of the trend maths and the rules, on generated data (hypothesis)."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.test_analytics import facts, rnd
+from workers.analytics import Thresholds, evaluate, least_squares_slope, suppressed, theil_sen_slope, trend_slope
+
+T = Thresholds()
+means = st.floats(min_value=1.0, max_value=5.0, allow_nan=False)
+scores = st.integers(min_value=1, max_value=5)
+
+
+@given(st.lists(means, min_size=3, max_size=12, unique=True).map(sorted))
+def test_the_slope_sign_follows_the_data(values: list[float]) -> None:
+    assert trend_slope(values) > 0
+    assert trend_slope(list(reversed(values))) < 0
+
+
+@given(st.floats(min_value=1, max_value=5), st.integers(min_value=3, max_value=12))
+def test_a_flat_series_has_no_slope(value: float, n: int) -> None:
+    assert abs(trend_slope([value] * n)) < 1e-9
+
+
+@given(
+    st.floats(min_value=1, max_value=5),
+    st.floats(min_value=-0.5, max_value=0.5),
+    st.integers(min_value=5, max_value=12),
+    st.integers(min_value=0, max_value=11),
+    st.floats(min_value=-10, max_value=10),
+)
+def test_one_odd_round_does_not_move_theil_sen_on_a_steady_trend(start, step, n, index, odd) -> None:
+    line = [start + step * i for i in range(n)]
+    changed = list(line)
+    changed[index % n] = odd
+    assert abs(theil_sen_slope(changed) - step) < 1e-9
+
+
+@settings(max_examples=200)
+@given(st.integers(min_value=3, max_value=5), st.integers(min_value=3, max_value=10))
+def test_adding_a_round_equal_to_the_mean_never_raises_declining(score: int, rounds: int) -> None:
+    history = [rnd(i, {1: score, 2: score, 3: score}) for i in range(1, rounds + 1)]
+    history.append(rnd(rounds + 1, {1: score, 2: score, 3: score}))
+    assert "DECLINING_SATISFACTION" not in {f.reason for f in evaluate(facts(history), T)}
+
+
+@settings(max_examples=300)
+@given(st.lists(st.dictionaries(st.sampled_from([1, 2, 3]), scores, min_size=1, max_size=3), min_size=1, max_size=8))
+def test_partner_explanations_never_show_a_number_resting_on_too_few_answers(rounds: list[dict[int, int]]) -> None:
+    history = [rnd(i + 1, answers) for i, answers in enumerate(rounds)]
+    for finding in evaluate(facts(history), T):
+        counts = [finding.evidence.get("responseCount", 99), *finding.evidence.get("responseCounts", [])]
+        if min(counts) >= T.min_group_size:
+            continue
+        for key in ("mean", "lowest", "highest"):
+            if key in finding.evidence:
+                number = finding.evidence[key]
+                assert f"{float(number):.1f}" not in finding.partner_explanation, (
+                    finding.reason,
+                    finding.partner_explanation,
+                )
+        if finding.reason == "DECLINING_SATISFACTION":
+            assert not any(f"{m:.1f}" in finding.partner_explanation for m in finding.evidence["means"])
+
+
+@given(st.integers(min_value=0, max_value=50), st.integers(min_value=1, max_value=10))
+def test_suppression_is_exactly_below_the_group_size(count: int, group: int) -> None:
+    assert suppressed(count, group) == (count < group)
+
+
+@given(st.lists(means, min_size=2, max_size=12))
+def test_least_squares_is_exact_on_lines(values: list[float]) -> None:
+    start, step = values[0], (values[-1] - values[0]) / 10
+    line = [start + step * i for i in range(len(values))]
+    assert abs(least_squares_slope(line) - step) < 1e-9
