@@ -76,7 +76,7 @@ def start_worker(settings: Settings, log: Path, **extra: str) -> Process:
     )
 
 
-def start_api(settings: Settings, log: Path) -> tuple[Process, str]:
+def start_api(settings: Settings, log: Path, workers: int = 1) -> tuple[Process, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
@@ -86,4 +86,5 @@ def start_api(settings: Settings, log: Path) -> tuple[Process, str]:
         except httpx.HTTPError:
             return False
 
-    return Process(["serve", "--port", str(port)], environment(settings), log, answers), url
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
+    return Process(command, environment(settings), log, answers), url
