@@ -1,5 +1,6 @@
 """The strawberry ASGI view, behind authentication: builds the request context (pool, Redis, principal)."""
 
+import logging
 from typing import Any
 
 from graphql import ExecutionResult
@@ -14,8 +15,10 @@ from strawberry.http import GraphQLHTTPResponse
 from api.auth import ANONYMOUS, Principal, authenticate
 from api.rate_limit import Budget
 from schema.context import Context
+from schema.errors import is_timeout, is_unavailable
 from schema.loaders import Loaders
 
+log = logging.getLogger(__name__)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
@@ -23,7 +26,14 @@ class PartnerPulseGraphQL(GraphQL):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope, receive)
-            principal = await authenticate(request.app.state.pool, request.headers.get("authorization"))
+            try:
+                principal = await authenticate(request.app.state.pool, request.headers.get("authorization"))
+            except Exception as error:
+                if not (is_unavailable(error) or is_timeout(error)):
+                    raise
+                log.warning("authentication could not reach the database", extra={"error": repr(error)})
+                await unavailable_response()(scope, receive, send)
+                return
             if principal is None:
                 await invalid_token_response()(scope, receive, send)
                 return
@@ -97,6 +107,21 @@ class PartnerPulseGraphQL(GraphQL):
 def _client_address(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
+
+
+def unavailable_response() -> JSONResponse:
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": "The database is unavailable; try again shortly.",
+                    "extensions": {"code": "SERVICE_UNAVAILABLE"},
+                }
+            ]
+        },
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
 
 
 def rate_limited_response(wait: int) -> JSONResponse:

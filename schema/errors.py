@@ -34,20 +34,41 @@ def is_timeout(error: BaseException | None) -> bool:
     return isinstance(error, asyncio.TimeoutError | asyncpg.QueryCanceledError)
 
 
+def is_unavailable(error: BaseException | None) -> bool:
+    """The database connection broke or cannot be made (a restart, a failover)."""
+    import asyncpg
+
+    return isinstance(
+        error,
+        asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.InternalClientError
+        | asyncpg.CannotConnectNowError
+        | asyncpg.AdminShutdownError
+        | ConnectionError
+        | OSError,
+    )
+
+
 class MaskInternalErrors(MaskErrors):
-    """Clients see no tracebacks, SQL or internal messages: only "Unexpected error." with a code, or for
-    timeouts "The service is busy; try again." (SERVICE_BUSY)."""
+    """Clients see no tracebacks, SQL or internal messages: "Unexpected error." (INTERNAL_SERVER_ERROR), or
+    for timeouts SERVICE_BUSY and for a database that is away SERVICE_UNAVAILABLE: both worth a retry."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=should_mask)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        busy = is_timeout(error.original_error)
+        if is_timeout(error.original_error):
+            message, code = "The service is busy; try again.", "SERVICE_BUSY"
+        elif is_unavailable(error.original_error):
+            message, code = "The database is unavailable; try again shortly.", "SERVICE_UNAVAILABLE"
+        else:
+            message, code = self.error_message, "INTERNAL_SERVER_ERROR"
         return GraphQLError(
-            "The service is busy; try again." if busy else self.error_message,
+            message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "SERVICE_BUSY" if busy else "INTERNAL_SERVER_ERROR"},
+            extensions={"code": code},
         )
