@@ -1,8 +1,8 @@
 """Faults with real servers: PostgreSQL restarted while answers and reads flow."""
 
 import asyncio
-from collections import Counter
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import asyncpg
