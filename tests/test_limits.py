@@ -1,5 +1,7 @@
 """Abuse limits: each answers with a clear error before any resolver runs, and changes nothing."""
 
+import asyncio
+
 import asyncpg
 import httpx
 import pytest
@@ -123,3 +125,31 @@ async def test_page_size_bounds_on_nested_connections(
     world = await build_world(connection)
     query = "query($f: Int) { viewer { organization { projects(first: $f) { totalCount } } } }"
     assert codes(await graphql(client, query, {"f": first}, token=world.tokens["sme"])) == ["BAD_USER_INPUT"]
+
+
+async def test_a_busy_pool_answers_503_quickly_instead_of_hanging(
+    settings: Settings, connection: asyncpg.Connection
+) -> None:
+    world = await build_world(connection)
+    app = create_app(
+        settings.model_copy(update={"db_pool_min_size": 1, "db_pool_max_size": 1, "db_acquire_timeout": 0.3})
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            async with app.state.pool.acquire():  # someone holds the only connection
+                started = asyncio.get_running_loop().time()
+                busy = await client.post(
+                    "/graphql",
+                    json={"query": "{ viewer { role } }"},
+                    headers={"Authorization": f"Bearer {world.tokens['sme']}"},
+                )
+                waited = asyncio.get_running_loop().time() - started
+            free = await client.post(
+                "/graphql",
+                json={"query": "{ viewer { role } }"},
+                headers={"Authorization": f"Bearer {world.tokens['sme']}"},
+            )
+    assert busy.status_code == 503 and codes(busy) == ["SERVICE_UNAVAILABLE"] and busy.headers["retry-after"] == "1"
+    assert waited < 2
+    assert free.status_code == 200
