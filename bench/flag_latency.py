@@ -2,30 +2,24 @@
 
     python -m bench.flag_latency [--projects 40]
 
-Starts `partnerpulse serve` and `partnerpulse worker` on a fresh database (of the server named by
-DATABASE_URL, or an embedded one) and Redis (REDIS_URL, or an embedded one). For each project, three
-partners answer a round; after the third, unhappy answer it polls the project's `riskFlags` until
-LOW_SATISFACTION shows. Prints p50, p95 and max.
+Starts `partnerpulse serve` and `partnerpulse worker` on a fresh database and Redis (bench/system.py).
+For each project, three partners answer a round; after the third, unhappy answer it polls the
+project's `riskFlags` until LOW_SATISFACTION shows. Prints p50, p95 and max.
 """
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import asyncpg
 import httpx
 
-from db.admin import create_database, drop_database
-from db.migrate import migrate
+from bench.system import api_and_worker, fresh_database
 from db.seed import insert_small_projects
 from db.tokens import create_token
-from partnerpulse.embedded import RedisServer, start_postgres
 from partnerpulse.settings import Settings
-from tests.processes import start_api, start_worker
 from tests.test_surveys import OPEN, SUBMIT, answer
 
 FLAGS = "query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags { reason } } } }"
@@ -80,31 +74,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=40)
     args = parser.parse_args()
-    # embedded servers live under .data/bench (they stop with this process); logs go there too
-    work = Path(".data/bench")
-    work.mkdir(parents=True, exist_ok=True)
-    admin_dsn = os.environ.get("DATABASE_URL") or start_postgres(work, database="postgres")
-    redis_server = None
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        redis_server = RedisServer(work)
-        redis_url = redis_server.start()
-    dsn = asyncio.run(create_database(admin_dsn, prefix="pp_bench"))
-    api = worker = None
-    try:
-        asyncio.run(migrate(dsn))
+    with fresh_database("pp_bench") as (dsn, redis_url):
         projects = asyncio.run(make_projects(dsn, args.projects))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppbench")
-        api, url = start_api(settings, work / "api.log")
-        worker = start_worker(settings, work / "worker.log")
-        latencies = asyncio.run(measure(url, projects))
-    finally:
-        for process in (worker, api):
-            if process:
-                process.stop()
-        asyncio.run(drop_database(admin_dsn, dsn))
-        if redis_server:
-            redis_server.stop()
+        with api_and_worker(settings, "latency") as url:
+            latencies = asyncio.run(measure(url, projects))
     ms = [value * 1000 for value in latencies]
     print(
         f"last answer → flag visible over {len(ms)} rounds (ms): p50 {percentile(ms, 0.5):.0f}, "

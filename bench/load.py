@@ -2,8 +2,8 @@
 
     python -m bench.load [--clients 32] [--seconds 20] [--projects 100] [--partners 6]
 
-Starts `partnerpulse serve` and `partnerpulse worker` on a fresh database (of the server named by
-DATABASE_URL, or an embedded one) and Redis (REDIS_URL, or an embedded one), rate limits off. Each
+Starts `partnerpulse serve` and `partnerpulse worker` on a fresh database and Redis (bench/system.py),
+rate limits off. Each
 client loops: 3 in 4 times it reads a project's health and statistics, otherwise it submits an answer
 for a partner that has not answered the project's current round (closing it and opening the next when
 all have). At the end: stored answers = acknowledged answers, and once the workers caught up, every
@@ -12,24 +12,19 @@ round's statistics count every stored answer. Prints throughput, error rate and 
 
 import argparse
 import asyncio
-import os
 import random
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import asyncpg
 import httpx
 from strawberry.relay import to_base64
 
+from bench.system import api_and_worker, fresh_database
 from db import statistics
-from db.admin import create_database, drop_database
-from db.migrate import migrate
 from db.seed import insert_small_projects
 from db.tokens import create_token
-from partnerpulse.embedded import RedisServer, start_postgres
 from partnerpulse.settings import Settings
-from tests.processes import start_api, start_worker
 
 OPEN = "mutation($p: ID!) { openSurveyRound(input: {projectId: $p}) { surveyRound { id } userErrors { code } } }"
 CLOSE = "mutation($r: ID!) { closeSurveyRound(input: {roundId: $r}) { userErrors { code } } }"
@@ -167,31 +162,12 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=6)
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn processes")
     args = parser.parse_args()
-    work = Path(".data/bench")
-    work.mkdir(parents=True, exist_ok=True)
-    admin_dsn = os.environ.get("DATABASE_URL") or start_postgres(work, database="postgres")
-    redis_server = None
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        redis_server = RedisServer(work)
-        redis_url = redis_server.start()
-    dsn = asyncio.run(create_database(admin_dsn, prefix="pp_load"))
-    api = worker = None
-    try:
-        asyncio.run(migrate(dsn))
+    with fresh_database("pp_load") as (dsn, redis_url):
         projects = asyncio.run(prepare(dsn, args.projects, args.partners))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppload", rate_limits=False)
-        api, url = start_api(settings, work / "load-api.log", workers=args.api_workers)
-        worker = start_worker(settings, work / "load-worker.log")
-        load = asyncio.run(run(url, projects, args.clients, args.seconds))
-        stored, caught_up, wrong = asyncio.run(verify(dsn))
-    finally:
-        for process in (worker, api):
-            if process:
-                process.stop()
-        asyncio.run(drop_database(admin_dsn, dsn))
-        if redis_server:
-            redis_server.stop()
+        with api_and_worker(settings, "load", args.api_workers) as url:
+            load = asyncio.run(run(url, projects, args.clients, args.seconds))
+            stored, caught_up, wrong = asyncio.run(verify(dsn))  # the worker still runs
     total = sum(len(v) for v in load.latencies.values()) + sum(load.errors.values())
     print(f"{args.clients} clients for {args.seconds:.0f} s against {args.api_workers} API process(es) and 1 worker")
     for kind in ("read", "submit", "open", "close"):
