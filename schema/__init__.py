@@ -18,7 +18,7 @@ from strawberry.types import ExecutionContext
 from partnerpulse.settings import Settings
 from schema.errors import MaskInternalErrors, should_mask
 from schema.extensions import OperationName
-from schema.limits import MutationRateLimit, QueryCost
+from schema.limits import MutationRateLimit, QueryCost, RejectNulCharacters
 from schema.node import resolve_node
 from schema.organizations import mutations as organization_mutations
 from schema.organizations.queries import resolve_organizations, resolve_smes, resolve_startups
@@ -158,6 +158,7 @@ def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: QueryCost(budget=settings.max_query_cost),
+        RejectNulCharacters,
         MutationRateLimit,
     ]
     if not settings.introspection:

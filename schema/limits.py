@@ -180,3 +180,44 @@ def _selected_operation(document: Any, operation_name: str | None) -> OperationD
         ):
             return definition
     return None
+
+
+class RejectNulCharacters(SchemaExtension):
+    """PostgreSQL cannot store U+0000 in text: a request carrying it in any string (argument, variable)
+    gets a clear BAD_USER_INPUT error instead of failing inside the database."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if context.result is None and (
+            _has_nul(context.variables) or (document is not None and "\x00" in _literal_strings(document))
+        ):
+            context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[ClientError("Text must not contain the NUL character (U+0000).", "BAD_USER_INPUT")],
+            )
+        yield
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _literal_strings(document: Any) -> str:
+    from graphql import StringValueNode, visit
+    from graphql.language import Visitor
+
+    found: list[str] = []
+
+    class Strings(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            found.append(node.value)
+
+    visit(document, Strings())
+    return "".join(found)

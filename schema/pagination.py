@@ -52,7 +52,7 @@ def decode_cursor(cursor: str | None, *types: type) -> tuple | None:
 
 
 def _is_a(value: Any, kind: type) -> bool:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, str) and "\x00" in value):
         return False
     if kind is float:
         return isinstance(value, int | float) and math.isfinite(value)

@@ -153,3 +153,33 @@ async def test_a_busy_pool_answers_503_quickly_instead_of_hanging(
     assert busy.status_code == 503 and codes(busy) == ["SERVICE_UNAVAILABLE"] and busy.headers["retry-after"] == "1"
     assert waited < 2
     assert free.status_code == 200
+
+
+async def test_nul_characters_are_a_clear_error_everywhere(
+    client: httpx.AsyncClient, connection: asyncpg.Connection
+) -> None:
+    """Found by the fuzzer: PostgreSQL cannot store U+0000; it used to surface as an internal error."""
+    import base64
+    import json
+
+    world = await build_world(connection)
+    before = await connection.fetchval("SELECT count(*) FROM organizations")
+    cases = [
+        ("query($s: String) { organizations(search: $s) { totalCount } }", {"s": "a\u0000b"}),
+        ('{ organizations(industry: "a\\u0000b") { totalCount } }', {}),
+        (
+            "mutation($i: CreateOrganizationInput!) { createOrganization(input: $i) { userErrors { code } } }",
+            {"i": {"name": "x\u0000", "kind": "SME", "industry": "a", "city": "b", "country": "DE"}},
+        ),
+    ]
+    for query, variables in cases:
+        assert codes(await graphql(client, query, variables, token=world.tokens["admin"])) == ["BAD_USER_INPUT"]
+    forged_cursor = base64.urlsafe_b64encode(json.dumps(["a\u0000", 1]).encode()).decode()
+    response = await graphql(
+        client,
+        "query($a: String) { organizations(after: $a) { totalCount } }",
+        {"a": forged_cursor},
+        token=world.tokens["admin"],
+    )
+    assert codes(response) == ["BAD_USER_INPUT"]
+    assert await connection.fetchval("SELECT count(*) FROM organizations") == before
