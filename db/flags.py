@@ -118,3 +118,80 @@ async def acknowledge(connection: asyncpg.Connection, flag_id: int, token_id: in
         flag_id,
         token_id,
     )
+
+
+async def sync_all_flags(
+    connection: asyncpg.Connection, desired: dict[int, list[DesiredFlag]], project_ids: list[int]
+) -> list[FlagChange]:
+    """`sync_flags` for many projects in a few set-based statements; projects in `project_ids` without
+    desired flags get their open flags resolved."""
+    open_flags = {
+        (row["project_id"], row["reason"], row["organization_id"]): row
+        for row in await connection.fetch(
+            f"""
+            SELECT {COLUMNS} FROM risk_flags f
+            WHERE f.resolved_at IS NULL AND f.project_id = ANY($1::bigint[]) FOR UPDATE
+            """,
+            project_ids,
+        )
+    }
+    new: list[tuple[int, DesiredFlag]] = []
+    changed: list[tuple[int, DesiredFlag]] = []
+    for project_id, flags in desired.items():
+        for flag in flags:
+            current = open_flags.pop((project_id, flag.reason, flag.organization_id), None)
+            if current is None:
+                new.append((project_id, flag))
+            elif (current["severity"], current["explanation"], current["partner_explanation"], current["evidence"]) != (
+                flag.severity,
+                flag.explanation,
+                flag.partner_explanation,
+                json.loads(json.dumps(flag.evidence)),
+            ):
+                changed.append((current["id"], flag))
+    changes: list[FlagChange] = []
+    if new:
+        rows = await connection.fetch(
+            """
+            INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation, partner_explanation,
+                                    evidence)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
+                                 $6::text[], $7::jsonb[])
+            RETURNING id, project_id
+            """,
+            [p for p, _ in new],
+            [f.organization_id for _, f in new],
+            [f.reason for _, f in new],
+            [f.severity for _, f in new],
+            [f.explanation for _, f in new],
+            [f.partner_explanation for _, f in new],
+            [f.evidence for _, f in new],
+        )
+        changes += [FlagChange(row["id"], row["project_id"], "RAISED") for row in rows]
+    if changed:
+        rows = await connection.fetch(
+            """
+            UPDATE risk_flags f SET severity = c.severity, explanation = c.explanation,
+                partner_explanation = c.partner_explanation, evidence = c.evidence, updated_at = now()
+            FROM unnest($1::bigint[], $2::severity[], $3::text[], $4::text[], $5::jsonb[])
+                 AS c(id, severity, explanation, partner_explanation, evidence)
+            WHERE f.id = c.id
+            RETURNING f.id, f.project_id
+            """,
+            [i for i, _ in changed],
+            [f.severity for _, f in changed],
+            [f.explanation for _, f in changed],
+            [f.partner_explanation for _, f in changed],
+            [f.evidence for _, f in changed],
+        )
+        changes += [FlagChange(row["id"], row["project_id"], "UPDATED") for row in rows]
+    if open_flags:
+        rows = await connection.fetch(
+            """
+            UPDATE risk_flags SET resolved_at = now(), updated_at = now() WHERE id = ANY($1::bigint[])
+            RETURNING id, project_id
+            """,
+            [row["id"] for row in open_flags.values()],
+        )
+        changes += [FlagChange(row["id"], row["project_id"], "RESOLVED") for row in rows]
+    return changes

@@ -173,15 +173,32 @@ async def store_health(
 
 
 async def lock_project_recomputation(connection: asyncpg.Connection, project_id: int) -> None:
-    """Serialize recomputations of one project (session lock, taken before the snapshot)."""
-    await connection.execute("SELECT pg_advisory_lock($1, $2)", RECOMPUTE_LOCK_SPACE, project_id)
+    """Serialize recomputations of one project (session locks, taken before the snapshot): its own lock,
+    and the bulk recomputation's lock in shared mode, so that a bulk run and project jobs exclude each other."""
+    await connection.execute(
+        "SELECT pg_advisory_lock_shared($1), pg_advisory_lock($2, $3)", BULK_LOCK_KEY, RECOMPUTE_LOCK_SPACE, project_id
+    )
 
 
 async def unlock_project_recomputation(connection: asyncpg.Connection, project_id: int) -> None:
-    await connection.execute("SELECT pg_advisory_unlock($1, $2)", RECOMPUTE_LOCK_SPACE, project_id)
+    await connection.execute(
+        "SELECT pg_advisory_unlock($2, $3), pg_advisory_unlock_shared($1)",
+        BULK_LOCK_KEY,
+        RECOMPUTE_LOCK_SPACE,
+        project_id,
+    )
+
+
+async def lock_bulk_recomputation(connection: asyncpg.Connection) -> None:
+    await connection.execute("SELECT pg_advisory_lock($1)", BULK_LOCK_KEY)
+
+
+async def unlock_bulk_recomputation(connection: asyncpg.Connection) -> None:
+    await connection.execute("SELECT pg_advisory_unlock($1)", BULK_LOCK_KEY)
 
 
 RECOMPUTE_LOCK_SPACE = 0x5052  # "PR": the first key of (space, project id) advisory locks
+BULK_LOCK_KEY = 0x50504255  # "PPBU"
 
 
 # -- read side ---------------------------------------------------------------------------------------------
@@ -391,3 +408,198 @@ async def open_project_ids(connection: asyncpg.Connection) -> list[int]:
 
 async def all_project_ids(connection: asyncpg.Connection) -> list[int]:
     return [row["id"] for row in await connection.fetch("SELECT id FROM cooperation_projects ORDER BY id")]
+
+
+# -- bulk: every project at once -----------------------------------------------------------------------------
+
+# The bulk path aggregates into temporary tables, then touches only rows whose numbers changed: an upsert
+# would lock (and so rewrite) every conflicting row even when nothing changed.
+_FRESH_ROUND_STATISTICS = """
+CREATE TEMPORARY TABLE fresh_round_statistics ON COMMIT DROP AS
+SELECT r.id AS round_id, r.project_id, r.sequence, r.status = 'CLOSED' AS closed,
+       coalesce(a.n, 0)::int AS response_count, coalesce(cardinality(e.expected), 0)::int AS expected_count,
+       a.m1, a.m2, a.m3, a.m4, a.m5, a.nps,
+       coalesce(e.expected, '{}') AS expected, coalesce(a.answered_by, '{}') AS answered_by,
+       coalesce(a.overall_scores, '{}') AS overall_scores
+FROM survey_rounds r
+LEFT JOIN (
+    SELECT round_id, count(*) AS n, avg(overall)::float8 AS m1, avg(expectations_met)::float8 AS m2,
+           avg(mutual_benefit)::float8 AS m3, avg(decision_speed)::float8 AS m4,
+           avg(communication_trust)::float8 AS m5,
+           (100.0 * (count(*) FILTER (WHERE continue_likelihood >= 9)
+                     - count(*) FILTER (WHERE continue_likelihood <= 6)) / count(*))::float8 AS nps,
+           -- who answered what: the rules need it (gap, silent partners); one pass over the answers
+           array_agg(organization_id ORDER BY organization_id) AS answered_by,
+           array_agg(overall ORDER BY organization_id) AS overall_scores
+    FROM survey_responses GROUP BY round_id
+) a ON a.round_id = r.id
+LEFT JOIN (
+    SELECT round_id, array_agg(organization_id) AS expected FROM survey_round_participants GROUP BY round_id
+) e ON e.round_id = r.id
+"""
+
+_APPLY_ROUND_STATISTICS = [
+    """
+    UPDATE round_statistics t SET response_count = f.response_count, expected_count = f.expected_count,
+        mean_overall = f.m1, mean_expectations_met = f.m2, mean_mutual_benefit = f.m3, mean_decision_speed = f.m4,
+        mean_communication_trust = f.m5, nps = f.nps, computed_at = now()
+    FROM fresh_round_statistics f
+    WHERE t.round_id = f.round_id
+      AND (t.response_count, t.expected_count, t.mean_overall, t.mean_expectations_met, t.mean_mutual_benefit,
+           t.mean_decision_speed, t.mean_communication_trust, t.nps)
+          IS DISTINCT FROM (f.response_count, f.expected_count, f.m1, f.m2, f.m3, f.m4, f.m5, f.nps)
+    """,
+    """
+    INSERT INTO round_statistics (
+        round_id, project_id, sequence, response_count, expected_count, mean_overall, mean_expectations_met,
+        mean_mutual_benefit, mean_decision_speed, mean_communication_trust, nps
+    )
+    SELECT f.round_id, f.project_id, f.sequence, f.response_count, f.expected_count, f.m1, f.m2, f.m3, f.m4, f.m5,
+           f.nps
+    FROM fresh_round_statistics f
+    WHERE NOT EXISTS (SELECT 1 FROM round_statistics t WHERE t.round_id = f.round_id)
+    """,
+]
+
+_FRESH_KIND_STATISTICS = """
+CREATE TEMPORARY TABLE fresh_kind_statistics ON COMMIT DROP AS
+SELECT s.round_id, o.kind, count(*)::int AS n, avg(s.overall)::float8 AS m1, avg(s.expectations_met)::float8 AS m2,
+       avg(s.mutual_benefit)::float8 AS m3, avg(s.decision_speed)::float8 AS m4,
+       avg(s.communication_trust)::float8 AS m5
+FROM survey_responses s JOIN organizations o ON o.id = s.organization_id
+GROUP BY s.round_id, o.kind
+"""
+
+_APPLY_KIND_STATISTICS = [
+    "CREATE INDEX ON fresh_kind_statistics (round_id, kind)",
+    "ANALYZE fresh_kind_statistics",
+    """
+    DELETE FROM round_kind_statistics k
+    WHERE NOT EXISTS (
+        SELECT 1 FROM fresh_kind_statistics f WHERE f.round_id = k.round_id AND f.kind = k.organization_kind
+    )
+    """,
+    """
+    UPDATE round_kind_statistics k SET response_count = f.n, mean_overall = f.m1, mean_expectations_met = f.m2,
+        mean_mutual_benefit = f.m3, mean_decision_speed = f.m4, mean_communication_trust = f.m5
+    FROM fresh_kind_statistics f
+    WHERE k.round_id = f.round_id AND k.organization_kind = f.kind
+      AND (k.response_count, k.mean_overall, k.mean_expectations_met, k.mean_mutual_benefit, k.mean_decision_speed,
+           k.mean_communication_trust) IS DISTINCT FROM (f.n, f.m1, f.m2, f.m3, f.m4, f.m5)
+    """,
+    """
+    INSERT INTO round_kind_statistics (
+        round_id, organization_kind, response_count, mean_overall, mean_expectations_met, mean_mutual_benefit,
+        mean_decision_speed, mean_communication_trust
+    )
+    SELECT f.round_id, f.kind, f.n, f.m1, f.m2, f.m3, f.m4, f.m5 FROM fresh_kind_statistics f
+    WHERE NOT EXISTS (
+        SELECT 1 FROM round_kind_statistics k WHERE k.round_id = f.round_id AND k.organization_kind = f.kind
+    )
+    """,
+]
+
+
+async def recompute_all_round_statistics(connection: asyncpg.Connection) -> None:
+    """Round and per-kind statistics of every project, set-based (inside the caller's transaction)."""
+    # the aggregations over all answers hash millions of groups: give them memory instead of disk; and the
+    # diffs against a million existing rows are hash joins, never a million index probes
+    await connection.execute("SET LOCAL work_mem = '256MB'")
+    await connection.execute("SET LOCAL enable_nestloop = off")
+    await connection.execute(_FRESH_ROUND_STATISTICS)
+    await connection.execute("CREATE INDEX ON fresh_round_statistics (round_id)")
+    await connection.execute("ANALYZE fresh_round_statistics")
+    for statement in _APPLY_ROUND_STATISTICS:
+        await connection.execute(statement)
+    await connection.execute(_FRESH_KIND_STATISTICS)
+    for statement in _APPLY_KIND_STATISTICS:
+        await connection.execute(statement)
+
+
+async def all_rounds_for_rules(connection: asyncpg.Connection) -> list[asyncpg.Record]:
+    """What `rounds_for_rules` gives for one project, for every project, ordered by project and sequence.
+    Reads what `recompute_all_round_statistics` just aggregated, in the same transaction."""
+    return await connection.fetch(
+        """
+        SELECT project_id, sequence, closed, response_count, m1 AS mean_overall, m2 AS mean_expectations_met,
+               m3 AS mean_mutual_benefit, m4 AS mean_decision_speed, m5 AS mean_communication_trust,
+               expected, answered_by, overall_scores
+        FROM fresh_round_statistics ORDER BY project_id, sequence
+        """
+    )
+
+
+async def all_projects_for_rules(connection: asyncpg.Connection) -> list[asyncpg.Record]:
+    """What `project_for_rules` gives for one project, for every project, with its data_version."""
+    return await connection.fetch(
+        """
+        SELECT p.id, p.data_version, p.phase::text AS phase, p.exit_plan IS NOT NULL AS has_exit_plan,
+               current_date AS today,
+               current_date - (p.phase_changed_at AT TIME ZONE 'UTC')::date AS days_in_phase,
+               coalesce(pp.partner_ids, '{}') AS partner_ids, coalesce(pp.partner_names, '{}') AS partner_names,
+               coalesce(g.titles, '{}') AS overdue_titles, coalesce(g.dates, '{}') AS overdue_dates
+        FROM cooperation_projects p
+        LEFT JOIN (
+            SELECT pp.project_id, array_agg(pp.organization_id ORDER BY pp.organization_id) AS partner_ids,
+                   array_agg(o.name ORDER BY pp.organization_id) AS partner_names
+            FROM project_partners pp JOIN organizations o ON o.id = pp.organization_id
+            WHERE pp.role <> 'MODERATOR' AND pp.left_on IS NULL
+            GROUP BY pp.project_id
+        ) pp ON pp.project_id = p.id
+        LEFT JOIN (
+            SELECT project_id, array_agg(title ORDER BY due_on, id) AS titles,
+                   array_agg(due_on ORDER BY due_on, id) AS dates
+            FROM project_goals WHERE status = 'OPEN' AND due_on < current_date
+            GROUP BY project_id
+        ) g ON g.project_id = p.id
+        ORDER BY p.id
+        """
+    )
+
+
+async def store_all_trends(connection: asyncpg.Connection, rows: list[tuple]) -> None:
+    """rows: (project_id, dimension, slope, smoothed, rounds_used) of every project; unchanged rows stay."""
+    if not rows:
+        return
+    await connection.execute(
+        """
+        INSERT INTO project_trends AS t (project_id, dimension, slope, smoothed, rounds_used, computed_at)
+        SELECT r.*, now() FROM unnest($1::bigint[], $2::satisfaction_dimension[], $3::float8[], $4::float8[],
+                                      $5::int[]) AS r
+        ON CONFLICT (project_id, dimension) DO UPDATE SET slope = excluded.slope, smoothed = excluded.smoothed,
+            rounds_used = excluded.rounds_used, computed_at = excluded.computed_at
+        WHERE (t.slope, t.smoothed, t.rounds_used)
+              IS DISTINCT FROM (excluded.slope, excluded.smoothed, excluded.rounds_used)
+        """,
+        *(list(column) for column in zip(*rows, strict=True)),
+    )
+
+
+async def store_all_health(connection: asyncpg.Connection, rows: list[tuple]) -> None:
+    """rows: (project_id, score, risk_level, risk_rank) of every project; unchanged rows stay."""
+    if not rows:
+        return
+    await connection.execute(
+        """
+        INSERT INTO project_health AS h (project_id, score, risk_level, risk_rank, computed_at)
+        SELECT r.*, now() FROM unnest($1::bigint[], $2::smallint[], $3::risk_level[], $4::float8[]) AS r
+        ON CONFLICT (project_id) DO UPDATE SET score = excluded.score, risk_level = excluded.risk_level,
+            risk_rank = excluded.risk_rank, computed_at = excluded.computed_at
+        WHERE (h.score, h.risk_level, h.risk_rank)
+              IS DISTINCT FROM (excluded.score, excluded.risk_level, excluded.risk_rank)
+        """,
+        *(list(column) for column in zip(*rows, strict=True)),
+    )
+
+
+async def mark_all_computed(connection: asyncpg.Connection, versions: list[tuple[int, int]]) -> None:
+    await connection.execute(
+        """
+        INSERT INTO project_recompute_state (project_id, computed_version, computed_at)
+        SELECT v.project_id, v.version, now() FROM unnest($1::bigint[], $2::bigint[]) AS v(project_id, version)
+        ON CONFLICT (project_id) DO UPDATE SET computed_version = excluded.computed_version, computed_at = now()
+        WHERE project_recompute_state.computed_version < excluded.computed_version
+        """,
+        [v[0] for v in versions],
+        [v[1] for v in versions],
+    )

@@ -104,7 +104,9 @@ def _seed(dsn: str, seed: int, scale: int, reset: bool) -> dict[str, int]:
 
 @app.command()
 def recompute(
-    all_projects: Annotated[bool, typer.Option("--all", help="Every project, not only the stale ones.")] = False,
+    all_projects: Annotated[
+        bool, typer.Option("--all", help="Every project at once, set-based (bulk), not only the stale ones.")
+    ] = False,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Projects computed at once.")] = 4,
 ) -> None:
     """Recompute statistics, trends, health and flags in this process (what the workers do), then the
@@ -115,25 +117,31 @@ def recompute(
 
 
 async def _recompute(settings: Settings, dsn: str, all_projects: bool, concurrency: int) -> tuple[float, int]:
+    """--all: the bulk recomputation (workers/bulk.py); otherwise the stale projects one by one."""
     from db import statistics
     from db.pool import create_pool
+    from workers.bulk import recompute_all
     from workers.recompute import recompute as recompute_one
     from workers.recompute import thresholds
 
     started = time.perf_counter()
-    pool_settings = settings.model_copy(update={"db_pool_max_size": concurrency, "db_command_timeout": 600.0})
+    pool_settings = settings.model_copy(
+        update={"db_pool_max_size": concurrency, "db_command_timeout": 3600.0, "db_statement_timeout_ms": 0}
+    )
     pool = await create_pool(pool_settings, dsn, "partnerpulse-recompute")
+    rules = thresholds(settings)
     try:
+        if all_projects:
+            async with pool.acquire() as connection:
+                result = await recompute_all(connection, rules)
+            for phase, seconds in result.seconds.items():
+                console.print(f"  {phase}: {seconds:.2f} s")
+            return time.perf_counter() - started, result.projects
         async with pool.acquire() as connection:
-            ids = await (
-                statistics.all_project_ids(connection)
-                if all_projects
-                else statistics.stale_projects(connection, limit=10**9)
-            )
+            ids = await statistics.stale_projects(connection, limit=10**9)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for project_id in ids:
             queue.put_nowait(project_id)
-        rules = thresholds(settings)
 
         async def drain() -> None:
             async with pool.acquire() as connection:

@@ -1,0 +1,74 @@
+"""The bulk recomputation gives exactly what the per-project recomputation gives."""
+
+from datetime import date
+
+import asyncpg
+
+from bench.generator import plan_network
+from db import statistics
+from db.seed import load_network
+from partnerpulse.settings import Settings
+from workers.bulk import recompute_all
+from workers.recompute import recompute, thresholds
+
+DERIVED = {
+    "round_statistics": "SELECT round_id, response_count, expected_count, mean_overall, mean_expectations_met, nps FROM round_statistics ORDER BY 1",
+    "round_kind_statistics": "SELECT round_id, organization_kind, response_count, mean_overall FROM round_kind_statistics ORDER BY 1, 2",
+    "project_trends": "SELECT project_id, dimension, slope, smoothed, rounds_used FROM project_trends ORDER BY 1, 2",
+    "project_health": "SELECT project_id, score, risk_level, risk_rank FROM project_health ORDER BY 1",
+    "open flags": "SELECT project_id, reason, organization_id, severity, explanation, partner_explanation, evidence FROM risk_flags WHERE resolved_at IS NULL ORDER BY 1, 2, 3",
+    "portfolio": "SELECT grouping, key, dimension, period, mean, response_count FROM portfolio_trends ORDER BY 1, 2, 3, 4",
+}
+
+
+async def derived(connection: asyncpg.Connection) -> dict[str, list]:
+    return {name: [tuple(row) for row in await connection.fetch(sql)] for name, sql in DERIVED.items()}
+
+
+async def clear_derived(connection: asyncpg.Connection) -> None:
+    await connection.execute(
+        "TRUNCATE round_statistics, round_kind_statistics, project_trends, project_health, risk_flags, "
+        "portfolio_trends, project_recompute_state"
+    )
+
+
+async def test_bulk_and_per_project_recomputation_agree(connection: asyncpg.Connection, settings: Settings) -> None:
+    network = plan_network(seed=11, scale=2, today=date.today())
+    await load_network(connection, network)
+    rules = thresholds(settings)
+
+    result = await recompute_all(connection, rules)
+    assert result.projects == len(network.projects)
+    assert {e.change for e in result.events} == {"RAISED"}
+    bulk = await derived(connection)
+    assert await statistics.stale_projects(connection) == []
+
+    await clear_derived(connection)
+    for plan in network.projects:
+        await recompute(connection, plan.id, rules)
+    await statistics.refresh_portfolio(connection)
+    per_project = await derived(connection)
+
+    for name in DERIVED:
+        assert bulk[name] == per_project[name], name
+    assert len(bulk["open flags"]) > 10 and len(bulk["round_statistics"]) > 100
+
+
+async def test_bulk_recomputation_is_idempotent_and_resolves_what_stopped_holding(
+    connection: asyncpg.Connection, settings: Settings
+) -> None:
+    network = plan_network(seed=5, today=date.today())
+    await load_network(connection, network)
+    rules = thresholds(settings)
+    first = await recompute_all(connection, rules)
+    again = await recompute_all(connection, rules)
+    assert first.events and again.events == []  # the same data raises nothing new
+
+    project = next(p.id for p in network.projects if p.trajectory == "NO_EXIT_PLAN")
+    await connection.execute(
+        "UPDATE cooperation_projects SET exit_plan = 'agreed', data_version = data_version + 1 WHERE id = $1", project
+    )
+    assert await statistics.stale_projects(connection) == [project]
+    changes = await recompute_all(connection, rules)
+    assert [(e.project_id, e.change) for e in changes.events] == [(project, "RESOLVED")]
+    assert await statistics.stale_projects(connection) == []

@@ -1,0 +1,74 @@
+"""Every project at once: the same results as `recompute` per project, in a few set-based statements.
+
+For start-up, bulk loads and benchmarks. The statistics come from SQL over all answers; the rules run in
+Python on the few numbers per project; trends, health and flags are written back in bulk. One REPEATABLE
+READ snapshot: every project is marked computed from exactly the data_version it was computed from.
+"""
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from db import flags, statistics
+from workers import analytics
+from workers.analytics import Thresholds
+from workers.events import FlagEvent
+from workers.recompute import facts_from_rows, trends
+
+
+@dataclass
+class BulkResult:
+    projects: int = 0
+    events: list[FlagEvent] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase, for benchmarks
+
+
+async def recompute_all(connection: asyncpg.Connection, rules: Thresholds) -> BulkResult:
+    result = BulkResult()
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        result.seconds[phase] = now - clock
+        clock = now
+
+    await statistics.lock_bulk_recomputation(connection)
+    try:
+        async with connection.transaction(isolation="repeatable_read"):
+            await statistics.recompute_all_round_statistics(connection)
+            lap("statistics (SQL)")
+            projects = await statistics.all_projects_for_rules(connection)
+            rounds_by_project: dict[int, list[asyncpg.Record]] = defaultdict(list)
+            for row in await statistics.all_rounds_for_rules(connection):
+                rounds_by_project[row["project_id"]].append(row)
+            lap("facts (fetch)")
+            trend_rows, health_rows = [], []
+            desired: dict[int, list[flags.DesiredFlag]] = {}
+            for project in projects:
+                facts = facts_from_rows(project, rounds_by_project.get(project["id"], []))
+                findings = analytics.evaluate(facts, rules)
+                health = analytics.health(facts, findings)
+                trend_rows += [(project["id"], *trend) for trend in trends(facts)]
+                health_rows.append((project["id"], health.score, health.risk_level, health.risk_rank))
+                desired[project["id"]] = [
+                    flags.DesiredFlag(
+                        f.reason, f.organization_id, f.severity.name, f.explanation, f.partner_explanation, f.evidence
+                    )
+                    for f in findings
+                ]
+            lap("rules (Python)")
+            await statistics.store_all_trends(connection, trend_rows)
+            await statistics.store_all_health(connection, health_rows)
+            project_ids = [project["id"] for project in projects]
+            changes = await flags.sync_all_flags(connection, desired, project_ids)
+            await statistics.mark_all_computed(connection, [(p["id"], p["data_version"]) for p in projects])
+            await statistics.refresh_portfolio(connection)
+            lap("writes")
+    finally:
+        await statistics.unlock_bulk_recomputation(connection)
+    result.projects = len(projects)
+    result.events = [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes]
+    return result
