@@ -77,8 +77,8 @@ def main() -> None:
     with fresh_database("pp_bench") as (dsn, redis_url):
         projects = asyncio.run(make_projects(dsn, args.projects))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppbench")
-        with api_and_worker(settings, "latency") as url:
-            latencies = asyncio.run(measure(url, projects))
+        with api_and_worker(settings, "latency") as running:
+            latencies = asyncio.run(measure(running.url, projects))
     ms = [value * 1000 for value in latencies]
     print(
         f"last answer → flag visible over {len(ms)} rounds (ms): p50 {percentile(ms, 0.5):.0f}, "

@@ -165,8 +165,8 @@ def main() -> None:
     with fresh_database("pp_load") as (dsn, redis_url):
         projects = asyncio.run(prepare(dsn, args.projects, args.partners))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppload", rate_limits=False)
-        with api_and_worker(settings, "load", args.api_workers) as url:
-            load = asyncio.run(run(url, projects, args.clients, args.seconds))
+        with api_and_worker(settings, "load", args.api_workers) as running:
+            load = asyncio.run(run(running.url, projects, args.clients, args.seconds))
             stored, caught_up, wrong = asyncio.run(verify(dsn))  # the worker still runs
     total = sum(len(v) for v in load.latencies.values()) + sum(load.errors.values())
     print(f"{args.clients} clients for {args.seconds:.0f} s against {args.api_workers} API process(es) and 1 worker")

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from db.admin import create_database, drop_database
@@ -39,14 +40,21 @@ def fresh_database(prefix: str) -> Iterator[tuple[str, str]]:
             redis_server.stop()
 
 
+@dataclass(frozen=True)
+class Running:
+    url: str  # the API's base URL
+    api_pid: int
+    worker_pid: int
+
+
 @contextlib.contextmanager
-def api_and_worker(settings: Settings, name: str, api_workers: int = 1) -> Iterator[str]:
-    """`partnerpulse serve` and `partnerpulse worker` on `settings`; yields the API's base URL."""
+def api_and_worker(settings: Settings, name: str, api_workers: int = 1) -> Iterator[Running]:
+    """`partnerpulse serve` and `partnerpulse worker` on `settings`."""
     api = worker = None
     try:
         api, url = start_api(settings, WORK / f"{name}-api.log", workers=api_workers)
         worker = start_worker(settings, WORK / f"{name}-worker.log")
-        yield url
+        yield Running(url, api.process.pid, worker.process.pid)
     finally:
         for process in (worker, api):
             if process:

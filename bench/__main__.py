@@ -1,0 +1,212 @@
+"""The benchmark suite: `python -m bench` (about 8 minutes) or `python -m bench --quick` (under 2).
+
+On a database of its own (DATABASE_URL's server, or an embedded one) it loads the generator's network
+(`--scale 900`: 72,000 projects, 28,800 organizations, about 2 M answers; `--quick`: scale 10), recomputes
+everything, starts the API as production would (uvicorn with uvloop and httptools, one process per core)
+and the floor (bench/floor.py: one hand-written SQL query per answer behind a bare Starlette route, same
+server set-up), and measures in one run, at fixed concurrency for a fixed time:
+
+  a. three frontend queries over HTTP — the ecosystem manager's dashboard, a project page, a directory page
+  b. the same answers from the floor; the ratio GraphQL/floor of the p50 latency is the figure that matters
+  e. the full (bulk) recomputation of statistics, trends, flags and portfolio
+  f. peak memory (resident set) of the API and the worker processes
+
+Not yet measured here (see the README): PostGraphile for comparison, submissions per second under load
+(`python -m bench.load`) and submission-to-flag latency (`python -m bench.flag_latency`).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+from strawberry.relay import to_base64
+
+from bench.generator import plan_network
+from bench.system import WORK, api_and_worker, fresh_database
+from db.pool import init_connection
+from db.seed import load_network
+from db.tokens import create_token
+from partnerpulse.embedded import free_port
+from partnerpulse.settings import Settings
+from workers.bulk import recompute_all
+from workers.recompute import thresholds
+
+DASHBOARD = """{ atRiskProjects(first: 20) { edges { node { title partners { role organization { name } }
+  latestStatistics { responseCount mean } riskFlags { reason severity explanation } } } } }"""
+PROJECT = """query($id: ID!) { node(id: $id) { ... on CooperationProject { title phase
+  partners { role organization { name } } goals { title status dueOn } satisfactionTrend(last: 12) { sequence mean }
+  riskFlags { reason severity explanation }
+  surveyRounds(first: 12) { edges { node { sequence status responseCount expectedResponses } } } } } }"""
+DIRECTORY = "{ organizations(first: 100) { edges { node { name kind city projectCount } } } }"
+
+
+async def prepare(dsn: str, scale: int) -> tuple[str, int, dict[str, float]]:
+    """Load and recompute; return an admin token, the id of a busy at-risk project and timings."""
+    timings = {}
+    connection = await asyncpg.connect(dsn, command_timeout=3600)
+    await init_connection(connection)
+    try:
+        started = time.perf_counter()
+        counts = await load_network(connection, plan_network(seed=42, scale=scale, today=date.today()))
+        timings["load (COPY)"] = time.perf_counter() - started
+        timings["answers"] = counts["survey_responses"]
+        await connection.execute("SET statement_timeout = 0")
+        started = time.perf_counter()
+        result = await recompute_all(connection, thresholds(Settings()))
+        timings["recompute"] = time.perf_counter() - started
+        timings |= {f"recompute: {phase}": seconds for phase, seconds in result.seconds.items()}
+        _, token = await create_token(connection, organization_id=None, label="benchmark")
+        project = await connection.fetchval(
+            """
+            SELECT h.project_id FROM project_health h JOIN survey_rounds r ON r.project_id = h.project_id
+            WHERE h.risk_level <> 'NONE' GROUP BY h.project_id ORDER BY count(*) DESC, h.project_id LIMIT 1
+            """
+        )
+        return token, project, timings
+    finally:
+        await connection.close()
+
+
+def start_floor(dsn: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.floor:app", "--port", str(port), "--workers", str(workers),
+         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"],
+        env={**os.environ, "DATABASE_URL": dsn},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the floor did not start")
+
+
+async def hammer(send, concurrency: int, seconds: float) -> tuple[float, list[float], int]:
+    """(requests per second, latencies, errors) of `send` called by `concurrency` loops for `seconds`."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+
+    async def loop() -> None:
+        nonlocal errors
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            ok = await send()
+            latencies.append(time.perf_counter() - started)
+            errors += not ok
+
+    started = time.monotonic()
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
+    return len(latencies) / (time.monotonic() - started), latencies, errors
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] * 1000
+
+
+async def compare(api: str, floor: str, token: str, project: int, concurrency: int, seconds: float) -> list[dict]:
+    headers = {"Authorization": f"Bearer {token}"}
+    cases = [
+        ("dashboard (20 at-risk projects)", {"query": DASHBOARD}, "/dashboard"),
+        ("project page", {"query": PROJECT, "variables": {"id": to_base64("CooperationProject", project)}},
+         f"/project/{project}"),
+        ("directory (100 organizations)", {"query": DIRECTORY}, "/directory"),
+    ]  # fmt: skip
+    rows = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        for name, body, path in cases:
+            graphql = (await client.post(f"{api}/graphql", json=body, headers=headers)).json()
+            floor_answer = (await client.get(f"{floor}{path}")).json()
+            same = graphql.get("data") == floor_answer.get("data")
+
+            async def graphql_call(body: dict = body) -> bool:
+                response = await client.post(f"{api}/graphql", json=body, headers=headers)
+                return response.status_code == 200 and b'"errors"' not in response.content
+
+            async def floor_call(path: str = path) -> bool:
+                return (await client.get(f"{floor}{path}")).status_code == 200
+
+            g_rps, g_lat, g_err = await hammer(graphql_call, concurrency, seconds)
+            f_rps, f_lat, f_err = await hammer(floor_call, concurrency, seconds)
+            rows.append(
+                {
+                    "query": name, "same answer": same, "graphql rps": g_rps, "graphql p50": percentile(g_lat, 0.5),
+                    "graphql p99": percentile(g_lat, 0.99), "floor rps": f_rps, "floor p50": percentile(f_lat, 0.5),
+                    "floor p99": percentile(f_lat, 0.99), "errors": g_err + f_err,
+                    "p50 ratio": percentile(g_lat, 0.5) / percentile(f_lat, 0.5),
+                }
+            )  # fmt: skip
+    return rows
+
+
+def peak_memory_mb(pid: int) -> float:
+    """Peak resident set (VmHWM) of a process and its children, in MB."""
+    total = 0
+    for process in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        with open(f"/proc/{process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="PartnerPulse benchmarks")
+    parser.add_argument("--quick", action="store_true", help="scale 10, 3 s per measurement")
+    parser.add_argument("--scale", type=int, help="network size (default 900; 10 with --quick)")
+    parser.add_argument("--seconds", type=float, help="per measurement (default 15; 3 with --quick)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    scale = args.scale or (10 if args.quick else 900)
+    seconds = args.seconds or (3 if args.quick else 15)
+    cores = os.cpu_count() or 1
+    began = time.perf_counter()
+    with fresh_database("pp_bench_suite") as (dsn, redis_url):
+        token, project, timings = asyncio.run(prepare(dsn, scale))
+        settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppsuite", rate_limits=False,
+                            log_level="WARNING")  # fmt: skip
+        floor, floor_url = start_floor(dsn, cores)
+        try:
+            with api_and_worker(settings, "suite", api_workers=cores) as running:
+                rows = asyncio.run(compare(running.url, floor_url, token, project, args.concurrency, seconds))
+                memory = {"API": peak_memory_mb(running.api_pid), "worker": peak_memory_mb(running.worker_pid)}
+        finally:
+            floor.terminate()
+            floor.wait(10)
+    total = time.perf_counter() - began
+    print(f"\nPartnerPulse benchmark — {date.today()}, {platform.machine()}, {cores} cores, "
+          f"scale {scale}: {int(timings['answers']):,} answers; total {total:.0f} s\n")  # fmt: skip
+    print(f"| query (concurrency {args.concurrency}, {seconds:.0f} s each) | GraphQL rps | p50 ms | p99 ms "
+          "| floor rps | p50 ms | p99 ms | p50 GraphQL/floor | same answer | errors |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r['query']} | {r['graphql rps']:.0f} | {r['graphql p50']:.1f} | {r['graphql p99']:.1f} "
+              f"| {r['floor rps']:.0f} | {r['floor p50']:.1f} | {r['floor p99']:.1f} | {r['p50 ratio']:.2f}× "
+              f"| {'yes' if r['same answer'] else 'NO'} | {r['errors']} |")  # fmt: skip
+    print()
+    for name, value in timings.items():
+        if name != "answers":
+            print(f"{name}: {value:.1f} s")
+    print(f"peak memory: API {memory['API']:.0f} MB ({cores} processes), worker {memory['worker']:.0f} MB")
+    Path(WORK / "last-run.json").write_text(json.dumps({"rows": rows, "timings": timings, "memory": memory}))
+
+
+if __name__ == "__main__":
+    main()
