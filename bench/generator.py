@@ -6,7 +6,6 @@ so the output does not depend on batching and the planted trajectories can be ch
 Rows are tuples in the column order of `COLUMNS`, ready for COPY.
 """
 
-import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -718,8 +717,3 @@ def iter_project_batches(network: Network, batch_size: int = 500) -> Iterator[tu
             for table, table_rows in rows.items():
                 batch[table].extend(table_rows)
         yield batch, len(plans)
-
-
-def expected_response_count(scale: int) -> int:
-    """A rough estimate for progress bars: about 30 answers per project."""
-    return math.ceil(plan_sizes(scale)[1] * 30)

@@ -406,10 +406,6 @@ async def open_project_ids(connection: asyncpg.Connection) -> list[int]:
     return [row["id"] for row in rows]
 
 
-async def all_project_ids(connection: asyncpg.Connection) -> list[int]:
-    return [row["id"] for row in await connection.fetch("SELECT id FROM cooperation_projects ORDER BY id")]
-
-
 # -- bulk: every project at once -----------------------------------------------------------------------------
 
 # The bulk path aggregates into temporary tables, then touches only rows whose numbers changed: an upsert

@@ -44,11 +44,6 @@ async def can_see_project_details(info: Info[Context, Any], project_id: int) -> 
     return info.context.principal.is_admin or await viewer_role(info, project_id) is not None
 
 
-async def can_manage_project(info: Info[Context, Any], project_id: int) -> bool:
-    """Admins, the lead partner and moderators run a project (phases, partners, exit plan, rounds)."""
-    return info.context.principal.is_admin or await viewer_role(info, project_id) in ("LEAD", "MODERATOR")
-
-
 class ProjectPartnersOnly(BasePermission):
     """For fields of a CooperationProject: visible to its partners, moderators and admins. Others (members
     reading a published story) get null or an empty list, which reveals nothing."""

@@ -13,7 +13,6 @@ from workers.analytics import (
     evaluate,
     health,
     least_squares_slope,
-    nps,
     smoothed,
     theil_sen_slope,
     trend_slope,
@@ -87,12 +86,10 @@ def test_theil_sen_is_robust_to_one_odd_round_where_least_squares_is_not() -> No
     assert trend_slope(values) == 0.0  # 5+ rounds use Theil-Sen
 
 
-def test_smoothing_and_nps() -> None:
+def test_smoothing() -> None:
     assert smoothed([]) is None
     assert smoothed([4.0]) == 4.0
     assert smoothed([2.0, 4.0]) == 3.0
-    assert nps([10, 9, 8, 3]) == 25.0
-    assert nps([]) is None
 
 
 # -- rules

@@ -121,15 +121,6 @@ def smoothed(values: list[float], alpha: float = 0.5) -> float | None:
     return level
 
 
-def nps(continue_likelihood: list[int]) -> float | None:
-    """Net promoter score in points: share of 9-10 minus share of 0-6."""
-    if not continue_likelihood:
-        return None
-    promoters = sum(score >= 9 for score in continue_likelihood)
-    detractors = sum(score <= 6 for score in continue_likelihood)
-    return 100.0 * (promoters - detractors) / len(continue_likelihood)
-
-
 def suppressed(response_count: int, min_group_size: int) -> bool:
     """Whether an aggregate over `response_count` answers must be hidden from plain partners."""
     return response_count < min_group_size
