@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        pool = await create_pool(settings, settings.database_url, "partnerpulse-api")
+        pool = await create_pool(settings, settings.database_url, "partnerpulse-api", stateless=True)
         app.state.pool = BoundedPool(pool, settings.db_acquire_timeout)
         connections = ConnectionPool.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
         app.state.redis = ArqRedis(connection_pool=connections, default_queue_name=settings.queue_name)

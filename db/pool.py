@@ -37,7 +37,14 @@ async def init_connection(connection: asyncpg.Connection) -> None:
     connection.add_query_logger(_record_statement)
 
 
-async def create_pool(settings: Settings, dsn: str, application_name: str = "partnerpulse") -> asyncpg.Pool:
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """A release that only ends the transaction (asyncpg always does that): no `RESET ALL; UNLISTEN *;
+    …` round trip. For pools whose users keep no session state (the API: no LISTEN, no session locks)."""
+
+
+async def create_pool(
+    settings: Settings, dsn: str, application_name: str = "partnerpulse", *, stateless: bool = False
+) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
         min_size=settings.db_pool_min_size,
@@ -45,6 +52,7 @@ async def create_pool(settings: Settings, dsn: str, application_name: str = "par
         command_timeout=settings.db_command_timeout,
         timeout=settings.db_connect_timeout,
         init=init_connection,
+        reset=_keep_session if stateless else None,
         server_settings={
             "application_name": application_name,
             "statement_timeout": str(settings.db_statement_timeout_ms),
