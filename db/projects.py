@@ -7,6 +7,14 @@ import asyncpg
 COLUMNS = """p.id, p.title, p.summary, p.kind::text AS kind, p.phase::text AS phase, p.phase_changed_at,
     p.started_on, p.planned_end_on, p.exit_plan, p.story, p.published_at, p.created_at, p.updated_at"""
 PARTNER_COLUMNS = "pp.project_id, pp.organization_id, pp.role::text AS role, pp.joined_on, pp.left_on"
+# a partner row carries its organization's profile (prefixed `o_`): one statement for both
+PARTNER_WITH_ORGANIZATION = (
+    PARTNER_COLUMNS
+    + """, o.kind::text AS o_kind, o.name AS o_name, o.industry AS o_industry,
+    o.city AS o_city, o.country::text AS o_country, o.employees AS o_employees, o.founded_year AS o_founded_year,
+    o.competencies AS o_competencies, o.website AS o_website, o.description AS o_description,
+    o.funding_stage::text AS o_funding_stage, o.revenue_band::text AS o_revenue_band, o.created_at AS o_created_at"""
+)
 GOAL_COLUMNS = """g.id, g.project_id, g.title, g.owner_organization_id, g.due_on, g.status::text AS status,
     g.created_at, g.updated_at"""
 
@@ -93,7 +101,8 @@ async def count_marketplace(connection: asyncpg.Connection) -> int:
 async def partners_by_projects(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
     return await connection.fetch(
         f"""
-        SELECT {PARTNER_COLUMNS} FROM project_partners pp WHERE pp.project_id = ANY($1::bigint[])
+        SELECT {PARTNER_WITH_ORGANIZATION} FROM project_partners pp JOIN organizations o ON o.id = pp.organization_id
+        WHERE pp.project_id = ANY($1::bigint[])
         ORDER BY pp.project_id, pp.role, pp.joined_on, pp.organization_id
         """,
         project_ids,
@@ -103,7 +112,7 @@ async def partners_by_projects(connection: asyncpg.Connection, project_ids: list
 async def partners_by_keys(connection: asyncpg.Connection, keys: list[tuple[int, int]]) -> list[asyncpg.Record]:
     return await connection.fetch(
         f"""
-        SELECT {PARTNER_COLUMNS} FROM project_partners pp
+        SELECT {PARTNER_WITH_ORGANIZATION} FROM project_partners pp JOIN organizations o ON o.id = pp.organization_id
         JOIN unnest($1::bigint[], $2::bigint[]) AS k(project_id, organization_id)
           ON k.project_id = pp.project_id AND k.organization_id = pp.organization_id
         """,
@@ -221,7 +230,7 @@ async def insert_partner(
         WITH pp AS (
             INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, $3) RETURNING *
         )
-        SELECT {PARTNER_COLUMNS} FROM pp
+        SELECT {PARTNER_WITH_ORGANIZATION} FROM pp JOIN organizations o ON o.id = pp.organization_id
         """,
         project_id,
         organization_id,

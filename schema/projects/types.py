@@ -216,6 +216,8 @@ class ProjectPartner(relay.Node):
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> "ProjectPartner":
+        """From a partner row with its organization's `o_` columns (db.projects.PARTNER_WITH_ORGANIZATION)."""
+        profile = {key[2:]: value for key, value in row.items() if key.startswith("o_")}
         return cls(
             id=f"{row['project_id']}:{row['organization_id']}",
             project_id=row["project_id"],
@@ -223,11 +225,14 @@ class ProjectPartner(relay.Node):
             role=PartnerRole(row["role"]),
             joined_on=row["joined_on"],
             left_on=row["left_on"],
+            organization_profile={"id": row["organization_id"], **profile},
         )
 
+    organization_profile: strawberry.Private[dict[str, Any]]
+
     @strawberry.field(description="The partner organization.")
-    async def organization(self, info: Info[Context, Any]) -> Organization:
-        return organization_from_row(await info.context.loaders.organization.load(self.organization_id))
+    def organization(self) -> Organization:
+        return organization_from_row(self.organization_profile)
 
     @strawberry.field(description="The project.")
     async def project(self, info: Info[Context, Any]) -> CooperationProject:
