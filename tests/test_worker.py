@@ -69,3 +69,19 @@ async def test_reconciler_and_worker_compute_every_stale_project(
         assert await statistics.stale_projects(connection) == []
     finally:
         await arq_redis.aclose()
+
+
+async def test_a_cron_run_is_claimed_once_across_workers(settings: Settings, redis) -> None:
+    """Several workers may start the same cron run (arq keeps no result of it): only one does the work."""
+    from workers.jobs import claim_cron_run
+
+    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""), default_queue_name=settings.queue_name)
+    try:
+        first_worker = {"redis": arq_redis, "settings": settings, "job_id": "cron:refresh_portfolio:1764150000000"}
+        second_worker = dict(first_worker)
+        assert await claim_cron_run(first_worker, "portfolio") is True
+        assert await claim_cron_run(second_worker, "portfolio") is False
+        # the next run (another job id) is claimed afresh
+        assert await claim_cron_run({**first_worker, "job_id": "cron:refresh_portfolio:1764150060000"}, "portfolio")
+    finally:
+        await arq_redis.aclose()
