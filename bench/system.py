@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.processes import start_api, start_worker
 from db.admin import create_database, drop_database
 from db.migrate import migrate
 from partnerpulse.embedded import RedisServer, start_postgres
 from partnerpulse.settings import Settings
-from tests.processes import start_api, start_worker
 
 WORK = Path(".data/bench")
 

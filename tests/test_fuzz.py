@@ -8,8 +8,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from bench.processes import start_api
 from partnerpulse.settings import Settings
-from tests.processes import start_api
 
 pytestmark = pytest.mark.fuzz
 # bounded so that the whole suite stays fast; FUZZ_EXAMPLES in the environment raises it

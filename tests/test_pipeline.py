@@ -11,11 +11,11 @@ import websockets
 from arq.connections import create_pool as create_arq_pool
 
 from api.app import create_app
+from bench.processes import start_api, start_worker
 from db import statistics
 from partnerpulse.embedded import RedisServer
 from partnerpulse.settings import Settings
 from tests.helpers import gql
-from tests.processes import start_api, start_worker
 from tests.test_surveys import CLOSE, OPEN, SUBMIT, add_partners, answer
 from tests.world import World, build_world
 from workers.jobs import enqueue_recompute, recompute_job_id

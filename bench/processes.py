@@ -1,4 +1,4 @@
-"""Real API and worker processes for end-to-end tests: started with the CLI, stopped with signals."""
+"""Real API and worker processes, started with the CLI and stopped with signals (tests and benchmarks)."""
 
 import os
 import signal
