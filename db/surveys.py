@@ -4,6 +4,8 @@ from typing import Any
 
 import asyncpg
 
+from db.projects import bump_data_version
+
 ROUND_COLUMNS = """r.id, r.project_id, r.sequence, r.status::text AS status, r.opened_at, r.closed_at"""
 RESPONSE_COLUMNS = """s.id, s.round_id, s.organization_id, s.overall, s.expectations_met, s.mutual_benefit,
     s.decision_speed, s.communication_trust, s.continue_likelihood, s.comment, s.idempotency_key, s.submitted_at"""
@@ -108,7 +110,7 @@ async def open_round(connection: asyncpg.Connection, project_id: int) -> asyncpg
         row["id"],
         project_id,
     )
-    await bump(connection, project_id)
+    await bump_data_version(connection, project_id)
     return row
 
 
@@ -136,7 +138,7 @@ async def close_round(connection: asyncpg.Connection, round_id: int) -> asyncpg.
         """,
         round_id,
     )
-    await bump(connection, row["project_id"])
+    await bump_data_version(connection, row["project_id"])
     return row
 
 
@@ -169,10 +171,4 @@ async def insert_response(
         *(values[score] for score in SCORES),
         values.get("comment"),
         values.get("idempotency_key"),
-    )
-
-
-async def bump(connection: asyncpg.Connection, project_id: int) -> None:
-    await connection.execute(
-        "UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project_id
     )

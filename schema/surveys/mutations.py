@@ -168,7 +168,7 @@ async def submit_survey_response(
             raise reject(
                 UserErrorCode.ALREADY_ANSWERED, "Your organization has already answered this round.", "roundId"
             )
-        await surveys.bump(connection, row["project_id"])
+        await projects.bump_data_version(connection, row["project_id"])
         project_of_response.append(row["project_id"])
         return SurveyResponse.from_row(stored)
 
