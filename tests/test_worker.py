@@ -2,22 +2,24 @@ from datetime import date
 
 import asyncpg
 from arq.connections import create_pool as create_arq_pool
-from arq.worker import Worker
+from arq.worker import Worker, func
 
 from bench.generator import plan_network
 from db import statistics
 from db.seed import load_network
 from partnerpulse.settings import Settings
-from workers.jobs import reconcile
+from tests.world import build_world
+from workers.jobs import RECOMPUTE, enqueue_recompute, recompute_project, reconcile
 from workers.settings import WorkerSettings, redis_settings
 
 
-async def run_worker_until_idle(settings: Settings) -> Worker:
+async def run_worker_until_idle(settings: Settings, functions: list | None = None) -> Worker:
     worker = Worker(
-        functions=WorkerSettings.functions,
+        functions=functions or WorkerSettings.functions,
         redis_settings=redis_settings(settings.redis_url or ""),
         on_startup=WorkerSettings.on_startup,
         on_shutdown=WorkerSettings.on_shutdown,
+        after_job_end=WorkerSettings.after_job_end,
         keep_result=WorkerSettings.keep_result,
         queue_name=settings.queue_name,
         ctx={"settings": settings},
@@ -83,5 +85,34 @@ async def test_a_cron_run_is_claimed_once_across_workers(settings: Settings, red
         assert await claim_cron_run(second_worker, "portfolio") is False
         # the next run (another job id) is claimed afresh
         assert await claim_cron_run({**first_worker, "job_id": "cron:refresh_portfolio:1764150060000"}, "portfolio")
+    finally:
+        await arq_redis.aclose()
+
+
+async def test_data_arriving_at_the_end_of_a_recomputation_is_recomputed_without_the_reconciler(
+    settings: Settings, connection: asyncpg.Connection, redis
+) -> None:
+    """The narrowest gap: an answer commits after the job read its data and before arq freed the job id, so the
+    answer's own enqueue is dropped. The worker must look again once the id is free."""
+    world = await build_world(connection)
+    project_id = world.projects["pilot"]
+    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""), default_queue_name=settings.queue_name)
+    dropped: list[bool] = []
+
+    async def recompute_then_an_answer_arrives(ctx: dict, project_id: int) -> int | None:
+        version = await recompute_project(ctx, project_id)
+        if not dropped:  # the first run only: an answer commits, and the API's enqueue finds the id busy
+            await connection.execute(
+                "UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project_id
+            )
+            dropped.append(not await enqueue_recompute(arq_redis, settings.redis_namespace, project_id))
+        return version
+
+    try:
+        assert await enqueue_recompute(arq_redis, settings.redis_namespace, project_id)
+        worker = await run_worker_until_idle(settings, [func(recompute_then_an_answer_arrives, name=RECOMPUTE)])
+        assert dropped == [True]
+        assert worker.jobs_complete == 2  # the dropped enqueue was made good by a second run
+        assert project_id not in await statistics.stale_projects(connection)
     finally:
         await arq_redis.aclose()

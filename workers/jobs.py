@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 RECOMPUTE = "recompute_project"
 CRON_CLAIM_SECONDS = 3600
+COMPUTED = "recomputed"  # (project id, version) a finished job leaves in its ctx for look_again
 
 
 def recompute_job_id(namespace: str, project_id: int) -> str:
@@ -38,16 +39,25 @@ async def recompute_project(ctx: dict[str, Any], project_id: int) -> int | None:
     """Recompute everything derived from one project's data; return the data version computed from."""
     async with ctx["pool"].acquire() as connection:
         result = await recompute(connection, project_id, thresholds(ctx["settings"]))
-        if result is None:
-            return None  # the project was deleted
-        newer = await statistics.data_version(connection, project_id)
-    namespace = ctx["settings"].redis_namespace
+    if result is None:
+        return None  # the project was deleted
+    ctx[COMPUTED] = (project_id, result.version)
     await events.publish(ctx["redis"], ctx["settings"].events_channel, result.events)
-    if newer is not None and newer > result.version:
-        # data arrived while this job ran; its own enqueue was dropped because this job id was busy
-        follow_up = f"{recompute_job_id(namespace, project_id)}:v{newer}"
-        await ctx["redis"].enqueue_job(RECOMPUTE, project_id, _job_id=follow_up)
     return result.version
+
+
+async def look_again(ctx: dict[str, Any]) -> None:
+    """arq's after_job_end, run once the job id is free again. Data that arrived while the job ran had its
+    enqueue dropped (the id was busy); checking only now leaves no gap: an answer committed after this check
+    was enqueued after the id became free, so its own enqueue went through."""
+    computed = ctx.get(COMPUTED)
+    if computed is None:
+        return
+    project_id, version = computed
+    async with ctx["pool"].acquire() as connection:
+        newer = await statistics.data_version(connection, project_id)
+    if newer is not None and newer > version:
+        await enqueue_recompute(ctx["redis"], ctx["settings"].redis_namespace, project_id)
 
 
 async def claim_cron_run(ctx: dict[str, Any], name: str) -> bool:

@@ -8,7 +8,7 @@ from arq.connections import RedisSettings
 
 from db.pool import create_pool
 from partnerpulse.settings import get_settings
-from workers.jobs import daily_sweep, recompute_project, reconcile, refresh_portfolio, time_rules
+from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class WorkerSettings:
     cron_jobs: ClassVar = cron_jobs(60)
     on_startup = startup
     on_shutdown = shutdown
+    after_job_end = look_again
     # no stored results: a finished job's id must be free for the next enqueue at once
     keep_result = 0
     job_timeout = 60
