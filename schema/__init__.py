@@ -10,7 +10,9 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -44,6 +46,7 @@ from schema.surveys import mutations as survey_mutations
 from schema.viewer import Viewer, resolve_viewer
 
 log = logging.getLogger("partnerpulse.graphql")
+DOCUMENT_CACHE_SIZE = 256  # distinct documents kept parsed and validated
 
 
 @strawberry.type(description="Read the network. Without a token only `marketplace` answers.")
@@ -151,18 +154,26 @@ class PartnerPulseSchema(strawberry.Schema):
 def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
     """The schema with the limits of the settings (defaults when none are given)."""
     settings = settings or Settings()
+    # The limiters' rule classes are built once: ValidationCache keys on them, so rule classes made afresh per
+    # request (as the limiters' own factories would) never hit the cache. Parsing and validating the same
+    # document again is most of a small request's cost; both caches are bounded LRUs.
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list = [
         MaskInternalErrors,
         OperationName,
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: QueryCost(budget=settings.max_query_cost),
         RejectNulCharacters,
         MutationRateLimit,
     ]
-    if not settings.introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return PartnerPulseSchema(
         query=Query,
         mutation=Mutation,

@@ -1,10 +1,11 @@
 """Query limits: a cost budget in the spirit of GitHub's node limit, reported in `extensions.cost`."""
 
+import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -16,9 +17,13 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
+    Visitor,
     get_named_type,
+    visit,
 )
+from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from api.rate_limit import Budget
@@ -190,7 +195,7 @@ class RejectNulCharacters(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if context.result is None and (
-            _has_nul(context.variables) or (document is not None and "\x00" in _literal_strings(document))
+            _has_nul(context.variables) or (document is not None and _document_has_nul(document))
         ):
             context.result = GraphQLExecutionResult(
                 data=None,
@@ -209,15 +214,18 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def _literal_strings(document: Any) -> str:
-    from graphql import StringValueNode, visit
-    from graphql.language import Visitor
+class _StringLiterals(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
 
-    found: list[str] = []
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        self.found.append(node.value)
 
-    class Strings(Visitor):
-        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-            found.append(node.value)
 
-    visit(document, Strings())
-    return "".join(found)
+@functools.lru_cache(maxsize=256)
+def _document_has_nul(document: DocumentNode) -> bool:
+    """Per distinct document (parsed documents compare by content); a visit costs more than the hash."""
+    literals = _StringLiterals()
+    visit(document, literals)
+    return any("\x00" in value for value in literals.found)
