@@ -8,11 +8,10 @@ server set-up), and measures in one run, at fixed concurrency for a fixed time:
 
   a. three frontend queries over HTTP — the ecosystem manager's dashboard, a project page, a directory page
   b. the same answers from the floor; the ratio GraphQL/floor of the p50 latency is the figure that matters
+  d. survey submissions per second at the same concurrency, and the submission-to-flag latency while answers
+     arrive at 50 a second (bench/submissions.py)
   e. the full (bulk) recomputation of statistics, trends, flags and portfolio
   f. peak memory (resident set) of the API and the worker processes
-
-Not yet measured here (see the README): PostGraphile for comparison, submissions per second under load
-(`python -m bench.load`) and submission-to-flag latency (`python -m bench.flag_latency`).
 """
 
 import argparse
@@ -31,6 +30,7 @@ import httpx
 import psutil
 from strawberry.relay import to_base64
 
+from bench import submissions
 from bench.generator import plan_network
 from bench.system import WORK, api_and_worker, fresh_database
 from db.pool import init_connection
@@ -47,6 +47,7 @@ PROJECT = """query($id: ID!) { node(id: $id) { ... on CooperationProject { title
   partners { role organization { name } } goals { title status dueOn } satisfactionTrend(last: 12) { sequence mean }
   riskFlags { reason severity explanation }
   surveyRounds(first: 12) { edges { node { sequence status responseCount expectedResponses } } } } } }"""
+FLAG_RATE = 50  # answers a second while the submission-to-flag latency is measured
 DIRECTORY = "{ organizations(first: 100) { edges { node { name kind city projectCount } } } }"
 
 
@@ -116,8 +117,13 @@ async def hammer(send, concurrency: int, seconds: float) -> tuple[float, list[fl
 
 
 def percentile(values: list[float], share: float) -> float:
+    """In milliseconds, of values in seconds."""
+    return percentile_ms([v * 1000 for v in values], share)
+
+
+def percentile_ms(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] * 1000
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def compare(api: str, floor: str, token: str, project: int, concurrency: int, seconds: float) -> list[dict]:
@@ -156,6 +162,18 @@ async def compare(api: str, floor: str, token: str, project: int, concurrency: i
     return rows
 
 
+async def measure_submissions(
+    dsn: str, url: str, admin_token: str, concurrency: int, seconds: float
+) -> tuple[submissions.Result, submissions.Result]:
+    """(throughput at `concurrency`, submission-to-flag latency at FLAG_RATE answers a second)."""
+    enough = int(seconds * 400)  # more answers than the API acknowledges in `seconds`
+    fast = await submissions.make_projects(dsn, enough // 6 + 1, partners=6)
+    paced = await submissions.make_projects(dsn, int(seconds * FLAG_RATE) // 3 + 1, partners=3)
+    rate = await submissions.throughput(url, fast, concurrency, seconds)
+    latency = await submissions.flag_latency(url, admin_token, paced, FLAG_RATE)
+    return rate, latency
+
+
 def peak_memory_mb(pid: int) -> float:
     """Peak resident set (VmHWM) of a process and its children, in MB."""
     total = 0
@@ -186,6 +204,7 @@ def main() -> None:
         try:
             with api_and_worker(settings, "suite", api_workers=cores) as running:
                 rows = asyncio.run(compare(running.url, floor_url, token, project, args.concurrency, seconds))
+                submitted = asyncio.run(measure_submissions(dsn, running.url, token, args.concurrency, seconds))
                 memory = {"API": peak_memory_mb(running.api_pid), "worker": peak_memory_mb(running.worker_pid)}
         finally:
             floor.terminate()
@@ -200,12 +219,24 @@ def main() -> None:
         print(f"| {r['query']} | {r['graphql rps']:.0f} | {r['graphql p50']:.1f} | {r['graphql p99']:.1f} "
               f"| {r['floor rps']:.0f} | {r['floor p50']:.1f} | {r['floor p99']:.1f} | {r['p50 ratio']:.2f}× "
               f"| {'yes' if r['same answer'] else 'NO'} | {r['errors']} |")  # fmt: skip
+    rate, latency = submitted
+    print(f"\nsubmissions at concurrency {args.concurrency}: {rate.per_second:.0f} per second "
+          f"({rate.submitted:,} acknowledged, {rate.errors} errors)")  # fmt: skip
+    ms = sorted(value * 1000 for value in latency.latencies)
+    if ms:
+        print(f"submission → flag at {latency.per_second:.0f} answers/s: p50 {percentile_ms(ms, 0.5):.0f} ms, "
+              f"p95 {percentile_ms(ms, 0.95):.0f} ms, max {ms[-1]:.0f} ms over {len(ms)} flags; "
+              f"{latency.missing} never arrived, {latency.errors} errors")  # fmt: skip
     print()
     for name, value in timings.items():
         if name != "answers":
             print(f"{name}: {value:.1f} s")
     print(f"peak memory: API {memory['API']:.0f} MB ({cores} processes), worker {memory['worker']:.0f} MB")
-    Path(WORK / "last-run.json").write_text(json.dumps({"rows": rows, "timings": timings, "memory": memory}))
+    submitted_figures = {"per second": rate.per_second, "errors": rate.errors, "flag latencies ms": ms,
+                         "flags missing": latency.missing, "paced rate": latency.per_second}  # fmt: skip
+    Path(WORK / "last-run.json").write_text(
+        json.dumps({"rows": rows, "timings": timings, "memory": memory, "submissions": submitted_figures})
+    )
 
 
 if __name__ == "__main__":
