@@ -8,6 +8,8 @@ server set-up), and measures in one run, at fixed concurrency for a fixed time:
 
   a. three frontend queries over HTTP — the ecosystem manager's dashboard, a project page, a directory page
   b. the same answers from the floor; the ratio GraphQL/floor of the p50 latency is the figure that matters
+  c. PostGraphile (bench/postgraphile.py, from npm) answering the same questions on the same database and
+     server set-up; the ratio of requests per second PartnerPulse/PostGraphile
   d. survey submissions per second at the same concurrency, and the submission-to-flag latency while answers
      arrive at 50 a second (bench/submissions.py)
   e. the full (bulk) recomputation of statistics, trends, flags and portfolio
@@ -30,7 +32,7 @@ import httpx
 import psutil
 from strawberry.relay import to_base64
 
-from bench import submissions
+from bench import postgraphile, submissions
 from bench.generator import plan_network
 from bench.system import WORK, api_and_worker, fresh_database
 from db.pool import init_connection
@@ -126,21 +128,25 @@ def percentile_ms(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def compare(api: str, floor: str, token: str, project: int, concurrency: int, seconds: float) -> list[dict]:
+async def compare(
+    api: str, floor: str, postgraphile_url: str | None, token: str, project: int, concurrency: int, seconds: float
+) -> list[dict]:
     headers = {"Authorization": f"Bearer {token}"}
     cases = [
-        ("dashboard (20 at-risk projects)", {"query": DASHBOARD}, "/dashboard"),
-        ("project page", {"query": PROJECT, "variables": {"id": to_base64("CooperationProject", project)}},
-         f"/project/{project}"),
-        ("directory (100 organizations)", {"query": DIRECTORY}, "/directory"),
+        ("dashboard", "dashboard (20 at-risk projects)", {"query": DASHBOARD}, "/dashboard",
+         {"query": postgraphile.DASHBOARD}),
+        ("project", "project page", {"query": PROJECT, "variables": {"id": to_base64("CooperationProject", project)}},
+         f"/project/{project}", {"query": postgraphile.PROJECT, "variables": {"id": str(project)}}),
+        ("directory", "directory (100 organizations)", {"query": DIRECTORY}, "/directory",
+         {"query": postgraphile.DIRECTORY}),
     ]  # fmt: skip
     rows = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        for name, body, path in cases:
+        for case, name, body, path, their_body in cases:
             graphql = (await client.post(f"{api}/graphql", json=body, headers=headers)).json()
             floor_answer = (await client.get(f"{floor}{path}")).json()
-            same = graphql.get("data") == floor_answer.get("data")
+            row: dict = {"query": name, "same answer": graphql.get("data") == floor_answer.get("data")}
 
             async def graphql_call(body: dict = body) -> bool:
                 response = await client.post(f"{api}/graphql", json=body, headers=headers)
@@ -149,16 +155,26 @@ async def compare(api: str, floor: str, token: str, project: int, concurrency: i
             async def floor_call(path: str = path) -> bool:
                 return (await client.get(f"{floor}{path}")).status_code == 200
 
-            g_rps, g_lat, g_err = await hammer(graphql_call, concurrency, seconds)
-            f_rps, f_lat, f_err = await hammer(floor_call, concurrency, seconds)
-            rows.append(
-                {
-                    "query": name, "same answer": same, "graphql rps": g_rps, "graphql p50": percentile(g_lat, 0.5),
-                    "graphql p99": percentile(g_lat, 0.99), "floor rps": f_rps, "floor p50": percentile(f_lat, 0.5),
-                    "floor p99": percentile(f_lat, 0.99), "errors": g_err + f_err,
-                    "p50 ratio": percentile(g_lat, 0.5) / percentile(f_lat, 0.5),
-                }
-            )  # fmt: skip
+            async def their_call(body: dict = their_body) -> bool:
+                response = await client.post(postgraphile_url or "", json=body)
+                return response.status_code == 200 and b'"errors"' not in response.content
+
+            sides = [("graphql", graphql_call), ("floor", floor_call)]
+            if postgraphile_url:
+                theirs = (await client.post(postgraphile_url, json=their_body)).json()
+                row["postgraphile same answer"] = postgraphile.same_answer(case, graphql["data"], theirs["data"])
+                sides.append(("postgraphile", their_call))
+            errors = 0
+            for side, call in sides:
+                rps, latencies, failed = await hammer(call, concurrency, seconds)
+                row |= {f"{side} rps": rps, f"{side} p50": percentile(latencies, 0.5),
+                        f"{side} p99": percentile(latencies, 0.99)}  # fmt: skip
+                errors += failed
+            row["errors"] = errors
+            row["p50 ratio"] = row["graphql p50"] / row["floor p50"]
+            if postgraphile_url:
+                row["rps ratio postgraphile"] = row["graphql rps"] / row["postgraphile rps"]
+            rows.append(row)
     return rows
 
 
@@ -200,25 +216,40 @@ def main() -> None:
         token, project, timings = asyncio.run(prepare(dsn, scale))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppsuite", rate_limits=False,
                             log_level="WARNING")  # fmt: skip
-        floor, floor_url = start_floor(dsn, cores)
+        floor = their_server = their_url = None
         try:
+            floor, floor_url = start_floor(dsn, cores)
+            executable = postgraphile.install(WORK)
+            if executable is None:
+                print("PostGraphile skipped: Node.js and npm are needed for it")
+            else:
+                their_server, their_url = postgraphile.start(executable, dsn, cores, WORK / "postgraphile.log")
             with api_and_worker(settings, "suite", api_workers=cores) as running:
-                rows = asyncio.run(compare(running.url, floor_url, token, project, args.concurrency, seconds))
+                rows = asyncio.run(
+                    compare(running.url, floor_url, their_url, token, project, args.concurrency, seconds)
+                )
                 submitted = asyncio.run(measure_submissions(dsn, running.url, token, args.concurrency, seconds))
                 memory = {"API": peak_memory_mb(running.api_pid), "worker": peak_memory_mb(running.worker_pid)}
         finally:
-            floor.terminate()
-            floor.wait(10)
+            for server in (floor, their_server):
+                if server is not None:
+                    server.terminate()
+                    server.wait(10)
     total = time.perf_counter() - began
     print(f"\nPartnerPulse benchmark — {date.today()}, {platform.machine()}, {cores} cores, "
           f"scale {scale}: {int(timings['answers']):,} answers; total {total:.0f} s\n")  # fmt: skip
     print(f"| query (concurrency {args.concurrency}, {seconds:.0f} s each) | GraphQL rps | p50 ms | p99 ms "
-          "| floor rps | p50 ms | p99 ms | p50 GraphQL/floor | same answer | errors |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| floor rps | p50 ms | p99 ms | p50 GraphQL/floor | PostGraphile rps | p50 ms | p99 ms "
+          "| rps PartnerPulse/PostGraphile | same answer (floor, PostGraphile) | errors |")  # fmt: skip
+    print("| --- " * 14 + "|")
     for r in rows:
+        theirs = (f"{r['postgraphile rps']:.0f} | {r['postgraphile p50']:.1f} | {r['postgraphile p99']:.1f} "
+                  f"| {r['rps ratio postgraphile']:.2f}×") if "postgraphile rps" in r else "– | – | – | –"  # fmt: skip
+        same = "yes" if r["same answer"] else "NO"
+        same += ", " + {True: "yes", False: "NO", None: "–"}[r.get("postgraphile same answer")]
         print(f"| {r['query']} | {r['graphql rps']:.0f} | {r['graphql p50']:.1f} | {r['graphql p99']:.1f} "
               f"| {r['floor rps']:.0f} | {r['floor p50']:.1f} | {r['floor p99']:.1f} | {r['p50 ratio']:.2f}× "
-              f"| {'yes' if r['same answer'] else 'NO'} | {r['errors']} |")  # fmt: skip
+              f"| {theirs} | {same} | {r['errors']} |")  # fmt: skip
     rate, latency = submitted
     print(f"\nsubmissions at concurrency {args.concurrency}: {rate.per_second:.0f} per second "
           f"({rate.submitted:,} acknowledged, {rate.errors} errors)")  # fmt: skip
