@@ -15,6 +15,7 @@ from schema.organizations.types import (
 )
 from schema.pagination import build_connection, decode_cursor, page_size
 from schema.permissions import require_member
+from schema.prefetch import prefetch_organizations
 
 MAX_SEARCH_LENGTH = 100
 
@@ -38,6 +39,7 @@ async def directory_page(
         rows = await organizations.list_organizations(connection, **filters, after=after_key, limit=limit + 1)  # type: ignore[arg-type]
     for row in rows[:limit]:
         info.context.loaders.organization.prime(row["id"], row)
+    await prefetch_organizations(info, [row["id"] for row in rows[:limit]])
     return build_connection(
         connection_type, rows, limit, organization_from_row, lambda row: (row["name"], row["id"]), filters=filters
     )

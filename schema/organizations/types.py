@@ -13,6 +13,7 @@ from db import organizations
 from schema.context import Context
 from schema.enums import FundingStage, OrganizationKind, RevenueBand
 from schema.pagination import build_connection, decode_cursor, page_size
+from schema.prefetch import now_or_later, prefetch_projects
 
 if TYPE_CHECKING:
     from schema.projects.types import CooperationProjectConnection
@@ -49,6 +50,7 @@ class Organization(relay.Node):
         rows = await info.context.loaders.projects_of_organization.load(
             (self.id, after_key[0] if after_key else None, limit + 1)
         )
+        await prefetch_projects(info, [row["id"] for row in rows[:limit]])
         return build_connection(
             CooperationProjectConnection,
             rows,
@@ -59,8 +61,9 @@ class Organization(relay.Node):
         )
 
     @strawberry.field(description="How many cooperation projects of this organization the viewer may see.")
-    async def project_count(self, info: Info[Context, Any]) -> int:
-        return await info.context.loaders.project_count.load(self.id)
+    def project_count(self, info: Info[Context, Any]) -> int:
+        # at once when the directory prefetched the page's counts (schema/prefetch.py)
+        return now_or_later(info.context.loaders.project_count.load(self.id), int)
 
     @classmethod
     async def resolve_nodes(

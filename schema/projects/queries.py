@@ -12,12 +12,14 @@ from schema.enums import ProjectPhase
 from schema.ids import decode_organization_id
 from schema.pagination import build_connection, decode_cursor, page_size
 from schema.permissions import require_member
+from schema.prefetch import prefetch_projects
 from schema.projects.types import CooperationProject, CooperationProjectConnection
 
 
-def _prime(info: Info[Context, Any], rows: list) -> None:
+async def _prime(info: Info[Context, Any], rows: list, limit: int) -> None:
     for row in rows:
         info.context.loaders.project.prime(row["id"], row)
+    await prefetch_projects(info, [row["id"] for row in rows[:limit]])
 
 
 def _empty(limit: int) -> CooperationProjectConnection:
@@ -51,7 +53,7 @@ async def resolve_cooperation_projects(
             after_id=after_key[0] if after_key else None,
             limit=limit + 1,
         )
-    _prime(info, rows)
+    await _prime(info, rows, limit)
     return build_connection(
         CooperationProjectConnection, rows, limit, CooperationProject.from_row, lambda r: (r["id"],), filters=filters
     )
@@ -65,7 +67,7 @@ async def resolve_marketplace(
     after_key = decode_cursor(after, datetime, int)
     async with info.context.pool.acquire() as connection:
         rows = await projects.list_marketplace(connection, after=after_key, limit=limit + 1)  # type: ignore[arg-type]
-    _prime(info, rows)
+    await _prime(info, rows, limit)
     return build_connection(
         CooperationProjectConnection,
         rows,

@@ -31,12 +31,17 @@ from schema.permissions import (
     is_suppressed,
     viewer_role,
 )
+from schema.prefetch import for_partners, now_or_later, prefetch_rounds, suppressed_now
 from schema.risk.types import ProjectHealth, RiskFlag
 from schema.surveys.types import RoundStatistics, SatisfactionPoint, SurveyRound, SurveyRoundConnection, Trend
 
 
 def partners_only() -> list[PermissionExtension]:
     return [PermissionExtension(permissions=[ProjectPartnersOnly()], fail_silently=True)]
+
+
+# fields that check the viewer themselves (`for_partners`) say so in the SDL like those with partners_only()
+PARTNERS_ONLY = [ProjectPartnersOnly().schema_directive]
 
 
 @strawberry.type(
@@ -80,19 +85,29 @@ class CooperationProject(relay.Node):
     def exit_plan(self) -> str | None:
         return self.exit_plan_text
 
+    # The fields below return their value at once when a list resolver prefetched it, else an awaitable
+    # (schema/prefetch.py); the confidential ones check the viewer the same way (`for_partners`).
+
     @strawberry.field(description="The organizations taking part, with their roles (lead first).")
-    async def partners(self, info: Info[Context, Any]) -> list["ProjectPartner"]:
-        rows = await info.context.loaders.partners_by_project.load(self.id)
-        return [ProjectPartner.from_row(row) for row in rows]
+    def partners(self, info: Info[Context, Any]) -> list["ProjectPartner"]:
+        return now_or_later(
+            info.context.loaders.partners_by_project.load(self.id),
+            lambda rows: [ProjectPartner.from_row(row) for row in rows],
+        )
 
     @strawberry.field(
         description="What the partners expect: goals with owner, due date and status. Partners, moderators and "
         "admins only (empty for others).",
-        extensions=partners_only(),
+        directives=PARTNERS_ONLY,
     )
-    async def goals(self, info: Info[Context, Any]) -> list["ProjectGoal"]:
-        rows = await info.context.loaders.goals_by_project.load(self.id)
-        return [ProjectGoal.from_row(row) for row in rows]
+    def goals(self, info: Info[Context, Any]) -> list["ProjectGoal"]:
+        return for_partners(
+            info,
+            self.id,
+            [],
+            lambda: info.context.loaders.goals_by_project.load(self.id),
+            lambda rows: [ProjectGoal.from_row(row) for row in rows],
+        )
 
     @strawberry.field(description="The viewer organization's role in this project; null when it is not a partner.")
     async def viewer_role(self, info: Info[Context, Any]) -> PartnerRole | None:
@@ -112,16 +127,24 @@ class CooperationProject(relay.Node):
             )
         for row in rows:
             info.context.loaders.round.prime(row["id"], row)
+        await prefetch_rounds(info, [row["id"] for row in rows[:limit]])
         return build_connection(SurveyRoundConnection, rows, limit, SurveyRound.from_row, lambda r: (r["sequence"],))
 
     @strawberry.field(
         description="Statistics of the latest round with answers. Partners, moderators and admins; null before "
         "the first answer.",
-        extensions=partners_only(),
+        directives=PARTNERS_ONLY,
     )
-    async def latest_statistics(self, info: Info[Context, Any]) -> RoundStatistics | None:
-        row = await info.context.loaders.latest_statistics.load(self.id)
-        return await RoundStatistics.build(info, row) if row else None
+    def latest_statistics(self, info: Info[Context, Any]) -> RoundStatistics | None:
+        def build(row: asyncpg.Record | None) -> Any:
+            if row is None:
+                return None
+            hidden = suppressed_now(info, self.id, row["response_count"])
+            if isinstance(hidden, bool):
+                return RoundStatistics.from_row(row, suppressed=hidden)
+            return RoundStatistics.build(info, row)
+
+        return for_partners(info, self.id, None, lambda: info.context.loaders.latest_statistics.load(self.id), build)
 
     @strawberry.field(
         description="One point per round (the last `last` rounds, oldest first) of a dimension. Partners, "
@@ -174,27 +197,34 @@ class CooperationProject(relay.Node):
 
     @strawberry.field(
         description="Health score and risk level. Partners, moderators and admins; null before the first computation.",
-        extensions=partners_only(),
+        directives=PARTNERS_ONLY,
     )
-    async def health(self, info: Info[Context, Any]) -> ProjectHealth | None:
-        row = await info.context.loaders.health.load(self.id)
-        if row is None:
-            return None
-        return ProjectHealth(
-            score=row["score"],
-            risk_level=RiskLevel(row["risk_level"]),
-            computed_at=row["computed_at"],
-            up_to_date=bool(row["up_to_date"]),
-        )
+    def health(self, info: Info[Context, Any]) -> ProjectHealth | None:
+        def build(row: asyncpg.Record | None) -> ProjectHealth | None:
+            if row is None:
+                return None
+            return ProjectHealth(
+                score=row["score"],
+                risk_level=RiskLevel(row["risk_level"]),
+                computed_at=row["computed_at"],
+                up_to_date=bool(row["up_to_date"]),
+            )
+
+        return for_partners(info, self.id, None, lambda: info.context.loaders.health.load(self.id), build)
 
     @strawberry.field(
         description="Risk flags, most severe first; resolved ones too with includeResolved. Partners, moderators "
         "and admins (empty for others).",
-        extensions=partners_only(),
+        directives=PARTNERS_ONLY,
     )
-    async def risk_flags(self, info: Info[Context, Any], include_resolved: bool = False) -> list[RiskFlag]:
-        rows = await info.context.loaders.flags_of_project.load((self.id, include_resolved))
-        return [RiskFlag.from_row(row) for row in rows]
+    def risk_flags(self, info: Info[Context, Any], include_resolved: bool = False) -> list[RiskFlag]:
+        return for_partners(
+            info,
+            self.id,
+            [],
+            lambda: info.context.loaders.flags_of_project.load((self.id, include_resolved)),
+            lambda rows: [RiskFlag.from_row(row) for row in rows],
+        )
 
     @classmethod
     async def resolve_nodes(

@@ -9,6 +9,7 @@ from schema.context import Context
 from schema.enums import Severity
 from schema.pagination import build_connection, decode_cursor, page_size
 from schema.permissions import require_member
+from schema.prefetch import prefetch_projects
 from schema.projects.types import CooperationProject, CooperationProjectConnection
 
 
@@ -28,6 +29,7 @@ async def resolve_at_risk_projects(
         )
     for row in rows:
         info.context.loaders.project.prime(row["id"], row)
+    await prefetch_projects(info, [row["id"] for row in rows[:limit]])
     return build_connection(
         CooperationProjectConnection,
         rows,

@@ -14,6 +14,7 @@ from schema.context import Context
 from schema.enums import RiskLevel, RiskReason, Severity
 from schema.organizations.types import Organization, organization_from_row
 from schema.permissions import can_see_project_details, sees_individual_numbers
+from schema.prefetch import sees_individual_numbers_now
 
 if TYPE_CHECKING:
     from schema.projects.types import CooperationProject
@@ -58,7 +59,13 @@ class RiskFlag(relay.Node):
         description="Why, in plain words. Plain partners read it without numbers that rest on fewer answers than "
         "the minimum group size."
     )
-    async def explanation(self, info: Info[Context, Any]) -> str:
+    def explanation(self, info: Info[Context, Any]) -> str:
+        sees = sees_individual_numbers_now(info, self.project_id)
+        if sees is None:
+            return self._explanation_later(info)  # type: ignore[return-value]
+        return self.full_explanation if sees else self.partner_explanation
+
+    async def _explanation_later(self, info: Info[Context, Any]) -> str:
         if await sees_individual_numbers(info, self.project_id):
             return self.full_explanation
         return self.partner_explanation

@@ -13,6 +13,7 @@ from schema.context import Context
 from schema.enums import MEAN_COLUMN, OrganizationKind, RoundStatus, SatisfactionDimension
 from schema.organizations.types import Organization, organization_from_row
 from schema.permissions import can_see_project_details, is_suppressed, sees_individual_numbers
+from schema.prefetch import now_or_later
 
 if TYPE_CHECKING:
     from schema.projects.types import CooperationProject
@@ -102,12 +103,12 @@ class SurveyRound(relay.Node):
         )
 
     @strawberry.field(description="How many partners have answered.")
-    async def response_count(self, info: Info[Context, Any]) -> int:
-        return (await info.context.loaders.round_counts.load(self.id))["responses"]
+    def response_count(self, info: Info[Context, Any]) -> int:
+        return now_or_later(info.context.loaders.round_counts.load(self.id), lambda counts: counts["responses"])
 
     @strawberry.field(description="How many answers are expected: the non-moderator partners when it opened.")
-    async def expected_responses(self, info: Info[Context, Any]) -> int:
-        return (await info.context.loaders.round_counts.load(self.id))["expected"]
+    def expected_responses(self, info: Info[Context, Any]) -> int:
+        return now_or_later(info.context.loaders.round_counts.load(self.id), lambda counts: counts["expected"])
 
     @strawberry.field(description="Your organization's answer to this round, if it gave one.")
     async def my_response(self, info: Info[Context, Any]) -> SurveyResponse | None:
@@ -167,12 +168,16 @@ class RoundStatistics:
 
     @classmethod
     async def build(cls, info: Info[Context, Any], row: asyncpg.Record) -> "RoundStatistics":
+        return cls.from_row(row, suppressed=await is_suppressed(info, row["project_id"], row["response_count"]))
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record, *, suppressed: bool) -> "RoundStatistics":
         return cls(
             round_id=row["round_id"],
             project_id=row["project_id"],
             response_count=row["response_count"],
             expected_responses=row["expected_count"],
-            suppressed=await is_suppressed(info, row["project_id"], row["response_count"]),
+            suppressed=suppressed,
             means={dimension: row[column] for dimension, column in MEAN_COLUMN.items()},
             nps_value=row["nps"],
             computed_at=row["computed_at"],
