@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
+from api.auth import TokenCache
 from api.graphql import PartnerPulseGraphQL
 from api.health import healthz, readyz
 from api.limits import BoundedPool, RequestLimits
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.rate_limiter = None
         if settings.rate_limits:
             app.state.rate_limiter = RateLimiter(app.state.redis, settings.redis_namespace)
+        app.state.token_cache = TokenCache(settings.token_cache_seconds)
         app.state.token_usage = TokenUsage()
         flusher = asyncio.create_task(app.state.token_usage.run(app.state.pool))
         log.info("api started")

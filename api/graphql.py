@@ -27,7 +27,9 @@ class PartnerPulseGraphQL(GraphQL):
         if scope["type"] == "http":
             request = Request(scope, receive)
             try:
-                principal = await authenticate(request.app.state.pool, request.headers.get("authorization"))
+                principal = await authenticate(
+                    request.app.state.pool, request.headers.get("authorization"), request.app.state.token_cache
+                )
             except Exception as error:
                 if not (is_unavailable(error) or is_timeout(error)):
                     raise
@@ -84,7 +86,11 @@ class PartnerPulseGraphQL(GraphQL):
         """graphql-transport-ws: authenticate with {"Authorization": "Bearer <token>"} in connection_init."""
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
-        principal = await authenticate(context.pool, authorization if isinstance(authorization, str) else None)
+        principal = await authenticate(
+            context.pool,
+            authorization if isinstance(authorization, str) else None,
+            context.request.app.state.token_cache,
+        )
         if principal is None:
             raise ConnectionRejectionError({"message": "Invalid or revoked token."})
         context.principal = principal

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=15.0, gt=0, description="Deadline of one HTTP request, seconds.")
     db_acquire_timeout: float = Field(default=3.0, gt=0, description="Longest wait for a pool connection.")
 
+    token_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How long a checked token is trusted without a lookup: a revoked token may "
+        "work this much longer. 0: look the token up on every request.",
+    )
     rate_limits: bool = Field(default=True, description="Rate limits per token (per address without one).")
     rate_requests_per_minute: int = Field(default=600, ge=1, description="Any request.")
     rate_mutations_per_minute: int = Field(default=120, ge=1, description="Mutations, on top.")

@@ -82,6 +82,7 @@ async def test_statement_count_does_not_grow_with_page_size(
     client: httpx.AsyncClient, connection: asyncpg.Connection, caplog: pytest.LogCaptureFixture, query: str, root: str
 ) -> None:
     token = await grow_network(connection, 100)
+    await statements_of(client, caplog, query, {"first": 1}, token)  # the API has checked the token (TokenCache)
     small, small_data = await statements_of(client, caplog, query, {"first": 10}, token)
     large, large_data = await statements_of(client, caplog, query, {"first": 100}, token)
     assert len(small_data[root]["edges"]) == 10 and len(large_data[root]["edges"]) == 100

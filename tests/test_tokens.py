@@ -1,12 +1,15 @@
+import asyncio
 import hashlib
 import os
 import subprocess
 import sys
+import time
 
 import asyncpg
 import httpx
 import pytest
 
+from api.auth import Principal, Role, TokenCache
 from db.tokens import create_token, find_token, revoke_token
 from partnerpulse.settings import Settings
 from schema.ids import organization_global_id
@@ -50,6 +53,11 @@ async def test_cli_admin_token_authenticates_until_revoked(settings: Settings, c
     token_id = created.stderr.split("token ", 1)[1].split(" ", 1)[0]
     revoked = run_cli(settings, "token", "revoke", token_id)
     assert revoked.returncode == 0, revoked.stderr
+    revoked_at = time.monotonic()
+    # the API trusted the token it just checked for token_cache_seconds; then the revocation holds
+    while (await graphql(client, VIEWER, token=token)).status_code != 401:
+        assert time.monotonic() - revoked_at < settings.token_cache_seconds + 1, "the revoked token still works"
+        await asyncio.sleep(0.1)
     assert (await graphql(client, VIEWER, token=token)).status_code == 401
 
 
@@ -82,3 +90,18 @@ async def test_cli_refuses_bad_token_requests(settings: Settings, connection: as
     result = run_cli(settings, *args)
     assert result.returncode != 0
     assert await connection.fetchval("SELECT count(*) FROM api_tokens") == 0
+
+
+def test_the_token_cache_expires_and_stays_bounded() -> None:
+    principal = Principal(Role.ADMIN, token_id=1)
+    cache = TokenCache(seconds=0.2, max_entries=3)
+    cache.put(b"a", principal)
+    assert cache.get(b"a") == principal
+    time.sleep(0.25)
+    assert cache.get(b"a") is None
+    for digest in (b"1", b"2", b"3", b"4"):
+        cache.put(digest, principal)
+    assert len(cache._entries) <= 3 and cache.get(b"4") == principal
+    switched_off = TokenCache(seconds=0)
+    switched_off.put(b"a", principal)
+    assert switched_off.get(b"a") is None
