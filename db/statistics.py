@@ -512,6 +512,15 @@ async def recompute_all_round_statistics(connection: asyncpg.Connection) -> None
         await connection.execute(statement)
 
 
+DERIVED_TABLES = ("round_statistics", "round_kind_statistics", "project_trends", "project_health", "risk_flags",
+                  "project_recompute_state", "portfolio_trends")  # fmt: skip
+
+
+async def analyze_derived_tables(connection: asyncpg.Connection) -> None:
+    """Fresh planner statistics after a bulk write (autovacuum would get there, minutes later)."""
+    await connection.execute(f"ANALYZE {', '.join(DERIVED_TABLES)}")
+
+
 async def all_rounds_for_rules(connection: asyncpg.Connection) -> list[asyncpg.Record]:
     """What `rounds_for_rules` gives for one project, for every project, ordered by project and sequence.
     Reads what `recompute_all_round_statistics` just aggregated, in the same transaction."""

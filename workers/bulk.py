@@ -67,6 +67,10 @@ async def recompute_all(connection: asyncpg.Connection, rules: Thresholds) -> Bu
             await statistics.mark_all_computed(connection, [(p["id"], p["data_version"]) for p in projects])
             await statistics.refresh_portfolio(connection)
             lap("writes")
+        # the per-project jobs that follow plan their statements on these statistics: stale ones (taken
+        # before the bulk write, when the tables were empty) made one small job scan a million rows
+        await statistics.analyze_derived_tables(connection)
+        lap("analyze")
     finally:
         await statistics.unlock_bulk_recomputation(connection)
     result.projects = len(projects)
