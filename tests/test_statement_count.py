@@ -2,13 +2,21 @@
 
 import logging
 from collections import Counter
+from datetime import date
 
 import asyncpg
 import httpx
 import pytest
+from strawberry.relay import to_base64
 
+import bench.__main__ as bench
+from bench.generator import plan_network
+from db.seed import load_network
 from db.tokens import create_token
+from partnerpulse.settings import Settings
 from tests.helpers import gql
+from workers.bulk import recompute_all
+from workers.recompute import thresholds
 
 PROJECTS_PAGE = """
 query($first: Int!) {
@@ -93,3 +101,28 @@ async def test_statement_count_does_not_grow_with_page_size(
     for statements in (small, large):
         assert max(Counter(statements).values()) <= 2, statements
         assert len(statements) <= 12
+
+
+async def test_the_benchmark_queries_cost_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The three queries `python -m bench` measures, on the demo network with its statistics and flags: each
+    costs the same few statements on every run. A new statement here is a speed change: count it on purpose."""
+    await load_network(connection, plan_network(seed=3, today=date(2026, 11, 26)))
+    await recompute_all(connection, thresholds(Settings()))
+    _, token = await create_token(connection, organization_id=None, label="admin")
+    project = await connection.fetchval(
+        "SELECT project_id FROM project_health WHERE risk_level <> 'NONE' ORDER BY risk_rank DESC LIMIT 1"
+    )
+    await statements_of(client, caplog, "{ viewer { role } }", {}, token)  # the API has checked the token
+    cases = {
+        "dashboard": (bench.DASHBOARD, {}, 4),  # at-risk page, partners, latest statistics, open flags
+        "project": (bench.PROJECT, {"id": to_base64("CooperationProject", project)}, 7),
+        "directory": (bench.DIRECTORY, {}, 2),  # the page, the project counts
+    }
+    for name, (query, variables, expected) in cases.items():
+        statements, data = await statements_of(client, caplog, query, variables, token)
+        assert data, name
+        assert len(statements) == expected, "\n---\n".join([f"{name}: {len(statements)} statements", *statements])
+    dashboard, _ = await statements_of(client, caplog, bench.DASHBOARD, {}, token)
+    assert len(dashboard) == 4  # and again: nothing is counted twice, nothing left out
