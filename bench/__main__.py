@@ -12,7 +12,8 @@ server set-up), and measures in one run, at fixed concurrency for a fixed time:
      server set-up; the ratio of requests per second PartnerPulse/PostGraphile
   d. survey submissions per second at the same concurrency, and the submission-to-flag latency while answers
      arrive at 50 a second (bench/submissions.py)
-  e. the full (bulk) recomputation of statistics, trends, flags and portfolio
+  e. the full (bulk) recomputation of statistics, trends, flags and portfolio, at a tenth of the network
+     and at all of it
   f. peak memory (resident set) of the API and the worker processes
 """
 
@@ -217,6 +218,9 @@ def main() -> None:
     seconds = args.seconds or (3 if args.quick else 15)
     cores = os.cpu_count() or 1
     began = time.perf_counter()
+    with fresh_database("pp_bench_growth") as (dsn, _):
+        # e: how the full recomputation grows, from a tenth of the network to all of it
+        _, _, small = asyncio.run(prepare(dsn, max(1, scale // 10)))
     with fresh_database("pp_bench_suite") as (dsn, redis_url):
         token, project, timings = asyncio.run(prepare(dsn, scale))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppsuite", rate_limits=False,
@@ -263,6 +267,10 @@ def main() -> None:
         print(f"submission → flag at {latency.per_second:.0f} answers/s: p50 {percentile_ms(ms, 0.5):.0f} ms, "
               f"p95 {percentile_ms(ms, 0.95):.0f} ms, max {ms[-1]:.0f} ms over {len(ms)} flags; "
               f"{latency.missing} never arrived, {latency.errors} errors")  # fmt: skip
+    print(f"full recomputation: {int(small['answers']):,} answers {small['recompute']:.1f} s, "
+          f"{int(timings['answers']):,} answers {timings['recompute']:.1f} s "
+          f"({timings['recompute'] / small['recompute']:.1f}× the time for "
+          f"{timings['answers'] / small['answers']:.1f}× the answers)")  # fmt: skip
     print()
     for name, value in timings.items():
         if name != "answers":
@@ -271,7 +279,9 @@ def main() -> None:
     submitted_figures = {"per second": rate.per_second, "errors": rate.errors, "flag latencies ms": ms,
                          "flags missing": latency.missing, "paced rate": latency.per_second}  # fmt: skip
     Path(WORK / "last-run.json").write_text(
-        json.dumps({"rows": rows, "timings": timings, "memory": memory, "submissions": submitted_figures})
+        json.dumps(
+            {"rows": rows, "timings": timings, "memory": memory, "submissions": submitted_figures, "growth": small}
+        )
     )
 
 
