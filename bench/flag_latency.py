@@ -20,7 +20,7 @@ from bench.system import api_and_worker, fresh_database
 from db.seed import insert_small_projects
 from db.tokens import create_token
 from partnerpulse.settings import Settings
-from tests.test_surveys import OPEN, SUBMIT, answer
+from bench.submissions import OPEN, SUBMIT, scores
 
 FLAGS = "query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags { reason } } } }"
 
@@ -53,9 +53,9 @@ async def measure(url: str, projects: list[tuple[str, list[str], str]]) -> list[
         for project_id, tokens, lead in projects:
             round_id = (await gql(client, OPEN, {"p": project_id}, lead))["openSurveyRound"]["surveyRound"]["id"]
             for token in tokens[:2]:
-                await gql(client, SUBMIT, answer(round_id, 2), token)
+                await gql(client, SUBMIT, scores(round_id, 2), token)
             started = time.perf_counter()
-            await gql(client, SUBMIT, answer(round_id, 1), tokens[2])
+            await gql(client, SUBMIT, scores(round_id, 1), tokens[2])
             while True:
                 flags = (await gql(client, FLAGS, {"id": project_id}, lead))["node"]["riskFlags"]
                 if any(flag["reason"] == "LOW_SATISFACTION" for flag in flags):
