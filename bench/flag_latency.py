@@ -16,11 +16,11 @@ import time
 import asyncpg
 import httpx
 
+from bench.submissions import OPEN, SUBMIT, scores
 from bench.system import api_and_worker, fresh_database
 from db.seed import insert_small_projects
 from db.tokens import create_token
 from partnerpulse.settings import Settings
-from bench.submissions import OPEN, SUBMIT, scores
 
 FLAGS = "query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags { reason } } } }"
 
