@@ -20,16 +20,14 @@ import asyncpg
 import httpx
 from strawberry.relay import to_base64
 
+from bench.submissions import OPEN, SUBMIT
 from bench.system import api_and_worker, fresh_database
 from db import statistics
 from db.seed import insert_small_projects
 from db.tokens import create_token
 from partnerpulse.settings import Settings
 
-OPEN = "mutation($p: ID!) { openSurveyRound(input: {projectId: $p}) { surveyRound { id } userErrors { code } } }"
 CLOSE = "mutation($r: ID!) { closeSurveyRound(input: {roundId: $r}) { userErrors { code } } }"
-SUBMIT = """mutation($input: SubmitSurveyResponseInput!) {
-  submitSurveyResponse(input: $input) { surveyResponse { id } userErrors { code } } }"""
 READ = """query($id: ID!) { node(id: $id) { ... on CooperationProject {
   health { score riskLevel } latestStatistics { responseCount mean } riskFlags { reason severity } } } }"""
 
