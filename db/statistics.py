@@ -346,6 +346,9 @@ CROSS JOIN LATERAL (VALUES
 async def refresh_portfolio(connection: asyncpg.Connection) -> int:
     """Recompute the monthly portfolio means in one transaction; readers see the old or the new set."""
     async with connection.transaction():
+        # a few hundred groups over all answers: with the default 4 MB the planner sorts every answer on disk
+        # instead of hashing (0.69 s instead of 0.22 s at 200k answers; the cron job runs this every minute)
+        await connection.execute("SET LOCAL work_mem = '64MB'")
         await connection.execute("DELETE FROM portfolio_trends")
         status = await connection.execute(_PORTFOLIO)
     return int(status.split()[-1])
