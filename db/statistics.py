@@ -513,6 +513,9 @@ async def recompute_all_round_statistics(connection: asyncpg.Connection) -> None
     await connection.execute(_FRESH_KIND_STATISTICS)
     for statement in _APPLY_KIND_STATISTICS:
         await connection.execute(statement)
+    # only for the diffs above: the caller's later statements in this transaction (the portfolio's lateral
+    # join, for one) become several times slower without nested loops
+    await connection.execute("SET LOCAL enable_nestloop = on")
 
 
 DERIVED_TABLES = ("round_statistics", "round_kind_statistics", "project_trends", "project_health", "risk_flags",
