@@ -39,9 +39,35 @@ async def can_see_project(info: Info[Context, Any], project: Any) -> bool:
     return project.published or await viewer_role(info, project.id) is not None
 
 
+# Each rule below has a form that answers without awaiting when the viewer's role in the project is already
+# loaded (None when it is not: then the async form loads it and asks the same rule again). List resolvers
+# load the roles of a whole page up front (schema/prefetch.py), so their items' fields never await.
+
+
+def viewer_role_now(info: Info[Context, Any], project_id: int) -> tuple[bool, str | None]:
+    """(known, the viewer organization's role in the project) without awaiting."""
+    if info.context.principal.organization_id is None:
+        return True, None
+    future = info.context.loaders.viewer_role.load(project_id)
+    if future.done() and not future.cancelled() and not future.exception():
+        return True, future.result()
+    return False, None
+
+
+def details_visible_now(info: Info[Context, Any], project_id: int) -> bool | None:
+    """Partners, moderators and admins see a project's confidential details (None: not known yet)."""
+    if info.context.principal.is_admin:
+        return True
+    known, role = viewer_role_now(info, project_id)
+    return role is not None if known else None
+
+
 async def can_see_project_details(info: Info[Context, Any], project_id: int) -> bool:
-    """Partners, moderators and admins see a project's confidential details."""
-    return info.context.principal.is_admin or await viewer_role(info, project_id) is not None
+    visible = details_visible_now(info, project_id)
+    if visible is None:
+        await viewer_role(info, project_id)
+        visible = details_visible_now(info, project_id)
+    return bool(visible)
 
 
 class ProjectPartnersOnly(BasePermission):
@@ -54,13 +80,30 @@ class ProjectPartnersOnly(BasePermission):
         return await can_see_project_details(info, source.id)
 
 
-async def sees_individual_numbers(info: Info[Context, Any], project_id: int) -> bool:
+def sees_individual_numbers_now(info: Info[Context, Any], project_id: int) -> bool | None:
     """Moderators and admins see every aggregate and individual answer; plain partners only aggregates
-    over at least `min_group_size` answers."""
-    return info.context.principal.is_admin or await viewer_role(info, project_id) == "MODERATOR"
+    over at least `min_group_size` answers (None: not known yet)."""
+    if info.context.principal.is_admin:
+        return True
+    known, role = viewer_role_now(info, project_id)
+    return role == "MODERATOR" if known else None
+
+
+async def sees_individual_numbers(info: Info[Context, Any], project_id: int) -> bool:
+    sees = sees_individual_numbers_now(info, project_id)
+    if sees is None:
+        await viewer_role(info, project_id)
+        sees = sees_individual_numbers_now(info, project_id)
+    return bool(sees)
+
+
+def suppressed_now(info: Info[Context, Any], project_id: int, response_count: int) -> bool | None:
+    """Whether an aggregate over `response_count` answers is hidden from the viewer (None: not known yet)."""
+    if response_count >= info.context.settings.min_group_size:
+        return False
+    sees = sees_individual_numbers_now(info, project_id)
+    return None if sees is None else not sees
 
 
 async def is_suppressed(info: Info[Context, Any], project_id: int, response_count: int) -> bool:
-    if response_count >= info.context.settings.min_group_size:
-        return False
-    return not await sees_individual_numbers(info, project_id)
+    return response_count < info.context.settings.min_group_size and not await sees_individual_numbers(info, project_id)

@@ -16,7 +16,7 @@ from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from schema.context import Context
-from schema.permissions import can_see_project_details, sees_individual_numbers
+from schema.permissions import can_see_project_details, details_visible_now
 
 
 def now_or_later(loaded: Any, then: Callable[[Any], Any]) -> Any:
@@ -29,31 +29,6 @@ def now_or_later(loaded: Any, then: Callable[[Any], Any]) -> Any:
 async def _later(loaded: Awaitable[Any], then: Callable[[Any], Any]) -> Any:
     result = then(await loaded)
     return await result if inspect.isawaitable(result) else result
-
-
-def viewer_role_now(info: Info[Context, Any], project_id: int) -> tuple[bool, str | None]:
-    """(known, the viewer organization's role in the project) without awaiting."""
-    if info.context.principal.organization_id is None:
-        return True, None
-    future = info.context.loaders.viewer_role.load(project_id)
-    if future.done() and not future.cancelled() and not future.exception():
-        return True, future.result()
-    return False, None
-
-
-def details_visible_now(info: Info[Context, Any], project_id: int) -> bool | None:
-    """Whether the viewer sees the project's confidential details (None: not known without a query)."""
-    if info.context.principal.is_admin:
-        return True
-    known, role = viewer_role_now(info, project_id)
-    return role is not None if known else None
-
-
-def sees_individual_numbers_now(info: Info[Context, Any], project_id: int) -> bool | None:
-    if info.context.principal.is_admin:
-        return True
-    known, role = viewer_role_now(info, project_id)
-    return role == "MODERATOR" if known else None
 
 
 def for_partners(
@@ -75,20 +50,6 @@ async def _for_partners_later(
     if not await can_see_project_details(info, project_id):
         return otherwise
     return await _later(load(), then)
-
-
-def suppressed_now(info: Info[Context, Any], project_id: int, response_count: int) -> Any:
-    """Whether an aggregate over `response_count` answers is hidden from the viewer: a bool, or an awaitable."""
-    if response_count >= info.context.settings.min_group_size:
-        return False
-    sees = sees_individual_numbers_now(info, project_id)
-    if sees is None:
-        return _suppressed_later(info, project_id)
-    return not sees
-
-
-async def _suppressed_later(info: Info[Context, Any], project_id: int) -> bool:
-    return not await sees_individual_numbers(info, project_id)
 
 
 # -- which fields the items of a page will need ----------------------------------------------------------

@@ -29,9 +29,10 @@ from schema.permissions import (
     can_see_project,
     can_see_project_details,
     is_suppressed,
+    suppressed_now,
     viewer_role,
 )
-from schema.prefetch import for_partners, now_or_later, prefetch_rounds, suppressed_now
+from schema.prefetch import for_partners, now_or_later, prefetch_rounds
 from schema.risk.types import ProjectHealth, RiskFlag
 from schema.surveys.types import RoundStatistics, SatisfactionPoint, SurveyRound, SurveyRoundConnection, Trend
 
@@ -140,9 +141,12 @@ class CooperationProject(relay.Node):
             if row is None:
                 return None
             hidden = suppressed_now(info, self.id, row["response_count"])
-            if isinstance(hidden, bool):
-                return RoundStatistics.from_row(row, suppressed=hidden)
-            return RoundStatistics.build(info, row)
+            if hidden is None:
+                return now_or_later(
+                    is_suppressed(info, self.id, row["response_count"]),
+                    lambda hidden: RoundStatistics.from_row(row, suppressed=hidden),
+                )
+            return RoundStatistics.from_row(row, suppressed=hidden)
 
         return for_partners(info, self.id, None, lambda: info.context.loaders.latest_statistics.load(self.id), build)
 

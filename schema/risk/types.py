@@ -13,8 +13,8 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.enums import RiskLevel, RiskReason, Severity
 from schema.organizations.types import Organization, organization_from_row
-from schema.permissions import can_see_project_details, sees_individual_numbers
-from schema.prefetch import sees_individual_numbers_now
+from schema.permissions import can_see_project_details, sees_individual_numbers, sees_individual_numbers_now
+from schema.prefetch import now_or_later
 
 if TYPE_CHECKING:
     from schema.projects.types import CooperationProject
@@ -62,13 +62,11 @@ class RiskFlag(relay.Node):
     def explanation(self, info: Info[Context, Any]) -> str:
         sees = sees_individual_numbers_now(info, self.project_id)
         if sees is None:
-            return self._explanation_later(info)  # type: ignore[return-value]
-        return self.full_explanation if sees else self.partner_explanation
+            return now_or_later(sees_individual_numbers(info, self.project_id), self._explanation_for)
+        return self._explanation_for(sees)
 
-    async def _explanation_later(self, info: Info[Context, Any]) -> str:
-        if await sees_individual_numbers(info, self.project_id):
-            return self.full_explanation
-        return self.partner_explanation
+    def _explanation_for(self, sees_individual_numbers: bool) -> str:
+        return self.full_explanation if sees_individual_numbers else self.partner_explanation
 
     @strawberry.field(
         description="The numbers behind the flag (rounds, means, slope, counts). Null for plain partners when they "

@@ -167,10 +167,6 @@ class RoundStatistics:
     computed_at: datetime = strawberry.field(description="When a worker computed them.")
 
     @classmethod
-    async def build(cls, info: Info[Context, Any], row: asyncpg.Record) -> "RoundStatistics":
-        return cls.from_row(row, suppressed=await is_suppressed(info, row["project_id"], row["response_count"]))
-
-    @classmethod
     def from_row(cls, row: asyncpg.Record, *, suppressed: bool) -> "RoundStatistics":
         return cls(
             round_id=row["round_id"],
