@@ -13,31 +13,13 @@ import statistics
 import sys
 import time
 
-import asyncpg
 import httpx
 
-from bench.submissions import OPEN, SUBMIT, scores
+from bench.submissions import OPEN, SUBMIT, Project, make_projects, scores
 from bench.system import api_and_worker, fresh_database
-from db.seed import insert_small_projects
-from db.tokens import create_token
 from partnerpulse.settings import Settings
 
 FLAGS = "query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags { reason } } } }"
-
-
-async def make_projects(dsn: str, count: int) -> list[tuple[str, list[str], str]]:
-    """(project global id, partner tokens, lead token) for `count` active projects of 3 partners."""
-    from strawberry.relay import to_base64
-
-    connection = await asyncpg.connect(dsn)
-    try:
-        made = []
-        for project, *organizations in await insert_small_projects(connection, count, partners=3):
-            tokens = [(await create_token(connection, organization_id=org))[1] for org in organizations]
-            made.append((to_base64("CooperationProject", project), tokens, tokens[0]))
-        return made
-    finally:
-        await connection.close()
 
 
 async def gql(client: httpx.AsyncClient, query: str, variables: dict, token: str) -> dict:
@@ -47,10 +29,11 @@ async def gql(client: httpx.AsyncClient, query: str, variables: dict, token: str
     return response.json()["data"]
 
 
-async def measure(url: str, projects: list[tuple[str, list[str], str]]) -> list[float]:
+async def measure(url: str, projects: list[Project]) -> list[float]:
     latencies = []
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        for project_id, tokens, lead in projects:
+        for project in projects:
+            project_id, tokens, lead = project.global_id, project.tokens, project.tokens[0]
             round_id = (await gql(client, OPEN, {"p": project_id}, lead))["openSurveyRound"]["surveyRound"]["id"]
             for token in tokens[:2]:
                 await gql(client, SUBMIT, scores(round_id, 2), token)
@@ -75,7 +58,7 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=40)
     args = parser.parse_args()
     with fresh_database("pp_bench") as (dsn, redis_url):
-        projects = asyncio.run(make_projects(dsn, args.projects))
+        projects = asyncio.run(make_projects(dsn, args.projects, partners=3))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppbench")
         with api_and_worker(settings, "latency") as running:
             latencies = asyncio.run(measure(running.url, projects))

@@ -18,13 +18,10 @@ from collections import defaultdict
 
 import asyncpg
 import httpx
-from strawberry.relay import to_base64
 
-from bench.submissions import OPEN, SUBMIT
+from bench.submissions import OPEN, SUBMIT, make_projects
 from bench.system import api_and_worker, fresh_database
 from db import statistics
-from db.seed import insert_small_projects
-from db.tokens import create_token
 from partnerpulse.settings import Settings
 
 CLOSE = "mutation($r: ID!) { closeSurveyRound(input: {roundId: $r}) { userErrors { code } } }"
@@ -106,15 +103,7 @@ class Load:
 
 
 async def prepare(dsn: str, projects: int, partners: int) -> list[Project]:
-    connection = await asyncpg.connect(dsn)
-    try:
-        made = []
-        for project, *organizations in await insert_small_projects(connection, projects, partners):
-            tokens = [(await create_token(connection, organization_id=org))[1] for org in organizations]
-            made.append(Project(to_base64("CooperationProject", project), tokens[0], tokens))
-        return made
-    finally:
-        await connection.close()
+    return [Project(p.global_id, p.tokens[0], p.tokens) for p in await make_projects(dsn, projects, partners)]
 
 
 async def verify(dsn: str, patience: float = 120) -> tuple[int, float, int]:

@@ -19,7 +19,7 @@ import websockets
 from strawberry.relay import to_base64
 
 from db.seed import insert_small_projects
-from db.tokens import create_token
+from db.tokens import create_member_tokens
 
 OPEN = "mutation($p: ID!) { openSurveyRound(input: {projectId: $p}) { surveyRound { id } userErrors { code } } }"
 SUBMIT = """mutation($input: SubmitSurveyResponseInput!) {
@@ -49,14 +49,16 @@ def scores(round_id: str, score: int) -> dict:
 
 
 async def make_projects(dsn: str, count: int, partners: int) -> list[Project]:
+    """`count` active projects of `partners` organizations, each with a token (the lead's first)."""
     connection = await asyncpg.connect(dsn)
     try:
         async with connection.transaction():
-            made = []
-            for project, *organizations in await insert_small_projects(connection, count, partners=partners):
-                tokens = [(await create_token(connection, organization_id=org))[1] for org in organizations]
-                made.append(Project(to_base64("CooperationProject", project), tokens))
-            return made
+            projects = await insert_small_projects(connection, count, partners=partners)
+            tokens = iter(await create_member_tokens(connection, [o for _, *orgs in projects for o in orgs]))
+            return [
+                Project(to_base64("CooperationProject", project), [next(tokens) for _ in organizations])
+                for project, *organizations in projects
+            ]
     finally:
         await connection.close()
 

@@ -103,28 +103,32 @@ async def demo_principals(connection: asyncpg.Connection) -> dict[str, asyncpg.R
 
 
 async def insert_small_projects(connection: asyncpg.Connection, count: int, partners: int) -> list[list[int]]:
-    """`count` ACTIVE projects (with an exit plan) of `partners` SMEs each, the first one LEAD; returns the
-    organization ids per project. For benchmarks that need many independent projects."""
-    projects = []
-    for i in range(count):
-        project = await connection.fetchval(
-            "INSERT INTO cooperation_projects (title, kind, phase, exit_plan) "
-            "VALUES ($1, 'TECHNOLOGY_PILOT', 'ACTIVE', 'agreed') RETURNING id",
-            f"Benchmark project {i}",
+    """`count` ACTIVE projects (with an exit plan) of `partners` SMEs each, the first one LEAD; returns
+    [project id, organization ids…] per project. For benchmarks that need many independent projects."""
+    rows = await connection.fetch(
+        """
+        WITH p AS (
+            INSERT INTO cooperation_projects (title, kind, phase, exit_plan)
+            SELECT 'Benchmark project ' || i, 'TECHNOLOGY_PILOT', 'ACTIVE', 'agreed' FROM generate_series(0, $1 - 1) i
+            RETURNING id
+        ), o AS (
+            INSERT INTO organizations (kind, name, industry, city, country)
+            SELECT 'SME', 'Benchmark partner ' || i / $2 || '-' || i % $2, 'Logistics', 'Kiel', 'DE'
+            FROM generate_series(0, $1 * $2 - 1) i
+            RETURNING id
+        ), pairs AS (  -- identity values grow with the rows of one INSERT: number both sides and pair them up
+            SELECT p.id AS project_id, o.id AS organization_id, o.n % $2 AS position
+            FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM p) p
+            JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM o) o ON o.n / $2 = p.n
+        ), linked AS (
+            INSERT INTO project_partners (project_id, organization_id, role)
+            SELECT project_id, organization_id, CASE WHEN position = 0 THEN 'LEAD' ELSE 'PARTNER' END::partner_role
+            FROM pairs
         )
-        organizations = []
-        for j in range(partners):
-            organization = await connection.fetchval(
-                "INSERT INTO organizations (kind, name, industry, city, country) "
-                "VALUES ('SME', $1, 'Logistics', 'Kiel', 'DE') RETURNING id",
-                f"Benchmark partner {i}-{j}",
-            )
-            await connection.execute(
-                "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, $3)",
-                project,
-                organization,
-                "LEAD" if j == 0 else "PARTNER",
-            )
-            organizations.append(organization)
-        projects.append([project, *organizations])
-    return projects
+        SELECT project_id, array_agg(organization_id ORDER BY position) AS organizations
+        FROM pairs GROUP BY project_id ORDER BY project_id
+        """,
+        count,
+        partners,
+    )
+    return [[row["project_id"], *row["organizations"]] for row in rows]

@@ -40,6 +40,18 @@ async def create_token(
     return token_id, token
 
 
+async def create_member_tokens(connection: asyncpg.Connection, organization_ids: list[int]) -> list[str]:
+    """One member token per organization, in one statement (benchmarks give thousands of partners tokens)."""
+    tokens = [new_token() for _ in organization_ids]
+    await connection.execute(
+        "INSERT INTO api_tokens (token_hash, organization_id, is_admin) SELECT h, o, false FROM unnest($1::bytea[], "
+        "$2::bigint[]) AS t(h, o)",
+        [hash_token(token) for token in tokens],
+        organization_ids,
+    )
+    return tokens
+
+
 async def find_token(connection: asyncpg.Connection, token: str) -> TokenRecord | None:
     """The live (not revoked) token record for a presented token, or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:

@@ -5,7 +5,8 @@ import asyncpg
 import pytest
 
 from bench.generator import Trajectory, iter_project_batches, plan_network, project_rows
-from db.seed import load_network, truncate_all
+from db.seed import insert_small_projects, load_network, truncate_all
+from db.tokens import create_member_tokens, find_token
 
 TODAY = date(2026, 11, 26)
 
@@ -136,3 +137,20 @@ def test_each_project_tells_the_story_it_was_planted_with(seed: int) -> None:
         elif plan.trajectory == Trajectory.UNMET_EXPECTATIONS:
             overdue = [g for g in rows["project_goals"] if g[4] == "OPEN" and g[3] < TODAY]
             assert overdue, story
+
+
+async def test_small_benchmark_projects_have_their_partners_and_tokens(connection: asyncpg.Connection) -> None:
+    projects = await insert_small_projects(connection, 3, partners=4)
+    assert len(projects) == 3 and all(len(p) == 5 for p in projects)
+    organizations = [o for _, *orgs in projects for o in orgs]
+    assert len(set(organizations)) == 12
+    for project, lead, *others in projects:
+        roles = dict(
+            await connection.fetch(
+                "SELECT organization_id, role::text FROM project_partners WHERE project_id = $1", project
+            )
+        )
+        assert roles == {lead: "LEAD", **dict.fromkeys(others, "PARTNER")}
+    tokens = await create_member_tokens(connection, organizations)
+    found = [await find_token(connection, token) for token in tokens]
+    assert [record.organization_id for record in found if record] == organizations
