@@ -1,5 +1,7 @@
 """Statistics the workers compute with set-based SQL, and the bookkeeping of what is up to date."""
 
+import re
+
 import asyncpg
 
 # Means per dimension and NPS of every round of one project, in one statement. NPS: share of
@@ -500,7 +502,7 @@ _APPLY_KIND_STATISTICS = [
 
 
 async def recompute_all_round_statistics(connection: asyncpg.Connection) -> None:
-    """Round and per-kind statistics of every project, set-based (inside the caller's transaction)."""
+    """Round statistics of every project, set-based (inside the caller's transaction)."""
     # the aggregations over all answers hash millions of groups: give them memory instead of disk; and the
     # diffs against a million existing rows are hash joins, never a million index probes
     await connection.execute("SET LOCAL work_mem = '256MB'")
@@ -510,12 +512,33 @@ async def recompute_all_round_statistics(connection: asyncpg.Connection) -> None
     await connection.execute("ANALYZE fresh_round_statistics (round_id)")  # the joins use only this column
     for statement in _APPLY_ROUND_STATISTICS:
         await connection.execute(statement)
-    await connection.execute(_FRESH_KIND_STATISTICS)
-    for statement in _APPLY_KIND_STATISTICS:
-        await connection.execute(statement)
-    # only for the diffs above: the caller's later statements in this transaction (the portfolio's lateral
-    # join, for one) become several times slower without nested loops
-    await connection.execute("SET LOCAL enable_nestloop = on")
+
+
+async def recompute_all_kind_statistics(connection: asyncpg.Connection) -> None:
+    """Per-kind statistics of every round, set-based, inside the caller's transaction. One script, sent at
+    once: PostgreSQL works through all of it while the caller's Python goes on."""
+    script = [
+        "SET LOCAL work_mem = '256MB'",
+        "SET LOCAL enable_nestloop = off",
+        _FRESH_KIND_STATISTICS,
+        *_APPLY_KIND_STATISTICS,
+        # for the caller's later statements in this transaction: the portfolio's lateral join, for one,
+        # becomes several times slower without nested loops
+        "SET LOCAL enable_nestloop = on",
+    ]
+    await connection.execute(";\n".join(script))
+
+
+async def export_snapshot(connection: asyncpg.Connection) -> str:
+    """The snapshot of the caller's (repeatable read) transaction, for `use_snapshot` on another connection."""
+    return await connection.fetchval("SELECT pg_export_snapshot()")
+
+
+async def use_snapshot(connection: asyncpg.Connection, snapshot: str) -> None:
+    """Inside a fresh repeatable read transaction, before its first query: see exactly what the exporter sees."""
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):  # a utility statement takes no parameters
+        raise ValueError(f"not a snapshot id: {snapshot!r}")
+    await connection.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
 
 
 DERIVED_TABLES = ("round_statistics", "round_kind_statistics", "project_trends", "project_health", "risk_flags",

@@ -3,6 +3,7 @@
 from datetime import date
 
 import asyncpg
+import pytest
 
 from bench.generator import plan_network
 from db import statistics
@@ -32,12 +33,19 @@ async def clear_derived(connection: asyncpg.Connection) -> None:
     )
 
 
-async def test_bulk_and_per_project_recomputation_agree(connection: asyncpg.Connection, settings: Settings) -> None:
+@pytest.mark.parametrize("second_connection", [False, True], ids=["one connection", "kinds beside"])
+async def test_bulk_and_per_project_recomputation_agree(
+    connection: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings, second_connection: bool
+) -> None:
     network = plan_network(seed=11, scale=2, today=date.today())
     await load_network(connection, network)
     rules = thresholds(settings)
 
-    result = await recompute_all(connection, rules)
+    if second_connection:
+        async with pool.acquire() as beside:
+            result = await recompute_all(connection, rules, beside)
+    else:
+        result = await recompute_all(connection, rules)
     assert result.projects == len(network.projects)
     assert {e.change for e in result.events} == {"RAISED"}
     bulk = await derived(connection)

@@ -157,7 +157,12 @@ async def test_the_fixture_itself_is_valid_and_allows_the_legal_cases(connection
     await connection.execute(
         "INSERT INTO survey_rounds (id, project_id, sequence) OVERRIDING SYSTEM VALUE VALUES (2, 1, 2)"
     )
-    # deleting a project takes its rounds, answers and flags with it
+    await connection.execute(
+        "INSERT INTO round_statistics (round_id, project_id, sequence, response_count, expected_count) "
+        "VALUES (2, 1, 2, 0, 2)"
+    )
+    # deleting a project takes its rounds, answers, statistics (through the rounds) and flags with it
     await connection.execute("DELETE FROM cooperation_projects WHERE id = 1")
     assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 0
+    assert await connection.fetchval("SELECT count(*) FROM round_statistics") == 0
     assert await connection.fetchval("SELECT count(*) FROM risk_flags") == 0

@@ -101,7 +101,8 @@ def theil_sen_slope(values: list[float]) -> float | None:
     """Median of the slopes of all pairs: one odd round does not move it."""
     if len(values) < 2:
         return None
-    return median((values[j] - values[i]) / (j - i) for i in range(len(values)) for j in range(i + 1, len(values)))
+    n = len(values)
+    return median([(values[j] - value) / (j - i) for i, value in enumerate(values) for j in range(i + 1, n)])
 
 
 def trend_slope(values: list[float]) -> float | None:

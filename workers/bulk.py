@@ -5,6 +5,7 @@ Python on the few numbers per project; trends, health and flags are written back
 READ snapshot: every project is marked computed from exactly the data_version it was computed from.
 """
 
+import asyncio
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,7 +26,12 @@ class BulkResult:
     seconds: dict[str, float] = field(default_factory=dict)  # per phase, for benchmarks
 
 
-async def recompute_all(connection: asyncpg.Connection, rules: Thresholds) -> BulkResult:
+async def recompute_all(
+    connection: asyncpg.Connection, rules: Thresholds, beside: asyncpg.Connection | None = None
+) -> BulkResult:
+    """`beside`, a second connection: the per-kind statistics and the portfolio run there at the same time,
+    on the same snapshot, so that two cores aggregate. Without it the per-kind statistics run on `connection`
+    while the rules run in Python."""
     result = BulkResult()
     clock = time.perf_counter()
 
@@ -35,9 +41,13 @@ async def recompute_all(connection: asyncpg.Connection, rules: Thresholds) -> Bu
         result.seconds[phase] = now - clock
         clock = now
 
+    kind_statistics: asyncio.Task[None] | None = None
     await statistics.lock_bulk_recomputation(connection)
     try:
         async with connection.transaction(isolation="repeatable_read"):
+            if beside is not None:
+                snapshot = await statistics.export_snapshot(connection)
+                kind_statistics = asyncio.create_task(beside_work(beside, snapshot))
             await statistics.recompute_all_round_statistics(connection)
             lap("statistics (SQL)")
             projects = await statistics.all_projects_for_rules(connection)
@@ -45,34 +55,65 @@ async def recompute_all(connection: asyncpg.Connection, rules: Thresholds) -> Bu
             for row in await statistics.all_rounds_for_rules(connection):
                 rounds_by_project[row["project_id"]].append(row)
             lap("facts (fetch)")
-            trend_rows, health_rows = [], []
-            desired: dict[int, list[flags.DesiredFlag]] = {}
-            for project in projects:
-                facts = facts_from_rows(project, rounds_by_project.get(project["id"], []))
-                findings = analytics.evaluate(facts, rules)
-                health = analytics.health(facts, findings)
-                trend_rows += [(project["id"], *trend) for trend in trends(facts)]
-                health_rows.append((project["id"], health.score, health.risk_level, health.risk_rank))
-                desired[project["id"]] = [
-                    flags.DesiredFlag(
-                        f.reason, f.organization_id, f.severity.name, f.explanation, f.partner_explanation, f.evidence
-                    )
-                    for f in findings
-                ]
+            if kind_statistics is None:
+                # PostgreSQL aggregates per organization kind on one core while the rules run in Python on
+                # the other (the rules do not need those numbers)
+                kind_statistics = asyncio.create_task(statistics.recompute_all_kind_statistics(connection))
+                await asyncio.sleep(0)  # the script is on its way before the rules hold the event loop
+                try:
+                    trend_rows, health_rows, desired = evaluate_all(projects, rounds_by_project, rules)
+                finally:
+                    await kind_statistics
+            else:
+                trend_rows, health_rows, desired = evaluate_all(projects, rounds_by_project, rules)
             lap("rules (Python)")
             await statistics.store_all_trends(connection, trend_rows)
             await statistics.store_all_health(connection, health_rows)
             project_ids = [project["id"] for project in projects]
             changes = await flags.sync_all_flags(connection, desired, project_ids)
             await statistics.mark_all_computed(connection, [(p["id"], p["data_version"]) for p in projects])
-            await statistics.refresh_portfolio(connection)
+            if beside is None:
+                await statistics.refresh_portfolio(connection)
             lap("writes")
+            await kind_statistics  # before the snapshot it shares ends with this transaction
+            lap("beside (waiting)")
         # the per-project jobs that follow plan their statements on these statistics: stale ones (taken
         # before the bulk write, when the tables were empty) made one small job scan a million rows
         await statistics.analyze_derived_tables(connection)
         lap("analyze")
     finally:
+        if kind_statistics is not None and not kind_statistics.done():
+            await asyncio.wait([kind_statistics])
         await statistics.unlock_bulk_recomputation(connection)
     result.projects = len(projects)
     result.events = [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes]
     return result
+
+
+async def beside_work(connection: asyncpg.Connection, snapshot: str) -> None:
+    """The per-kind statistics and the portfolio: they read only answers, and nothing else waits for them."""
+    async with connection.transaction(isolation="repeatable_read"):
+        await statistics.use_snapshot(connection, snapshot)
+        await statistics.recompute_all_kind_statistics(connection)
+        await statistics.refresh_portfolio(connection)
+
+
+def evaluate_all(
+    projects: list[asyncpg.Record], rounds_by_project: dict[int, list[asyncpg.Record]], rules: Thresholds
+) -> tuple[list[tuple], list[tuple], dict[int, list[flags.DesiredFlag]]]:
+    """Trend rows, health rows and the flags that should be open, of every project."""
+    trend_rows, health_rows = [], []
+    desired: dict[int, list[flags.DesiredFlag]] = {}
+    for project in projects:
+        facts = facts_from_rows(project, rounds_by_project.get(project["id"], []))
+        findings = analytics.evaluate(facts, rules)
+        health = analytics.health(facts, findings)
+        trend_rows += [(project["id"], *trend) for trend in trends(facts)]
+        health_rows.append((project["id"], health.score, health.risk_level, health.risk_rank))
+        desired[project["id"]] = [
+            flags.DesiredFlag(
+                f.reason, f.organization_id, f.severity.name, f.explanation, f.partner_explanation, f.evidence
+            )
+            for f in findings
+        ]
+    return trend_rows, health_rows, desired
