@@ -7,12 +7,14 @@ generated schema (with the widely used connection-filter plugin for the dashboar
 NONE"); `same_answer` checks that both return the same projects, partners and organizations.
 """
 
+import asyncio
 import shutil
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from partnerpulse.embedded import free_port
@@ -56,7 +58,21 @@ def install(work: Path) -> Path | None:
     return executable
 
 
+# PostGraphile derives relations from foreign keys; round_statistics.project_id has none (the round's
+# cascade covers it), so a smart comment declares the relation its queries above follow
+SMART_COMMENTS = "COMMENT ON TABLE round_statistics IS E'@foreignKey (project_id) references cooperation_projects (id)'"
+
+
+async def _describe_relations(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(SMART_COMMENTS)
+    finally:
+        await connection.close()
+
+
 def start(executable: Path, dsn: str, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    asyncio.run(_describe_relations(dsn))
     port = free_port()
     process = subprocess.Popen(
         [str(executable), "--connection", dsn.replace("postgresql://", "postgres://", 1), "--schema", "public",
