@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from graphql import ExecutionResult
+from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -13,6 +13,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 
 from api.auth import ANONYMOUS, Principal, authenticate
+from api.metrics import count_graphql_errors
 from api.rate_limit import Budget
 from schema.context import Context
 from schema.errors import is_timeout, is_unavailable
@@ -65,6 +66,8 @@ class PartnerPulseGraphQL(GraphQL):
         """GraphQL over HTTP: with application/graphql-response+json, a document that does not parse or
         validate is answered 400 without `data` (errors without a path never reached execution)."""
         processed = await super().process_result(request, result)
+        if result.errors:
+            count_graphql_errors([error_code(error) for error in result.errors])
         sub_response: Response = request.state.sub_response
         retry_after = request.scope["state"].pop("retry_after", None)
         if retry_after:
@@ -115,7 +118,14 @@ def _client_address(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
+def error_code(error: GraphQLError) -> str:
+    """The error's extensions.code; errors without one did not get past parsing or validation."""
+    code = (error.extensions or {}).get("code")
+    return code if isinstance(code, str) else "GRAPHQL_VALIDATION_FAILED"
+
+
 def unavailable_response() -> JSONResponse:
+    count_graphql_errors(["SERVICE_UNAVAILABLE"])
     return JSONResponse(
         {
             "errors": [
@@ -131,6 +141,7 @@ def unavailable_response() -> JSONResponse:
 
 
 def rate_limited_response(wait: int) -> JSONResponse:
+    count_graphql_errors(["RATE_LIMITED"])
     return JSONResponse(
         {"errors": [{"message": f"Too many requests; try again in {wait} s.", "extensions": {"code": "RATE_LIMITED"}}]},
         status_code=429,
@@ -139,6 +150,7 @@ def rate_limited_response(wait: int) -> JSONResponse:
 
 
 def invalid_token_response() -> JSONResponse:
+    count_graphql_errors(["UNAUTHENTICATED"])
     return JSONResponse(
         {"errors": [{"message": "Invalid or revoked token.", "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401,

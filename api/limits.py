@@ -7,8 +7,11 @@ from typing import Any
 import asyncpg
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.metrics import count_graphql_errors
+
 
 def _error(status: int, message: str, code: str, headers: list[tuple[bytes, bytes]] | None = None) -> list[Message]:
+    count_graphql_errors([code])
     body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
     return [
         {

@@ -1,4 +1,4 @@
-"""Request id and request log, as plain ASGI middleware (works for HTTP and WebSocket)."""
+"""Request id, request log and request metrics, as plain ASGI middleware (works for HTTP and WebSocket)."""
 
 import logging
 import re
@@ -7,6 +7,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.metrics import observe_request
 from db.pool import request_statements
 from partnerpulse.logs import request_id_var
 
@@ -43,14 +44,17 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http":
+                seconds = time.perf_counter() - started
+                operation = scope["state"].get("operation_name")
+                observe_request(scope["path"], operation, status, seconds)
                 log.info(
                     "request",
                     extra={
                         "method": scope["method"],
                         "path": scope["path"],
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                        "operation": scope["state"].get("operation_name"),
+                        "duration_ms": round(seconds * 1000, 1),
+                        "operation": operation,
                         "sql_statements": len(statements),
                     },
                 )

@@ -195,3 +195,11 @@ async def sync_all_flags(
         )
         changes += [FlagChange(row["id"], row["project_id"], "RESOLVED") for row in rows]
     return changes
+
+
+async def open_flag_counts(connection: asyncpg.Connection) -> dict[str, int]:
+    """Open flags per severity (for metrics)."""
+    rows = await connection.fetch(
+        "SELECT severity::text AS severity, count(*) AS n FROM risk_flags WHERE resolved_at IS NULL GROUP BY severity"
+    )
+    return {row["severity"]: row["n"] for row in rows}

@@ -95,6 +95,17 @@ async def stale_projects(connection: asyncpg.Connection, limit: int = 10_000) ->
     return [row["id"] for row in rows]
 
 
+async def stale_project_count(connection: asyncpg.Connection) -> int:
+    """How many projects have data newer than their statistics (the workers' backlog)."""
+    return await connection.fetchval(
+        """
+        SELECT count(*) FROM cooperation_projects p
+        LEFT JOIN project_recompute_state s ON s.project_id = p.id
+        WHERE s.project_id IS NULL OR s.computed_version < p.data_version
+        """
+    )
+
+
 async def rounds_for_rules(connection: asyncpg.Connection, project_id: int) -> list[asyncpg.Record]:
     """Every round of a project with its statistics, who was expected and who answered what (overall)."""
     return await connection.fetch(

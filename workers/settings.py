@@ -9,6 +9,7 @@ from arq.connections import RedisSettings
 from db.pool import create_pool
 from partnerpulse.settings import get_settings
 from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
+from workers.metrics import measured
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,17 @@ def cron_jobs(timeout: int) -> list:
     does it (arq's unique=True alone does not stop a second run once the first finished). Their timeouts
     stay at the job timeout: arq keeps a killed job's "in progress" mark for the longest timeout + 10 s."""
     return [
-        cron(reconcile, second={0, 30}, run_at_startup=True, unique=True, timeout=timeout),
-        cron(refresh_portfolio, second=15, run_at_startup=True, unique=True, timeout=timeout),
-        cron(time_rules, minute={5, 35}, second=45, run_at_startup=True, unique=True, timeout=timeout),
-        cron(daily_sweep, hour=3, minute=30, second=0, unique=True, timeout=timeout),
+        cron(measured(reconcile), second={0, 30}, run_at_startup=True, unique=True, timeout=timeout),
+        cron(measured(refresh_portfolio), second=15, run_at_startup=True, unique=True, timeout=timeout),
+        cron(measured(time_rules), minute={5, 35}, second=45, run_at_startup=True, unique=True, timeout=timeout),
+        cron(measured(daily_sweep), hour=3, minute=30, second=0, unique=True, timeout=timeout),
     ]
 
 
 class WorkerSettings:
     """Defaults; `partnerpulse worker` passes redis_settings, job_timeout and cron_jobs from the settings."""
 
-    functions: ClassVar = [recompute_project]
+    functions: ClassVar = [measured(recompute_project)]
     cron_jobs: ClassVar = cron_jobs(60)
     on_startup = startup
     on_shutdown = shutdown
