@@ -112,3 +112,20 @@ async def pending_migrations(connection: asyncpg.Connection, directory: Path = M
     if exists:
         applied = {r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations")}
     return [m.version for m in load_migrations(directory) if m.version not in applied]
+
+
+async def migration_status(
+    connection: asyncpg.Connection, directory: Path = MIGRATIONS_DIR
+) -> tuple[list[str], str | None]:
+    """(versions not applied yet, what is wrong with the applied ones or None), for `doctor`."""
+    migrations = load_migrations(directory)
+    applied: dict[str, str] = {}
+    if await connection.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+        rows = await connection.fetch("SELECT version, checksum FROM schema_migrations")
+        applied = {row["version"]: row["checksum"] for row in rows}
+    try:
+        check_history(migrations, applied)
+        problem = None
+    except MigrationError as error:
+        problem = str(error)
+    return [m.version for m in migrations if m.version not in applied], problem
