@@ -1,4 +1,4 @@
-"""The Starlette application: lifespan (pool, Redis), /graphql, /healthz, /readyz."""
+"""The Starlette application: lifespan (pool, Redis), /graphql, /healthz, /readyz, /metrics, the dashboard at /."""
 
 import asyncio
 import contextlib
@@ -10,12 +10,14 @@ from redis.asyncio import ConnectionPool
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from api.auth import TokenCache
+from api.dashboard import dashboard_routes
 from api.graphql import PartnerPulseGraphQL
 from api.health import healthz, readyz
 from api.limits import BoundedPool, RequestLimits
+from api.metrics import metrics, watch_pool
 from api.middleware import RequestContextMiddleware
 from api.rate_limit import RateLimiter
 from api.token_usage import TokenUsage
@@ -44,26 +46,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
         app.state.token_usage = TokenUsage()
         flusher = asyncio.create_task(app.state.token_usage.run(app.state.pool))
+        pool_watcher = asyncio.create_task(watch_pool(pool))
         log.info("api started")
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in (flusher, pool_watcher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.redis.aclose()
             await connections.disconnect()
             await pool.close()
             log.info("api stopped")
 
     graphql = PartnerPulseGraphQL(create_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if settings.metrics:
+        routes.append(Route("/metrics", metrics))
+    if settings.dashboard:
+        routes += dashboard_routes()
     return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-        ],
+        routes=routes,
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout),

@@ -1,11 +1,14 @@
 """The `partnerpulse` command line."""
 
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -177,6 +180,11 @@ def serve(
 
     settings = _settings()
     _require_urls(settings)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics answers for all server processes: they count into files of one folder (prometheus_client)
+        metrics_dir = tempfile.mkdtemp(prefix="partnerpulse-metrics-")
+        atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -220,6 +228,31 @@ def _require_urls(settings: Settings) -> None:
     if not settings.database_url or not settings.redis_url:
         console.print("[red]DATABASE_URL and REDIS_URL must be set[/] (or run `partnerpulse dev`).")
         raise typer.Exit(2)
+
+
+@app.command()
+def doctor() -> None:
+    """Check configuration, PostgreSQL, migrations, Redis and the worker; say what is wrong in plain words."""
+    from pydantic import ValidationError
+
+    from partnerpulse.doctor import diagnose
+
+    out = Console(soft_wrap=True)
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        for problem in error.errors():
+            field = str(problem["loc"][0]).upper()
+            variable = field if field in ("DATABASE_URL", "REDIS_URL") else f"PARTNERPULSE_{field}"
+            out.print(f"[red]✗ configuration[/]: {variable}: {problem['msg']}")
+        raise typer.Exit(1) from None
+    checks = asyncio.run(diagnose(settings))
+    for check in checks:
+        mark = "[green]✓[/]" if check.ok else "[red]✗[/]"
+        out.print(f"{mark} {check.name}: {check.detail}", highlight=False)
+    healthy = all(check.ok for check in checks)
+    out.print("all good" if healthy else "[red]something needs attention[/] (see ✗ above)")
+    raise typer.Exit(0 if healthy else 1)
 
 
 @token_app.command("create")

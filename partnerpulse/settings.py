@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers at /graphql.")
+    dashboard: bool = Field(default=True, description="Serve the ecosystem manager's dashboard at /.")
+    metrics: bool = Field(
+        default=True, description="Serve Prometheus metrics at /metrics (keep it off the public internet)."
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
 
     # abuse limits (each answered with a clear error before any resolver runs)

@@ -1,0 +1,191 @@
+"""The dashboard at /: served with a strict content security policy, and used in a real headless Chromium
+(Debian's package, driven by Playwright) against the real API, worker, PostgreSQL and Redis.
+
+Without Chromium the browser tests are skipped, unless PARTNERPULSE_REQUIRE_BROWSER is set (CI sets it after
+installing Chromium, so there they cannot silently not run). PARTNERPULSE_SCREENSHOTS=<folder> keeps the
+screenshots of the three views (the README's come from there)."""
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from strawberry.relay import to_base64
+
+from bench.generator import plan_network
+from bench.processes import start_api, start_worker
+from db.seed import load_network
+from db.tokens import create_token
+from partnerpulse.settings import Settings
+from tests.test_pipeline import answer_round, eventually, open_flags
+from tests.test_surveys import add_partners
+from tests.world import build_world
+from workers.bulk import recompute_all
+from workers.recompute import thresholds
+
+CHROMIUM = os.environ.get("PARTNERPULSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+LAPTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+async def test_the_page_is_served_with_a_policy_that_allows_only_its_own_code(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert '<script type="module" src="/dashboard/app.js">' in page.text
+    script = await client.get("/dashboard/app.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert script.headers["content-security-policy"] == policy
+    assert (await client.get("/dashboard/../api/app.py")).status_code == 404
+
+
+async def test_the_dashboard_can_be_switched_off(settings: Settings) -> None:
+    from api.app import create_app
+    from tests.test_health import serve_once
+
+    response = await serve_once(create_app(settings.model_copy(update={"dashboard": False})), "/")
+    assert response.status_code == 404
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator:
+    if CHROMIUM is None:
+        if os.environ.get("PARTNERPULSE_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (PARTNERPULSE_REQUIRE_BROWSER) but not installed")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("PARTNERPULSE_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def open_page(browser, url: str, viewport: dict) -> tuple:
+    page = await browser.new_page(viewport=viewport)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    await page.goto(url)
+    return page, problems
+
+
+async def sign_in(page, token: str) -> None:
+    await page.fill("#token", token)
+    await page.click("#sign-in")
+    await page.wait_for_selector("#live.on", timeout=10_000)  # signed in, and the subscription is acknowledged
+
+
+async def test_an_ecosystem_manager_sees_the_demo_network(
+    browser, settings: Settings, connection: asyncpg.Connection, tmp_path: Path, screenshots: Path
+) -> None:
+    await load_network(connection, plan_network(seed=42, scale=1, today=date.today()))
+    await recompute_all(connection, thresholds(settings))
+    _, admin = await create_token(connection, organization_id=None, label="browser test")
+    api, url = start_api(settings, tmp_path / "api.log")
+    try:
+        page, problems = await open_page(browser, url, LAPTOP)
+        await sign_in(page, admin)
+        await page.wait_for_selector("#at-risk-list li.risk")
+        await page.wait_for_selector("#portfolio-kind path.line")
+        assert await page.locator("#portfolio-kind path.line").count() == 4  # one line per organization kind
+        assert 2 <= await page.locator("#portfolio-industry path.line").count() <= 8
+        first = page.locator("#at-risk-list li.risk").first
+        assert await first.locator("li[data-reason]").count() >= 1  # its reasons, in words
+        assert await page.locator("#who").inner_text() == "Network manager (admin)"
+        await page.screenshot(path=str(screenshots / "overview.png"))
+
+        await page.click("#language")  # German labels, same data
+        await page.wait_for_selector("h1:text('Netzwerk-Überblick')")
+        assert "Mittelstand (KMU)" in await page.locator("#portfolio-kind .legend").inner_text()
+        await page.click("#language")
+        await page.wait_for_selector("h1:text('Network overview')")
+
+        await first.locator("a").first.click()
+        await page.wait_for_selector("#partners li")
+        assert await page.locator("#trend path.line").count() == 5  # one line per dimension
+        assert await page.locator("#rounds tbody tr").count() >= 1
+        assert await page.locator("#flags li[data-reason]").count() >= 1
+        assert await page.locator("#answers tbody tr").count() >= 1  # admins see individual answers
+        await page.screenshot(path=str(screenshots / "project.png"), full_page=True)
+
+        await page.locator("#partners li a").first.click()
+        await page.wait_for_selector("#organization-projects tbody tr")
+        await page.screenshot(path=str(screenshots / "organization.png"))
+
+        await page.set_viewport_size(PHONE)
+        await page.goto(f"{url}/#/")
+        await page.wait_for_selector("#at-risk-list li.risk")
+        overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, "the page scrolls sideways on a phone"
+        await page.screenshot(path=str(screenshots / "phone.png"))
+        assert problems == []
+    finally:
+        api.stop()
+
+
+async def test_a_flag_raised_by_a_submission_appears_without_reloading(
+    browser, settings: Settings, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    partners = [world.tokens["startup"], world.tokens["sme"], *(await add_partners(connection, world, 1))]
+    # the pilot lost its exit plan half a year ago: at risk before anyone answers
+    await connection.execute(
+        "UPDATE cooperation_projects SET exit_plan = NULL, phase_changed_at = now() - interval '200 days', "
+        "data_version = data_version + 1 WHERE id = $1",
+        world.projects["pilot"],
+    )
+    elsewhere = await connection.fetchval(
+        "INSERT INTO cooperation_projects (title, kind, phase) VALUES ('Not yours', 'MARKETING', 'ACTIVE') RETURNING id"
+    )
+    api, url = start_api(settings, tmp_path / "api.log")
+    worker = start_worker(settings, tmp_path / "worker.log")
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            await eventually(lambda: _has(client, world, "NO_EXIT_PLAN"), what="the reconciler's NO_EXIT_PLAN flag")
+            page, problems = await open_page(browser, url, LAPTOP)
+            await sign_in(page, world.tokens["startup"])  # a plain partner of the pilot
+            await page.wait_for_selector("#at-risk-list li[data-reason=NO_EXIT_PLAN]")
+            assert await page.locator("#at-risk-list li[data-reason=LOW_SATISFACTION]").count() == 0
+            await page.evaluate("window.notReloaded = true")
+
+            await answer_round(client, world, partners, [2, 2, 1])
+
+            await page.wait_for_selector("#at-risk-list li[data-reason=LOW_SATISFACTION]", timeout=20_000)
+            assert await page.evaluate("window.notReloaded === true")
+            assert "Low satisfaction" in await page.locator("#at-risk-list").inner_text()
+
+            # the same confidentiality as the API: a plain partner never sees individual answers …
+            await page.locator("#at-risk-list li.risk a").first.click()
+            await page.wait_for_selector("#rounds tbody tr")
+            assert await page.locator("#answers").count() == 0
+            # … and a project it is not part of (and not published) does not exist for it
+            await page.goto(f"{url}/#/project/{to_base64('CooperationProject', elsewhere)}")
+            await page.wait_for_selector("p.error")
+            assert "Not found" in await page.locator("p.error").inner_text()
+            assert problems == []
+
+            moderator, _ = await open_page(browser, url, LAPTOP)
+            await sign_in(moderator, world.tokens["institute"])
+            await moderator.goto(f"{url}/#/project/{world.project_id('pilot')}")
+            await moderator.wait_for_selector("#answers tbody tr")
+            assert await moderator.locator("#answers tbody tr").count() == 3
+    finally:
+        worker.stop()
+        api.stop()
+
+
+async def _has(client: httpx.AsyncClient, world, reason: str) -> bool:
+    return reason in await open_flags(client, world)
