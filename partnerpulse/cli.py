@@ -194,7 +194,7 @@ def serve(
         loop="uvloop",
         http="httptools",
         log_config=None,
-        timeout_graceful_shutdown=20,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 
@@ -221,6 +221,7 @@ def worker(
         job_timeout=settings.worker_job_timeout,
         queue_name=settings.queue_name,
         cron_jobs=cron_jobs(settings.worker_job_timeout),
+        job_completion_wait=settings.shutdown_grace_seconds,  # SIGTERM: stop taking jobs, finish running ones
     )
 
 

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     worker_job_timeout: int = Field(
         default=60, ge=1, description="Seconds a job may run; a killed worker's job is redone this + 10 s later."
     )
+    shutdown_grace_seconds: int = Field(
+        default=20,
+        ge=1,
+        description="After SIGTERM, how long the API lets in-flight requests and the worker its running jobs "
+        "finish; a job still running then is cancelled and runs again later.",
+    )
 
     redis_namespace: str = Field(
         default="partnerpulse",

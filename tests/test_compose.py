@@ -100,3 +100,23 @@ def test_dockerfile_installs_every_package_and_runs_the_cli() -> None:
         assert re.search(rf"^COPY {package} \./{package}$", dockerfile, re.M), f"Dockerfile does not copy {package}/"
     assert 'ENTRYPOINT ["partnerpulse"]' in dockerfile
     assert "partnerpulse" in pyproject["project"]["scripts"]
+
+
+def seconds(duration: str) -> int:
+    match = re.fullmatch(r"(\d+)s", duration)
+    assert match, f"durations here are written in seconds: {duration!r}"
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_docker_waits_longer_than_the_shutdown_grace(service: str) -> None:
+    """Docker kills a container stop_grace_period after SIGTERM (default 10 s): in-flight requests and running
+    jobs get PARTNERPULSE_SHUTDOWN_GRACE_SECONDS to finish, so Docker must wait longer than that."""
+    environment = SERVICES[service]["environment"]
+    grace = int(environment.get("PARTNERPULSE_SHUTDOWN_GRACE_SECONDS", Settings().shutdown_grace_seconds))
+    assert seconds(SERVICES[service]["stop_grace_period"]) > grace
+
+
+def test_the_dashboard_files_are_in_the_package() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "dashboard/*" in pyproject["tool"]["setuptools"]["package-data"]["api"]

@@ -1,0 +1,126 @@
+"""Graceful shutdown with real processes: after SIGTERM the API finishes the requests it is answering and
+the worker the jobs it is running; a job that outlives the grace period is not lost."""
+
+import asyncio
+import json
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from bench.processes import start_api, start_worker, wait_until
+from db.statistics import RECOMPUTE_LOCK_SPACE
+from partnerpulse.settings import Settings
+from tests.world import build_world
+from workers.jobs import enqueue_recompute
+
+
+def test_the_api_answers_a_request_it_was_receiving_when_sigterm_came(settings: Settings, tmp_path: Path) -> None:
+    api, url = start_api(settings, tmp_path / "api.log")
+    address = urlsplit(url)
+    body = json.dumps({"query": "{ __typename }"}).encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection((address.hostname, address.port), timeout=10) as client:
+        client.sendall(head + body[:5])  # the request has begun: headers and part of the body
+        time.sleep(0.3)  # for the server to read them
+        api.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: "Shutting down" in api.output(), what="the server to begin its shutdown")
+        # new connections are refused while the begun request is still answered
+        wait_until(lambda: _refused(address.hostname, address.port), what="the listening socket to close")
+        client.sendall(body[5:])
+        response = b""
+        while chunk := client.recv(65536):
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 200"), response[:200]
+    assert b'"__typename":"Query"' in response.replace(b" ", b"")
+    # uvicorn finishes its shutdown, then re-raises the SIGTERM it caught, as a process manager expects
+    assert api.process.wait(10) in (0, -signal.SIGTERM)
+    assert "Finished server process" in api.output()
+
+
+def _refused(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return True
+    return False
+
+
+async def _waiting_for_lock(connection: asyncpg.Connection) -> bool:
+    return bool(await connection.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
+
+
+async def _computed(connection: asyncpg.Connection, project_id: int) -> bool:
+    return bool(
+        await connection.fetchval(
+            "SELECT s.computed_version = p.data_version FROM cooperation_projects p "
+            "JOIN project_recompute_state s ON s.project_id = p.id WHERE p.id = $1",
+            project_id,
+        )
+    )
+
+
+async def eventually(check, within: float = 20, what: str = "condition") -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_the_worker_finishes_its_running_job_before_it_exits(
+    settings: Settings, connection: asyncpg.Connection, pool: asyncpg.Pool, app, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    project = world.projects["pilot"]
+    worker = start_worker(settings, tmp_path / "worker.log")
+    await eventually(lambda: _computed(connection, project), what="the reconciler's first computation")
+    await connection.execute("UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project)
+    async with pool.acquire() as holder:
+        # the job will wait for this project's recomputation lock: it is running when SIGTERM comes
+        await holder.execute("SELECT pg_advisory_lock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
+        await enqueue_recompute(app.state.redis, settings.redis_namespace, project)
+        await eventually(lambda: _waiting_for_lock(connection), what="the job to start")
+        worker.process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(1.0)
+        assert worker.process.poll() is None, "the worker left without finishing its job"
+        await holder.execute("SELECT pg_advisory_unlock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
+    assert await asyncio.to_thread(worker.process.wait, 15) == 0
+    assert await _computed(connection, project)
+    waited = next(line for line in worker.output().splitlines() if "wait complete" in line)
+    assert "0 ongoing to cancel" in waited, waited
+
+
+async def test_a_job_cut_off_by_the_grace_period_runs_again(
+    settings: Settings, connection: asyncpg.Connection, pool: asyncpg.Pool, app, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    project = world.projects["pilot"]
+    impatient = {"PARTNERPULSE_SHUTDOWN_GRACE_SECONDS": "1"}
+    worker = start_worker(settings, tmp_path / "worker.log", **impatient)
+    await eventually(lambda: _computed(connection, project), what="the reconciler's first computation")
+    await connection.execute("UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project)
+    async with pool.acquire() as holder:
+        await holder.execute("SELECT pg_advisory_lock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
+        await enqueue_recompute(app.state.redis, settings.redis_namespace, project)
+        await eventually(lambda: _waiting_for_lock(connection), what="the job to start")
+        worker.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(worker.process.wait, 10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            raise
+        assert not await _computed(connection, project)
+        await holder.execute("SELECT pg_advisory_unlock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
+    successor = start_worker(settings, tmp_path / "successor.log")
+    try:
+        await eventually(lambda: _computed(connection, project), what="the cut-off job to be redone")
+    finally:
+        successor.stop()
