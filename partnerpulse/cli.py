@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -254,6 +255,80 @@ def doctor() -> None:
     healthy = all(check.ok for check in checks)
     out.print("all good" if healthy else "[red]something needs attention[/] (see ✗ above)")
     raise typer.Exit(0 if healthy else 1)
+
+
+class ExportKind(StrEnum):
+    projects = "projects"
+    portfolio = "portfolio"
+    answers = "answers"
+
+
+@app.command()
+def export(
+    what: Annotated[
+        ExportKind,
+        typer.Argument(
+            help="projects: statistics per survey round; portfolio: monthly means per kind and industry; "
+            "answers: individual answers (admin tokens only)."
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write; - for standard output.")] = Path(
+        "-"
+    ),
+    project: Annotated[
+        list[str] | None,
+        typer.Option(help="A project's global id (repeatable); default: every project the token may see."),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="PARTNERPULSE_TOKEN", help="The API token whose view is exported.")
+    ] = None,
+) -> None:
+    """Write statistics as CSV, exactly as the API shows them to the token (suppression included)."""
+    from partnerpulse.export import ExportError
+
+    settings = _settings()
+    try:
+        rows = asyncio.run(_export(settings, _database_url(settings), what, output, project or [], token))
+    except ExportError as error:
+        console.print(f"[red]export failed:[/] {error}")
+        raise typer.Exit(1) from None
+    if str(output) != "-":
+        console.print(f"wrote {rows} row(s) to {output}")
+
+
+async def _export(
+    settings: Settings, dsn: str, what: ExportKind, output: Path, projects: list[str], token: str | None
+) -> int:
+    import csv
+
+    from db.pool import create_pool
+    from partnerpulse.export import InProcessApi, portfolio_table, project_total, projects_table
+
+    pool = await create_pool(settings.model_copy(update={"db_pool_min_size": 1}), dsn, "partnerpulse-export")
+    try:
+        api = await InProcessApi.for_token(pool, settings, token)
+        if what is ExportKind.portfolio:
+            table = portfolio_table(api)
+        else:
+            table = projects_table(api, projects, answers=what is ExportKind.answers)
+        total = table.total if table.total is not None else await project_total(api)
+        target = sys.stdout if str(output) == "-" else output.open("w", newline="", encoding="utf-8-sig")
+        written = 0
+        try:
+            writer = csv.writer(target)
+            writer.writerow(table.columns)
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task(f"exporting {what.value}", total=total)
+                async for done, rows in table.rows():
+                    writer.writerows(rows)
+                    written += len(rows)
+                    progress.advance(task, done)
+        finally:
+            if target is not sys.stdout:
+                target.close()
+        return written
+    finally:
+        await pool.close()
 
 
 @token_app.command("create")

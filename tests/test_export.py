@@ -1,0 +1,114 @@
+"""`partnerpulse export` as a report writer runs it: CSV with what the API shows the token, nothing more."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.processes import environment
+from partnerpulse.settings import Settings
+from tests.test_pipeline import answer_round
+from tests.test_surveys import add_partners
+from tests.world import World, build_world
+from workers.bulk import recompute_all
+from workers.recompute import thresholds
+
+
+def export(settings: Settings, *args: str, token: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "partnerpulse", "export", *args],
+        env={**os.environ, **environment(settings), "PARTNERPULSE_TOKEN": token, "PARTNERPULSE_MIN_GROUP_SIZE": "3"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+async def answered_world(client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings) -> World:
+    """The pilot with two closed rounds: three answers, then two (below a minimum group size of 3)."""
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 1)
+    await answer_round(client, world, [world.tokens["startup"], world.tokens["sme"], *extra], [2, 3, 4])
+    await answer_round(client, world, [world.tokens["startup"], world.tokens["sme"]], [5, 4])
+    await recompute_all(connection, thresholds(settings))
+    return world
+
+
+async def test_round_statistics_as_the_token_sees_them(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings, tmp_path: Path
+) -> None:
+    world = await answered_world(client, connection, settings)
+    target = tmp_path / "rounds.csv"
+
+    done = export(settings, "projects", "--output", str(target), token=world.tokens["admin"])
+    assert done.returncode == 0, done.stderr
+    assert "wrote 2 row(s)" in done.stderr
+    admin_rows = rows(target.read_text(encoding="utf-8"))
+    assert [(r["project"], r["round"], r["answers"], r["expected"]) for r in admin_rows] == [
+        ("Predictive maintenance pilot", "1", "3", "3"),
+        ("Predictive maintenance pilot", "2", "2", "3"),
+    ]
+    assert [r["mean_overall"] for r in admin_rows] == ["3.0000", "4.5000"]  # admins see every mean
+
+    partner = export(settings, "projects", token=world.tokens["startup"])  # to standard output
+    assert partner.returncode == 0, partner.stderr
+    partner_rows = rows(partner.stdout)
+    assert [r["mean_overall"] for r in partner_rows] == ["3.0000", ""]  # two answers: suppressed for a partner
+    assert [r["suppressed"] for r in partner_rows] == ["False", "True"]
+
+    outsider = export(settings, "projects", token=world.tokens["outsider"])
+    assert outsider.returncode == 0
+    assert rows(outsider.stdout) == []  # the story project has no rounds; the pilot is not its business
+
+
+async def test_individual_answers_for_admins_only(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    world = await answered_world(client, connection, settings)
+    pilot = world.project_id("pilot")
+
+    refused = export(settings, "answers", "--project", pilot, token=world.tokens["institute"])  # a moderator
+    assert refused.returncode == 1
+    assert "individual answers are exported for admin tokens only" in refused.stderr
+    assert refused.stdout == ""
+
+    done = export(settings, "answers", "--project", pilot, token=world.tokens["admin"])
+    assert done.returncode == 0, done.stderr
+    answers = rows(done.stdout)
+    assert len(answers) == 5
+    assert {(a["round"], a["organization"], a["overall"]) for a in answers} >= {
+        ("1", "Quantivo GmbH", "2"),
+        ("2", "Brandt Maschinenbau GmbH", "4"),
+    }
+
+
+async def test_portfolio_and_the_mistakes_a_caller_can_make(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    world = await answered_world(client, connection, settings)
+    portfolio = export(settings, "portfolio", token=world.tokens["startup"])
+    assert portfolio.returncode == 0, portfolio.stderr
+    series = rows(portfolio.stdout)
+    assert {r["grouping"] for r in series} == {"ORGANIZATION_KIND", "INDUSTRY"}
+    assert {r["dimension"] for r in series} == {
+        "OVERALL", "EXPECTATIONS_MET", "MUTUAL_BENEFIT", "DECISION_SPEED", "COMMUNICATION_TRUST"
+    }  # fmt: skip
+    for row in series:  # a member never reads a mean of fewer answers than the minimum group size
+        assert (row["mean"] == "") == (int(row["answers"]) < 3)
+
+    for args, token, message in [
+        (("projects",), "pp_not-a-token", "the token is not valid"),
+        (("projects",), "", "an export needs a token"),
+        (("projects", "--project", world.project_id("pilot")), world.tokens["outsider"], "no project"),
+    ]:
+        failed = export(settings, *args, token=token)
+        assert failed.returncode == 1 and message in failed.stderr, (args, failed.stderr)
