@@ -501,8 +501,9 @@ def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
 
 def _banner(base: str, tokens: dict[str, Any], seconds: float) -> str:
     lines = ["", f"[bold green]PartnerPulse is running[/] (ready after {seconds:.1f} s)", ""]
-    lines += [f"GraphiQL:  [bold cyan]{base}/graphql[/]", ""]
-    lines.append("Paste one of these into GraphiQL's Headers tab:")
+    lines += [f"Dashboard: [bold cyan]{base}/[/]   (sign in with a token below)"]
+    lines += [f"GraphiQL:  [bold cyan]{base}/graphql[/]", f"Metrics:   {base}/metrics", ""]
+    lines.append("Tokens (the dashboard takes the token; GraphiQL's Headers tab the whole line):")
     for key, entry in tokens.items():
         who = f" — {entry['organization']['name']}" if entry.get("organization") else " — the whole network"
         lines.append(f"  {key}{who}")

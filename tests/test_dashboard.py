@@ -119,7 +119,7 @@ async def test_an_ecosystem_manager_sees_the_demo_network(
         assert await page.locator("#rounds tbody tr").count() >= 1
         assert await page.locator("#flags li[data-reason]").count() >= 1
         assert await page.locator("#answers tbody tr").count() >= 1  # admins see individual answers
-        await page.screenshot(path=str(screenshots / "project.png"), full_page=True)
+        await page.screenshot(path=str(screenshots / "project.png"))
 
         await page.locator("#partners li a").first.click()
         await page.wait_for_selector("#organization-projects tbody tr")
