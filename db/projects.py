@@ -10,7 +10,7 @@ PARTNER_COLUMNS = "pp.project_id, pp.organization_id, pp.role::text AS role, pp.
 # a partner row carries its organization's profile (prefixed `o_`): one statement for both
 PARTNER_WITH_ORGANIZATION = (
     PARTNER_COLUMNS
-    + """, o.kind::text AS o_kind, o.name AS o_name, o.industry AS o_industry,
+    + """, o.id AS o_id, o.kind::text AS o_kind, o.name AS o_name, o.industry AS o_industry,
     o.city AS o_city, o.country::text AS o_country, o.employees AS o_employees, o.founded_year AS o_founded_year,
     o.competencies AS o_competencies, o.website AS o_website, o.description AS o_description,
     o.funding_stage::text AS o_funding_stage, o.revenue_band::text AS o_revenue_band, o.created_at AS o_created_at"""

@@ -110,9 +110,16 @@ async def test_data_arriving_at_the_end_of_a_recomputation_is_recomputed_without
 
     try:
         assert await enqueue_recompute(arq_redis, settings.redis_namespace, project_id)
-        worker = await run_worker_until_idle(settings, [func(recompute_then_an_answer_arrives, name=RECOMPUTE)])
+        complete = 0
+        # a burst worker may stop between the end of a job and its after_job_end's enqueue (it saw an empty
+        # queue): then the next burst takes the job look_again enqueued. A worker that is not bursting waits.
+        for _ in range(3):
+            worker = await run_worker_until_idle(settings, [func(recompute_then_an_answer_arrives, name=RECOMPUTE)])
+            complete += worker.jobs_complete
+            if not await arq_redis.zcard(settings.queue_name):
+                break
         assert dropped == [True]
-        assert worker.jobs_complete == 2  # the dropped enqueue was made good by a second run
+        assert complete == 2  # the dropped enqueue was made good by a second run
         assert project_id not in await statistics.stale_projects(connection)
     finally:
         await arq_redis.aclose()

@@ -1,10 +1,9 @@
 """GraphQL types of organizations: the `Organization` interface and one type per kind."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-import asyncpg
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
@@ -105,28 +104,26 @@ TYPE_OF_KIND: dict[str, type[Organization]] = {
 KIND_OF_TYPE = {t.__name__: kind for kind, t in TYPE_OF_KIND.items()}
 
 
-def organization_from_row(row: asyncpg.Record) -> Organization:
-    common = {
-        "id": row["id"],
-        "name": row["name"],
-        "kind": OrganizationKind(row["kind"]),
-        "industry": row["industry"],
-        "city": row["city"],
-        "country": row["country"],
-        "employees": row["employees"],
-        "founded_year": row["founded_year"],
-        "competencies": list(row["competencies"]),
-        "website": row["website"],
-        "description": row["description"],
-        "created_at": row["created_at"],
-    }
-    if row["kind"] == "STARTUP":
-        stage = row["funding_stage"]
+_COMMON = ("name", "industry", "city", "country", "employees", "founded_year", "website", "description", "created_at")
+_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {}
+
+
+def organization_from_row(row: Mapping[str, Any], prefix: str = "") -> Organization:
+    """From an organizations row; `prefix`: its columns carry one (e.g. `o_`, joined to another table's row)."""
+    if prefix not in _COLUMNS:
+        _COLUMNS[prefix] = tuple((name, prefix + name) for name in _COMMON)
+    common = {name: row[column] for name, column in _COLUMNS[prefix]}
+    common["id"] = row[prefix + "id"]
+    kind = row[prefix + "kind"]
+    common["kind"] = OrganizationKind(kind)
+    common["competencies"] = list(row[prefix + "competencies"])
+    if kind == "STARTUP":
+        stage = row[prefix + "funding_stage"]
         return Startup(**common, funding_stage=FundingStage(stage) if stage else None)
-    if row["kind"] == "SME":
-        band = row["revenue_band"]
+    if kind == "SME":
+        band = row[prefix + "revenue_band"]
         return Sme(**common, revenue_band=RevenueBand(band) if band else None)
-    return TYPE_OF_KIND[row["kind"]](**common)
+    return TYPE_OF_KIND[kind](**common)
 
 
 async def count_matching(info: Info[Context, Any], filters: dict[str, Any]) -> int:
