@@ -80,30 +80,19 @@ async def mark_computed(connection: asyncpg.Connection, project_id: int, version
     )
 
 
+_STALE = """FROM cooperation_projects p LEFT JOIN project_recompute_state s ON s.project_id = p.id
+    WHERE s.project_id IS NULL OR s.computed_version < p.data_version"""
+
+
 async def stale_projects(connection: asyncpg.Connection, limit: int = 10_000) -> list[int]:
     """Projects whose data is newer than their statistics."""
-    rows = await connection.fetch(
-        """
-        SELECT p.id FROM cooperation_projects p
-        LEFT JOIN project_recompute_state s ON s.project_id = p.id
-        WHERE s.project_id IS NULL OR s.computed_version < p.data_version
-        ORDER BY p.id
-        LIMIT $1
-        """,
-        limit,
-    )
+    rows = await connection.fetch(f"SELECT p.id {_STALE} ORDER BY p.id LIMIT $1", limit)
     return [row["id"] for row in rows]
 
 
 async def stale_project_count(connection: asyncpg.Connection) -> int:
     """How many projects have data newer than their statistics (the workers' backlog)."""
-    return await connection.fetchval(
-        """
-        SELECT count(*) FROM cooperation_projects p
-        LEFT JOIN project_recompute_state s ON s.project_id = p.id
-        WHERE s.project_id IS NULL OR s.computed_version < p.data_version
-        """
-    )
+    return await connection.fetchval(f"SELECT count(*) {_STALE}")
 
 
 async def rounds_for_rules(connection: asyncpg.Connection, project_id: int) -> list[asyncpg.Record]:
@@ -523,6 +512,9 @@ async def recompute_all_round_statistics(connection: asyncpg.Connection) -> None
     await connection.execute("ANALYZE fresh_round_statistics (round_id)")  # the joins use only this column
     for statement in _APPLY_ROUND_STATISTICS:
         await connection.execute(statement)
+    # only for the diffs above: the caller's later statements in this transaction (the flag sync, the
+    # portfolio's lateral join) become several times slower without nested loops
+    await connection.execute("SET LOCAL enable_nestloop = on")
 
 
 async def recompute_all_kind_statistics(connection: asyncpg.Connection) -> None:
@@ -533,9 +525,7 @@ async def recompute_all_kind_statistics(connection: asyncpg.Connection) -> None:
         "SET LOCAL enable_nestloop = off",
         _FRESH_KIND_STATISTICS,
         *_APPLY_KIND_STATISTICS,
-        # for the caller's later statements in this transaction: the portfolio's lateral join, for one,
-        # becomes several times slower without nested loops
-        "SET LOCAL enable_nestloop = on",
+        "SET LOCAL enable_nestloop = on",  # as in recompute_all_round_statistics
     ]
     await connection.execute(";\n".join(script))
 

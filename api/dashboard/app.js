@@ -252,11 +252,11 @@ async function overviewView() {
   }
   const total = (series) => series.points.reduce((sum, p) => sum + p.responseCount, 0);
 
-  async function renderAtRisk(changedProjectId) {
+  async function renderAtRisk(changedProjectIds = new Set()) {
     const data = await graphql(AT_RISK);
     const list = document.getElementById("at-risk-list");
     if (!list) return; // left the overview meanwhile
-    const items = data.atRiskProjects.edges.map(({ node }) => riskItem(node, node.id === changedProjectId));
+    const items = data.atRiskProjects.edges.map(({ node }) => riskItem(node, changedProjectIds.has(node.id)));
     list.replaceChildren(...(items.length ? items : [h("li", { class: "muted" }, t("noRisk"))]));
   }
   state.refreshAtRisk = renderAtRisk;
@@ -409,7 +409,7 @@ function subscribe() {
       socket.send(JSON.stringify({ type: "pong" }));
     } else if (message.type === "next") {
       const flag = message.payload?.data?.riskFlagChanged;
-      if (flag && state.refreshAtRisk) state.refreshAtRisk(flag.project.id).catch(showError);
+      if (flag) flagChanged(flag.project.id);
     }
   };
   socket.onclose = () => {
@@ -417,6 +417,20 @@ function subscribe() {
     if (state.socket === socket) retry = setTimeout(subscribe, 2000);
   };
   socket.retry = () => clearTimeout(retry);
+}
+
+// A recomputation of many projects sends a burst of events: one refresh of the list per burst.
+const changed = { projects: new Set(), timer: null };
+
+function flagChanged(projectId) {
+  changed.projects.add(projectId);
+  if (changed.timer) return;
+  changed.timer = setTimeout(() => {
+    const projects = changed.projects;
+    changed.projects = new Set();
+    changed.timer = null;
+    state.refreshAtRisk?.(projects).catch(showError);
+  }, 300);
 }
 
 function closeSocket() {
