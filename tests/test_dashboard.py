@@ -37,6 +37,7 @@ async def test_the_page_is_served_with_a_policy_that_allows_only_its_own_code(cl
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe" not in policy  # no inline script or style: the browser test sees no violation either
     assert '<script type="module" src="/dashboard/app.js">' in page.text
     script = await client.get("/dashboard/app.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]

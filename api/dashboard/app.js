@@ -76,6 +76,7 @@ const ENUMS = {
 };
 
 const DIMENSIONS = ["OVERALL", "EXPECTATIONS_MET", "MUTUAL_BENEFIT", "DECISION_SPEED", "COMMUNICATION_TRUST"];
+// the same eight as the legend's .swatch.c0 … .c7 in style.css
 const COLORS = ["#1f6feb", "#d1242f", "#1a7f37", "#bf8700", "#8250df", "#0a7ea4", "#e16f24", "#57606a"];
 
 const state = {
@@ -181,7 +182,7 @@ function lineChart(xLabels, series, { title, caption = true }) {
     if (path) chart.append(svg("path", { d: path, stroke: color, class: "line", "data-series": line.label }));
   });
   const legend = h("ul", { class: "legend" },
-    series.map((line, index) => h("li", {}, h("span", { class: "swatch", style: `background:${COLORS[index % COLORS.length]}` }), line.label)));
+    series.map((line, index) => h("li", {}, h("span", { class: `swatch c${index % COLORS.length}` }), line.label)));
   return h("figure", { class: "figure" }, caption ? h("figcaption", {}, title) : null, chart, legend);
 }
 
