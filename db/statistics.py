@@ -345,6 +345,19 @@ CROSS JOIN LATERAL (VALUES
 """
 
 
+async def portfolio_inputs(connection: asyncpg.Connection) -> str:
+    """A fingerprint of what the portfolio is computed from. Answers are only added or deleted, never changed,
+    and their ids are never reused: their count and the sum of their ids change with every change of the set
+    (also when transactions commit out of id order). Organizations: a hash of their kind and industry."""
+    return await connection.fetchval(
+        """
+        SELECT concat_ws('/', a.n, a.ids, o.groups)
+        FROM (SELECT count(*) AS n, sum(id) AS ids FROM survey_responses) a,
+             (SELECT md5(string_agg(id || kind::text || industry, '|' ORDER BY id)) AS groups FROM organizations) o
+        """
+    )
+
+
 async def refresh_portfolio(connection: asyncpg.Connection) -> int:
     """Recompute the monthly portfolio means in one transaction; readers see the old or the new set."""
     async with connection.transaction():

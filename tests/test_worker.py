@@ -9,7 +9,7 @@ from db import statistics
 from db.seed import load_network
 from partnerpulse.settings import Settings
 from tests.world import build_world
-from workers.jobs import RECOMPUTE, enqueue_recompute, recompute_project, reconcile
+from workers.jobs import RECOMPUTE, enqueue_recompute, recompute_project, reconcile, refresh_portfolio
 from workers.settings import WorkerSettings, redis_settings
 
 
@@ -121,5 +121,45 @@ async def test_data_arriving_at_the_end_of_a_recomputation_is_recomputed_without
         assert dropped == [True]
         assert complete == 2  # the dropped enqueue was made good by a second run
         assert project_id not in await statistics.stale_projects(connection)
+    finally:
+        await arq_redis.aclose()
+
+
+PORTFOLIO = "SELECT grouping, key, dimension, period, mean, response_count FROM portfolio_trends ORDER BY 1, 2, 3, 4"
+
+
+async def test_the_portfolio_is_refreshed_only_when_what_it_is_computed_from_changed(
+    settings: Settings, pool: asyncpg.Pool, connection: asyncpg.Connection, redis
+) -> None:
+    await load_network(connection, plan_network(seed=3, today=date(2026, 11, 26)))
+    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""), default_queue_name=settings.queue_name)
+    runs = iter(range(100))
+
+    async def refresh() -> int:  # a cron run of its own each time (a run is claimed once)
+        job_id = f"cron:refresh_portfolio:{next(runs)}"
+        return await refresh_portfolio({"pool": pool, "redis": arq_redis, "settings": settings, "job_id": job_id})
+
+    async def computed_at() -> object:
+        return await connection.fetchval("SELECT max(computed_at) FROM portfolio_trends")
+
+    try:
+        assert await refresh() > 0
+        first = await computed_at()
+        assert await refresh() == 0  # nothing changed: no work, the portfolio stays as it is
+        assert await computed_at() == first
+
+        await connection.execute(
+            "UPDATE organizations SET industry = 'Textiles', updated_at = now() "
+            "WHERE id = (SELECT organization_id FROM survey_responses LIMIT 1)"
+        )
+        assert await refresh() > 0
+        await connection.execute("DELETE FROM survey_responses WHERE id = (SELECT min(id) FROM survey_responses)")
+        assert await refresh() > 0
+        assert await refresh() == 0
+        assert await computed_at() > first
+        # what the skipping job left is what a full refresh computes from the changed data
+        kept = await connection.fetch(PORTFOLIO)
+        await statistics.refresh_portfolio(connection)
+        assert await connection.fetch(PORTFOLIO) == kept
     finally:
         await arq_redis.aclose()
