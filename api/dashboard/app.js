@@ -413,9 +413,11 @@ function subscribe() {
       if (flag) flagChanged(flag.project.id);
     }
   };
-  socket.onclose = () => {
+  socket.onclose = (event) => {
     setLive(false);
-    if (state.socket === socket) retry = setTimeout(subscribe, 2000);
+    if (state.socket !== socket) return; // closed on purpose
+    if (event.code === 4403) return signOut(t("badToken")); // the token was revoked meanwhile
+    retry = setTimeout(subscribe, 2000);
   };
   socket.retry = () => clearTimeout(retry);
 }
@@ -495,12 +497,15 @@ document.getElementById("language").addEventListener("click", () => {
   render();
   if (state.viewer) setLive(state.socket?.readyState === WebSocket.OPEN);
 });
-document.getElementById("sign-out").addEventListener("click", () => {
+function signOut(message) {
   closeSocket();
   state.token = null;
   state.viewer = null;
   sessionStorage.removeItem("partnerpulse-token");
   render();
-});
+  if (message) signInView(message);
+}
+
+document.getElementById("sign-out").addEventListener("click", () => signOut());
 window.addEventListener("hashchange", render);
 start();
