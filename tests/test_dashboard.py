@@ -5,6 +5,7 @@ Without Chromium the browser tests are skipped, unless PARTNERPULSE_REQUIRE_BROW
 installing Chromium, so there they cannot silently not run). PARTNERPULSE_SCREENSHOTS=<folder> keeps the
 screenshots of the three views (the README's come from there)."""
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -177,6 +178,15 @@ async def test_a_flag_raised_by_a_submission_appears_without_reloading(
             await page.wait_for_selector("p.error")
             assert "Not found" in await page.locator("p.error").inner_text()
             assert problems == []
+
+            # a token revoked while signed in: the next request brings back the sign-in form, with the reason
+            await connection.execute(
+                "UPDATE api_tokens SET revoked_at = now() WHERE organization_id = $1", world.organizations["startup"]
+            )
+            await asyncio.sleep(settings.token_cache_seconds + 0.5)  # the API trusts a checked token this long
+            await page.goto(f"{url}/#/")
+            await page.wait_for_selector("#sign-in")
+            assert "not valid" in await page.locator("p.error").inner_text()
 
             moderator, _ = await open_page(browser, url, LAPTOP)
             await sign_in(moderator, world.tokens["institute"])

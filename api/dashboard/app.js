@@ -115,6 +115,7 @@ const svg = (tag, attributes = {}, ...children) => {
 };
 
 class ApiError extends Error {}
+class SignedOut extends ApiError {} // the token stopped working: the sign-in form is shown instead
 
 async function graphql(query, variables = {}) {
   const response = await fetch("/graphql", {
@@ -126,7 +127,11 @@ async function graphql(query, variables = {}) {
   const body = await response.json().catch(() => ({}));
   if (body.errors?.length) {
     const codes = body.errors.map((e) => e.extensions?.code);
-    if (codes.includes("UNAUTHENTICATED")) throw new ApiError(t("badToken"));
+    if (codes.includes("UNAUTHENTICATED")) {
+      if (!state.viewer) throw new ApiError(t("badToken"));
+      signOut(t("badToken")); // revoked while signed in
+      throw new SignedOut(t("badToken"));
+    }
     throw new ApiError(body.errors.map((e) => e.message).join("; "));
   }
   if (!response.ok || !body.data) throw new ApiError(`${t("error")} (HTTP ${response.status})`);
@@ -199,6 +204,7 @@ function portfolioChart(seriesList, title, labelOf) {
 // -- views ------------------------------------------------------------------------------------------------------
 
 function showError(error) {
+  if (error instanceof SignedOut) return;
   main().replaceChildren(h("p", { class: "error", role: "alert" }, error instanceof ApiError ? error.message : `${t("error")}: ${error}`));
 }
 
