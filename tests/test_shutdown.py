@@ -2,11 +2,13 @@
 the worker the jobs it is running; a job that outlives the grace period is not lost."""
 
 import asyncio
+import contextlib
 import json
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,23 +77,33 @@ async def eventually(check, within: float = 20, what: str = "condition") -> None
         await asyncio.sleep(0.05)
 
 
-async def test_the_worker_finishes_its_running_job_before_it_exits(
-    settings: Settings, connection: asyncpg.Connection, pool: asyncpg.Pool, app, tmp_path: Path
-) -> None:
-    world = await build_world(connection)
-    project = world.projects["pilot"]
-    worker = start_worker(settings, tmp_path / "worker.log")
+@contextlib.asynccontextmanager
+async def a_job_in_flight(
+    connection: asyncpg.Connection, pool: asyncpg.Pool, app, settings: Settings, project: int
+) -> AsyncIterator[None]:
+    """A recomputation of `project` that has started and waits for the project's lock, held here until the
+    block ends: it is running whenever the block sends a signal."""
     await eventually(lambda: _computed(connection, project), what="the reconciler's first computation")
     await connection.execute("UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project)
     async with pool.acquire() as holder:
-        # the job will wait for this project's recomputation lock: it is running when SIGTERM comes
         await holder.execute("SELECT pg_advisory_lock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
-        await enqueue_recompute(app.state.redis, settings.redis_namespace, project)
-        await eventually(lambda: _waiting_for_lock(connection), what="the job to start")
+        try:
+            await enqueue_recompute(app.state.redis, settings.redis_namespace, project)
+            await eventually(lambda: _waiting_for_lock(connection), what="the job to start")
+            yield
+        finally:
+            await holder.execute("SELECT pg_advisory_unlock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
+
+
+async def test_the_worker_finishes_its_running_job_before_it_exits(
+    settings: Settings, connection: asyncpg.Connection, pool: asyncpg.Pool, app, tmp_path: Path
+) -> None:
+    project = (await build_world(connection)).projects["pilot"]
+    worker = start_worker(settings, tmp_path / "worker.log")
+    async with a_job_in_flight(connection, pool, app, settings, project):
         worker.process.send_signal(signal.SIGTERM)
         await asyncio.sleep(1.0)
         assert worker.process.poll() is None, "the worker left without finishing its job"
-        await holder.execute("SELECT pg_advisory_unlock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
     assert await asyncio.to_thread(worker.process.wait, 15) == 0
     assert await _computed(connection, project)
     waited = next(line for line in worker.output().splitlines() if "wait complete" in line)
@@ -101,16 +113,9 @@ async def test_the_worker_finishes_its_running_job_before_it_exits(
 async def test_a_job_cut_off_by_the_grace_period_runs_again(
     settings: Settings, connection: asyncpg.Connection, pool: asyncpg.Pool, app, tmp_path: Path
 ) -> None:
-    world = await build_world(connection)
-    project = world.projects["pilot"]
-    impatient = {"PARTNERPULSE_SHUTDOWN_GRACE_SECONDS": "1"}
-    worker = start_worker(settings, tmp_path / "worker.log", **impatient)
-    await eventually(lambda: _computed(connection, project), what="the reconciler's first computation")
-    await connection.execute("UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project)
-    async with pool.acquire() as holder:
-        await holder.execute("SELECT pg_advisory_lock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
-        await enqueue_recompute(app.state.redis, settings.redis_namespace, project)
-        await eventually(lambda: _waiting_for_lock(connection), what="the job to start")
+    project = (await build_world(connection)).projects["pilot"]
+    worker = start_worker(settings, tmp_path / "worker.log", PARTNERPULSE_SHUTDOWN_GRACE_SECONDS="1")
+    async with a_job_in_flight(connection, pool, app, settings, project):
         worker.process.send_signal(signal.SIGTERM)
         try:
             await asyncio.to_thread(worker.process.wait, 10)
@@ -118,7 +123,6 @@ async def test_a_job_cut_off_by_the_grace_period_runs_again(
             worker.kill()
             raise
         assert not await _computed(connection, project)
-        await holder.execute("SELECT pg_advisory_unlock($1, $2)", RECOMPUTE_LOCK_SPACE, project)
     successor = start_worker(settings, tmp_path / "successor.log")
     try:
         await eventually(lambda: _computed(connection, project), what="the cut-off job to be redone")
