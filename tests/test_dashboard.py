@@ -17,11 +17,13 @@ import httpx
 import pytest
 from strawberry.relay import to_base64
 
+from api.app import create_app
 from bench.generator import plan_network
 from bench.processes import start_api, start_worker
 from db.seed import load_network
 from db.tokens import create_token
 from partnerpulse.settings import Settings
+from tests.test_health import serve_once
 from tests.test_pipeline import answer_round, eventually, open_flags
 from tests.test_surveys import add_partners
 from tests.world import build_world
@@ -47,9 +49,6 @@ async def test_the_page_is_served_with_a_policy_that_allows_only_its_own_code(cl
 
 
 async def test_the_dashboard_can_be_switched_off(settings: Settings) -> None:
-    from api.app import create_app
-    from tests.test_health import serve_once
-
     response = await serve_once(create_app(settings.model_copy(update={"dashboard": False})), "/")
     assert response.status_code == 404
 

@@ -17,6 +17,7 @@ import asyncpg
 from bench.processes import start_api, start_worker, wait_until
 from db.statistics import RECOMPUTE_LOCK_SPACE
 from partnerpulse.settings import Settings
+from tests.test_pipeline import eventually
 from tests.world import build_world
 from workers.jobs import enqueue_recompute
 
@@ -67,14 +68,6 @@ async def _computed(connection: asyncpg.Connection, project_id: int) -> bool:
             project_id,
         )
     )
-
-
-async def eventually(check, within: float = 20, what: str = "condition") -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @contextlib.asynccontextmanager

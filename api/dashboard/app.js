@@ -285,7 +285,8 @@ function riskItem(project, changed) {
 
 const rank = (severity) => ({ LOW: 1, MEDIUM: 2, HIGH: 3 })[severity] ?? 0;
 
-const PROJECT = `query Project($id: ID!, $individual: Boolean!) { node(id: $id) { ... on CooperationProject {
+// one request: `responses` is empty unless the viewer moderates the project or is an admin (the API decides)
+const PROJECT = `query Project($id: ID!) { node(id: $id) { ... on CooperationProject {
   id title summary kind phase phaseChangedAt startedOn plannedEndOn viewerRole exitPlan
   partners { role joinedOn leftOn organization { id name kind } }
   goals { title status dueOn owner { name } }
@@ -297,14 +298,13 @@ const PROJECT = `query Project($id: ID!, $individual: Boolean!) { node(id: $id) 
   COMMUNICATION_TRUST: satisfactionTrend(dimension: COMMUNICATION_TRUST) { sequence mean suppressed }
   riskFlags(includeResolved: true) { id reason severity explanation raisedAt resolvedAt acknowledgedAt organization { name } }
   surveyRounds(first: 12) { edges { node { id sequence status openedAt closedAt responseCount expectedResponses
-    responses @include(if: $individual) { overall expectationsMet mutualBenefit decisionSpeed communicationTrust
+    responses { overall expectationsMet mutualBenefit decisionSpeed communicationTrust
       continueLikelihood comment organization { name } } } } } } } }`;
 
 async function projectView(id) {
-  const probe = await graphql(`query($id: ID!) { node(id: $id) { ... on CooperationProject { viewerRole } } }`, { id });
-  if (!probe.node) return main().replaceChildren(h("p", { class: "error" }, t("notFound")), backLink());
-  const individual = state.viewer.role === "ADMIN" || probe.node.viewerRole === "MODERATOR";
-  const { node: project } = await graphql(PROJECT, { id, individual });
+  const { node: project } = await graphql(PROJECT, { id });
+  if (!project) return main().replaceChildren(h("p", { class: "error" }, t("notFound")), backLink());
+  const individual = state.viewer.role === "ADMIN" || project.viewerRole === "MODERATOR";
   const sequences = [...new Set(DIMENSIONS.flatMap((d) => project[d].map((p) => p.sequence)))].sort((a, b) => a - b);
   const trendSeries = DIMENSIONS.map((d) => {
     const bySequence = new Map(project[d].map((p) => [p.sequence, p.mean]));
