@@ -10,6 +10,7 @@ Any further arguments go to `partnerpulse dev` or `pytest`.
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -44,10 +45,13 @@ def main() -> int:
         return 2
     python = ensure_environment()
     command = [str(python), *COMMANDS[sys.argv[1]], *sys.argv[2:]]
-    try:
-        return subprocess.call(command, cwd=ROOT)
-    except KeyboardInterrupt:
-        return 130
+    child = subprocess.Popen(command, cwd=ROOT)
+    # A terminal's Ctrl-C reaches the child anyway; a SIGTERM or SIGINT sent to run.py alone (an IDE's stop
+    # button, a process manager) is passed on, so the child stops its servers instead of being orphaned.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda received, _frame: child.send_signal(received))
+    code = child.wait()
+    return 128 - code if code < 0 else code  # killed by a signal: the shell's convention
 
 
 if __name__ == "__main__":

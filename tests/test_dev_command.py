@@ -84,3 +84,31 @@ def test_dev_starts_everything_serves_graphql_and_stops_cleanly(tmp_path: Path) 
         assert re.findall(r'"Authorization": "Bearer (pp_[\w-]+)"', output) == tokens
     finally:
         assert stop(process) == 0
+
+
+def test_stopping_run_py_alone_stops_what_it_started(tmp_path: Path) -> None:
+    """An IDE's stop button or a process manager signals `run.py start` only, not its process group."""
+    root = Path(__file__).resolve().parent.parent
+    stamp = root / ".venv" / ".installed"
+    if not stamp.exists():
+        pytest.skip("run.py has not installed .venv here (tests run from another environment)")
+    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "run.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"PARTNERPULSE_DATA_DIR": str(data_dir), "COLUMNS": "80"}
+    process = subprocess.Popen(
+        [sys.executable, str(root / "run.py"), "start", "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for_banner(process, log)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert not (data_dir / "postgres" / "postmaster.pid").exists(), "embedded PostgreSQL still running"
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
