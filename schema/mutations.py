@@ -16,19 +16,32 @@ from workers.jobs import enqueue_recompute
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ENQUEUE_TIMEOUT = 1.0
+MUTATION_INPUT = strawberry.argument(description="What to do; the input type explains each field.")
 USER_ERRORS = "Why the mutation was refused; empty when it succeeded. Nothing changes when it is refused."
 
 
 @strawberry.enum(description="Why a mutation was refused.")
 class UserErrorCode(Enum):
-    UNAUTHENTICATED = "UNAUTHENTICATED"
-    FORBIDDEN = "FORBIDDEN"
-    NOT_FOUND = "NOT_FOUND"
-    INVALID = "INVALID"
-    ALREADY_EXISTS = "ALREADY_EXISTS"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    ROUND_CLOSED = "ROUND_CLOSED"
-    ALREADY_ANSWERED = "ALREADY_ANSWERED"
+    UNAUTHENTICATED = strawberry.enum_value("UNAUTHENTICATED", description="No valid token was sent.")
+    FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="The token may see the object but not do this to it.")
+    NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="No object with this id is visible to the token.")
+    INVALID = strawberry.enum_value(
+        "INVALID",
+        description="An input value is out of range, too long or malformed; `field` names it.",
+    )
+    ALREADY_EXISTS = strawberry.enum_value(
+        "ALREADY_EXISTS",
+        description="The object exists already (a partner added twice, a second open round).",
+    )
+    INVALID_TRANSITION = strawberry.enum_value(
+        "INVALID_TRANSITION",
+        description="The project's phase does not allow this (e.g. a step backwards, or a final phase).",
+    )
+    ROUND_CLOSED = strawberry.enum_value("ROUND_CLOSED", description="The survey round takes no more answers.")
+    ALREADY_ANSWERED = strawberry.enum_value(
+        "ALREADY_ANSWERED",
+        description="The organization has answered this round already (with another idempotency key).",
+    )
 
 
 @strawberry.type(description="An expected failure of a mutation. Nothing was changed.")

@@ -5,8 +5,9 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+import strawberry
 from strawberry import relay
 
 from schema.errors import bad_input
@@ -15,6 +16,18 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 T = TypeVar("T")
 ConnectionT = TypeVar("ConnectionT", bound=relay.Connection)
+
+# the paging arguments of every connection field, described once for GraphiQL's documentation explorer
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"How many items to return: 0 to {MAX_PAGE_SIZE}, {DEFAULT_PAGE_SIZE} when left out."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="Continue after this cursor: the `pageInfo.endCursor` of the previous page."),
+]
 
 
 def page_size(first: int | None) -> int:

@@ -13,8 +13,8 @@ from schema.permissions import require_member
 
 @strawberry.enum(description="What a token may do: administer the whole network, or act for one member.")
 class ViewerRole(Enum):
-    ADMIN = "ADMIN"
-    MEMBER = "MEMBER"
+    ADMIN = strawberry.enum_value("ADMIN", description="An ecosystem manager's token: sees and may do everything.")
+    MEMBER = strawberry.enum_value("MEMBER", description="A member organization's token: acts for that organization.")
 
 
 @strawberry.type(description="The caller, as identified by the bearer token.")

@@ -27,7 +27,8 @@ def test_cli_prints_the_sdl() -> None:
 
 
 def test_every_type_and_field_is_described() -> None:
-    """GraphiQL's documentation explorer explains the domain: no undocumented type or field of our own."""
+    """GraphiQL's documentation explorer explains the domain: every type, field (input fields included),
+    argument and enum value of our own is described."""
     missing = []
     for name, graphql_type in schema._schema.type_map.items():
         if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID", "Date", "DateTime"}:
@@ -37,6 +38,12 @@ def test_every_type_and_field_is_described() -> None:
         for field_name, field in getattr(graphql_type, "fields", {}).items():
             if not field.description:
                 missing.append(f"{name}.{field_name}")
+            for argument_name, argument in getattr(field, "args", {}).items():
+                if not argument.description:
+                    missing.append(f"{name}.{field_name}({argument_name})")
+        for value_name, value in getattr(graphql_type, "values", {}).items():
+            if not value.description:
+                missing.append(f"{name}.{value_name}")
     assert missing == []
 
 

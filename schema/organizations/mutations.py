@@ -1,7 +1,7 @@
 """Mutations of the organizations slice."""
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -12,7 +12,16 @@ from schema import validation
 from schema.context import Context
 from schema.enums import FundingStage, OrganizationKind, RevenueBand
 from schema.ids import decode_organization_id
-from schema.mutations import USER_ERRORS, Rejected, UserError, forbidden, in_transaction, invalid, not_found
+from schema.mutations import (
+    MUTATION_INPUT,
+    USER_ERRORS,
+    Rejected,
+    UserError,
+    forbidden,
+    in_transaction,
+    invalid,
+    not_found,
+)
 from schema.organizations.types import Organization, organization_from_row
 
 
@@ -109,7 +118,9 @@ def clean_profile(values: dict[str, Any], kind: str, errors: list[UserError]) ->
     return clean
 
 
-async def create_organization(info: Info[Context, Any], input: CreateOrganizationInput) -> CreateOrganizationPayload:
+async def create_organization(
+    info: Info[Context, Any], input: Annotated[CreateOrganizationInput, MUTATION_INPUT]
+) -> CreateOrganizationPayload:
     async def work(connection: asyncpg.Connection) -> Organization:
         if not info.context.principal.is_admin:
             raise forbidden("Only admins add organizations to the network.")
@@ -125,7 +136,9 @@ async def create_organization(info: Info[Context, Any], input: CreateOrganizatio
     return CreateOrganizationPayload(organization=organization, user_errors=errors)
 
 
-async def update_organization(info: Info[Context, Any], input: UpdateOrganizationInput) -> UpdateOrganizationPayload:
+async def update_organization(
+    info: Info[Context, Any], input: Annotated[UpdateOrganizationInput, MUTATION_INPUT]
+) -> UpdateOrganizationPayload:
     async def work(connection: asyncpg.Connection) -> Organization:
         principal = info.context.principal
         organization_id = decode_organization_id(input.id)

@@ -1,7 +1,8 @@
 """Root query fields of the organizations slice: the directory."""
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from db import organizations
@@ -13,7 +14,7 @@ from schema.organizations.types import (
     StartupConnection,
     organization_from_row,
 )
-from schema.pagination import build_connection, decode_cursor, page_size
+from schema.pagination import After, First, build_connection, decode_cursor, page_size
 from schema.permissions import require_member
 from schema.prefetch import prefetch_organizations
 
@@ -47,11 +48,18 @@ async def directory_page(
 
 async def resolve_organizations(
     info: Info[Context, Any],
-    kind: OrganizationKind | None = None,
-    industry: str | None = None,
-    search: str | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    kind: Annotated[
+        OrganizationKind | None, strawberry.argument(description="Only organizations of this kind.")
+    ] = None,
+    industry: Annotated[
+        str | None, strawberry.argument(description="Only organizations of this industry (exact name).")
+    ] = None,
+    search: Annotated[
+        str | None,
+        strawberry.argument(description="Only organizations whose name contains this text (case-insensitive)."),
+    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> OrganizationConnection:
     return await directory_page(
         info,
@@ -64,13 +72,11 @@ async def resolve_organizations(
     )
 
 
-async def resolve_startups(
-    info: Info[Context, Any], first: int | None = None, after: str | None = None
-) -> StartupConnection:
+async def resolve_startups(info: Info[Context, Any], first: First = None, after: After = None) -> StartupConnection:
     return await directory_page(
         info, StartupConnection, kind="STARTUP", industry=None, search=None, first=first, after=after
     )
 
 
-async def resolve_smes(info: Info[Context, Any], first: int | None = None, after: str | None = None) -> SmeConnection:
+async def resolve_smes(info: Info[Context, Any], first: First = None, after: After = None) -> SmeConnection:
     return await directory_page(info, SmeConnection, kind="SME", industry=None, search=None, first=first, after=after)

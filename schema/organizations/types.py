@@ -11,7 +11,7 @@ from strawberry.types import Info
 from db import organizations
 from schema.context import Context
 from schema.enums import FundingStage, OrganizationKind, RevenueBand
-from schema.pagination import build_connection, decode_cursor, page_size
+from schema.pagination import After, First, build_connection, decode_cursor, page_size
 from schema.prefetch import now_or_later, prefetch_projects
 
 if TYPE_CHECKING:
@@ -39,9 +39,7 @@ class Organization(relay.Node):
     created_at: datetime = strawberry.field(description="When the organization joined the network.")
 
     @strawberry.field(description="Cooperation projects of this organization the viewer may see, newest first.")
-    async def projects(
-        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
-    ) -> ProjectConnection:
+    async def projects(self, info: Info[Context, Any], first: First = None, after: After = None) -> ProjectConnection:
         from schema.projects.types import CooperationProject, CooperationProjectConnection
 
         limit = page_size(first)

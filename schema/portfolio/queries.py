@@ -24,8 +24,12 @@ KIND_LABELS = {
 
 async def resolve_satisfaction_trends(
     info: Info[Context, Any],
-    group_by: TrendGrouping,
-    dimension: SatisfactionDimension = SatisfactionDimension.OVERALL,
+    group_by: Annotated[
+        TrendGrouping, strawberry.argument(description="One series per organization kind or per industry.")
+    ],
+    dimension: Annotated[
+        SatisfactionDimension, strawberry.argument(description="Which survey score the means are of.")
+    ] = SatisfactionDimension.OVERALL,
     from_: Annotated[date | None, strawberry.argument(name="from", description="First month (inclusive).")] = None,
     to: Annotated[date | None, strawberry.argument(description="Last month (inclusive).")] = None,
 ) -> list[TrendSeries]:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -14,6 +14,7 @@ from schema.context import Context
 from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
 from schema.ids import decode_global_id, decode_organization_id
 from schema.mutations import (
+    MUTATION_INPUT,
     USER_ERRORS,
     Rejected,
     UserError,
@@ -195,7 +196,7 @@ def require_open(access: ProjectAccess) -> None:
 
 
 async def create_cooperation_project(
-    info: Info[Context, Any], input: CreateCooperationProjectInput
+    info: Info[Context, Any], input: Annotated[CreateCooperationProjectInput, MUTATION_INPUT]
 ) -> CreateCooperationProjectPayload:
     async def work(connection: asyncpg.Connection) -> CooperationProject:
         principal = info.context.principal
@@ -232,7 +233,9 @@ async def create_cooperation_project(
     return CreateCooperationProjectPayload(cooperation_project=project, user_errors=errors)
 
 
-async def add_project_partner(info: Info[Context, Any], input: AddProjectPartnerInput) -> AddProjectPartnerPayload:
+async def add_project_partner(
+    info: Info[Context, Any], input: Annotated[AddProjectPartnerInput, MUTATION_INPUT]
+) -> AddProjectPartnerPayload:
     async def work(connection: asyncpg.Connection) -> ProjectPartner:
         access = await locked_project(info, connection, project_id_of(input.project_id))
         if not access.manages:
@@ -255,7 +258,7 @@ async def add_project_partner(info: Info[Context, Any], input: AddProjectPartner
 
 
 async def advance_project_phase(
-    info: Info[Context, Any], input: AdvanceProjectPhaseInput
+    info: Info[Context, Any], input: Annotated[AdvanceProjectPhaseInput, MUTATION_INPUT]
 ) -> AdvanceProjectPhasePayload:
     async def work(connection: asyncpg.Connection) -> CooperationProject:
         access = await locked_project(info, connection, project_id_of(input.project_id))
@@ -273,7 +276,9 @@ async def advance_project_phase(
     return AdvanceProjectPhasePayload(cooperation_project=project, user_errors=errors)
 
 
-async def add_project_goal(info: Info[Context, Any], input: AddProjectGoalInput) -> AddProjectGoalPayload:
+async def add_project_goal(
+    info: Info[Context, Any], input: Annotated[AddProjectGoalInput, MUTATION_INPUT]
+) -> AddProjectGoalPayload:
     async def work(connection: asyncpg.Connection) -> ProjectGoal:
         access = await locked_project(info, connection, project_id_of(input.project_id))
         owner = decode_organization_id(input.owner_organization_id)
@@ -297,7 +302,9 @@ async def add_project_goal(info: Info[Context, Any], input: AddProjectGoalInput)
     return AddProjectGoalPayload(project_goal=goal, user_errors=errors)
 
 
-async def update_project_goal(info: Info[Context, Any], input: UpdateProjectGoalInput) -> UpdateProjectGoalPayload:
+async def update_project_goal(
+    info: Info[Context, Any], input: Annotated[UpdateProjectGoalInput, MUTATION_INPUT]
+) -> UpdateProjectGoalPayload:
     async def work(connection: asyncpg.Connection) -> ProjectGoal:
         goal_id = decode_global_id(input.id, {"ProjectGoal"})
         goal = await projects.lock_goal(connection, goal_id) if goal_id else None
@@ -318,7 +325,9 @@ async def update_project_goal(info: Info[Context, Any], input: UpdateProjectGoal
     return UpdateProjectGoalPayload(project_goal=goal, user_errors=errors)
 
 
-async def set_exit_plan(info: Info[Context, Any], input: SetExitPlanInput) -> SetExitPlanPayload:
+async def set_exit_plan(
+    info: Info[Context, Any], input: Annotated[SetExitPlanInput, MUTATION_INPUT]
+) -> SetExitPlanPayload:
     async def work(connection: asyncpg.Connection) -> CooperationProject:
         access = await locked_project(info, connection, project_id_of(input.project_id))
         if not access.manages:
@@ -336,7 +345,9 @@ async def set_exit_plan(info: Info[Context, Any], input: SetExitPlanInput) -> Se
     return SetExitPlanPayload(cooperation_project=project, user_errors=errors)
 
 
-async def publish_project(info: Info[Context, Any], input: PublishProjectInput) -> PublishProjectPayload:
+async def publish_project(
+    info: Info[Context, Any], input: Annotated[PublishProjectInput, MUTATION_INPUT]
+) -> PublishProjectPayload:
     async def work(connection: asyncpg.Connection) -> CooperationProject:
         access = await locked_project(info, connection, project_id_of(input.project_id))
         if not (access.is_admin or access.viewer_role == "LEAD"):

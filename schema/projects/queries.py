@@ -1,7 +1,7 @@
 """Root query fields of the projects slice."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +10,7 @@ from db import projects
 from schema.context import Context
 from schema.enums import ProjectPhase
 from schema.ids import decode_organization_id
-from schema.pagination import build_connection, decode_cursor, page_size
+from schema.pagination import After, First, build_connection, decode_cursor, page_size
 from schema.permissions import require_member
 from schema.prefetch import prefetch_projects
 from schema.projects.types import CooperationProject, CooperationProjectConnection
@@ -30,11 +30,17 @@ def _empty(limit: int) -> CooperationProjectConnection:
 
 async def resolve_cooperation_projects(
     info: Info[Context, Any],
-    phase: ProjectPhase | None = None,
-    organization_id: strawberry.ID | None = None,
-    at_risk: bool | None = None,
-    first: int | None = None,
-    after: str | None = None,
+    phase: Annotated[ProjectPhase | None, strawberry.argument(description="Only projects in this phase.")] = None,
+    organization_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Only projects this organization (global id) takes part in."),
+    ] = None,
+    at_risk: Annotated[
+        bool | None,
+        strawberry.argument(description="true: only projects with an open risk flag; false: only those without."),
+    ] = None,
+    first: First = None,
+    after: After = None,
 ) -> CooperationProjectConnection:
     principal = require_member(info)
     limit = page_size(first)
@@ -60,7 +66,7 @@ async def resolve_cooperation_projects(
 
 
 async def resolve_marketplace(
-    info: Info[Context, Any], first: int | None = None, after: str | None = None
+    info: Info[Context, Any], first: First = None, after: After = None
 ) -> CooperationProjectConnection:
     """Published success stories; open to everybody, no token needed."""
     limit = page_size(first)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -23,7 +23,7 @@ from schema.enums import (
 )
 from schema.errors import bad_input
 from schema.organizations.types import Organization, organization_from_row
-from schema.pagination import build_connection, decode_cursor, page_size
+from schema.pagination import After, First, build_connection, decode_cursor, page_size
 from schema.permissions import (
     ProjectPartnersOnly,
     can_see_project,
@@ -117,7 +117,7 @@ class CooperationProject(relay.Node):
 
     @strawberry.field(description="Survey rounds, newest first. Partners, moderators and admins (empty for others).")
     async def survey_rounds(
-        self, info: Info[Context, Any], first: int | None = None, after: str | None = None
+        self, info: Info[Context, Any], first: First = None, after: After = None
     ) -> SurveyRoundConnection:
         limit = page_size(first)
         after_key = decode_cursor(after, int)
@@ -158,8 +158,10 @@ class CooperationProject(relay.Node):
     async def satisfaction_trend(
         self,
         info: Info[Context, Any],
-        dimension: SatisfactionDimension = SatisfactionDimension.OVERALL,
-        last: int = 12,
+        dimension: Annotated[
+            SatisfactionDimension, strawberry.argument(description="Which survey score the points are of.")
+        ] = SatisfactionDimension.OVERALL,
+        last: Annotated[int, strawberry.argument(description="How many of the latest rounds, 1 to 100.")] = 12,
     ) -> list[SatisfactionPoint]:
         if not 1 <= last <= 100:
             raise bad_input("`last` must be between 1 and 100.")
@@ -221,7 +223,13 @@ class CooperationProject(relay.Node):
         "and admins (empty for others).",
         directives=PARTNERS_ONLY,
     )
-    def risk_flags(self, info: Info[Context, Any], include_resolved: bool = False) -> list[RiskFlag]:
+    def risk_flags(
+        self,
+        info: Info[Context, Any],
+        include_resolved: Annotated[
+            bool, strawberry.argument(description="Also the resolved flags, the project's risk history.")
+        ] = False,
+    ) -> list[RiskFlag]:
         return for_partners(
             info,
             self.id,

@@ -1,6 +1,6 @@
 """`acknowledgeRiskFlag`: someone running the project has taken note."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -9,7 +9,7 @@ from strawberry.types import Info
 from db import flags
 from schema.context import Context
 from schema.ids import decode_global_id
-from schema.mutations import USER_ERRORS, UserError, forbidden, in_transaction, not_found
+from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, forbidden, in_transaction, not_found
 from schema.projects.mutations import locked_project
 from schema.risk.types import RiskFlag
 from workers import events
@@ -27,7 +27,7 @@ class AcknowledgeRiskFlagPayload:
 
 
 async def acknowledge_risk_flag(
-    info: Info[Context, Any], input: AcknowledgeRiskFlagInput
+    info: Info[Context, Any], input: Annotated[AcknowledgeRiskFlagInput, MUTATION_INPUT]
 ) -> AcknowledgeRiskFlagPayload:
     async def work(connection: asyncpg.Connection) -> RiskFlag:
         flag_id = decode_global_id(input.id, {"RiskFlag"})

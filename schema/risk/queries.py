@@ -1,13 +1,14 @@
 """Root query fields of the risk slice: the at-risk list."""
 
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from db import statistics
 from schema.context import Context
 from schema.enums import Severity
-from schema.pagination import build_connection, decode_cursor, page_size
+from schema.pagination import After, First, build_connection, decode_cursor, page_size
 from schema.permissions import require_member
 from schema.prefetch import prefetch_projects
 from schema.projects.types import CooperationProject, CooperationProjectConnection
@@ -15,9 +16,11 @@ from schema.projects.types import CooperationProject, CooperationProjectConnecti
 
 async def resolve_at_risk_projects(
     info: Info[Context, Any],
-    min_severity: Severity = Severity.LOW,
-    first: int | None = None,
-    after: str | None = None,
+    min_severity: Annotated[
+        Severity, strawberry.argument(description="Only projects whose most severe open flag is at least this severe.")
+    ] = Severity.LOW,
+    first: First = None,
+    after: After = None,
 ) -> CooperationProjectConnection:
     principal = require_member(info)
     limit = page_size(first)

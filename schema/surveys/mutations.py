@@ -1,6 +1,6 @@
 """Mutations of pulse surveys: open and close rounds, submit answers."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import strawberry
@@ -11,6 +11,7 @@ from schema import validation
 from schema.context import Context
 from schema.ids import decode_global_id
 from schema.mutations import (
+    MUTATION_INPUT,
     USER_ERRORS,
     Rejected,
     UserError,
@@ -76,7 +77,9 @@ def round_id_of(global_id: str) -> int | None:
     return decode_global_id(global_id, {"SurveyRound"})
 
 
-async def open_survey_round(info: Info[Context, Any], input: OpenSurveyRoundInput) -> OpenSurveyRoundPayload:
+async def open_survey_round(
+    info: Info[Context, Any], input: Annotated[OpenSurveyRoundInput, MUTATION_INPUT]
+) -> OpenSurveyRoundPayload:
     async def work(connection: asyncpg.Connection) -> SurveyRound:
         access = await locked_project(info, connection, project_id_of(input.project_id))
         if not access.manages:
@@ -95,7 +98,9 @@ async def open_survey_round(info: Info[Context, Any], input: OpenSurveyRoundInpu
     return OpenSurveyRoundPayload(survey_round=survey_round, user_errors=errors)
 
 
-async def close_survey_round(info: Info[Context, Any], input: CloseSurveyRoundInput) -> CloseSurveyRoundPayload:
+async def close_survey_round(
+    info: Info[Context, Any], input: Annotated[CloseSurveyRoundInput, MUTATION_INPUT]
+) -> CloseSurveyRoundPayload:
     async def work(connection: asyncpg.Connection) -> SurveyRound:
         round_id = round_id_of(input.round_id)
         row = await surveys.lock_round(connection, round_id, exclusive=True) if round_id else None
@@ -127,7 +132,7 @@ SCORE_FIELDS = {
 
 
 async def submit_survey_response(
-    info: Info[Context, Any], input: SubmitSurveyResponseInput
+    info: Info[Context, Any], input: Annotated[SubmitSurveyResponseInput, MUTATION_INPUT]
 ) -> SubmitSurveyResponsePayload:
     """The insert and the "needs recomputation" mark commit together; the job is enqueued after."""
     project_of_response: list[int] = []

@@ -24,6 +24,8 @@ SUPPRESSED = (
     "the numbers are then null. Moderators and admins always see them."
 )
 
+MeanDimension = Annotated[SatisfactionDimension, strawberry.argument(description="Which survey score the mean is of.")]
+
 
 @strawberry.type(
     description="One organization's answer to one survey round. Confidential: visible to the "
@@ -151,7 +153,7 @@ class KindMean:
     means: strawberry.Private[dict[SatisfactionDimension, float | None]]
 
     @strawberry.field(description="Mean score of this kind on a dimension (default OVERALL).")
-    def mean(self, dimension: SatisfactionDimension = SatisfactionDimension.OVERALL) -> float | None:
+    def mean(self, dimension: MeanDimension = SatisfactionDimension.OVERALL) -> float | None:
         return None if self.suppressed else self.means[dimension]
 
 
@@ -184,7 +186,7 @@ class RoundStatistics:
         return SurveyRound.from_row(await info.context.loaders.round.load(self.round_id))
 
     @strawberry.field(description="Mean score on a dimension (default OVERALL); null when suppressed.")
-    def mean(self, dimension: SatisfactionDimension = SatisfactionDimension.OVERALL) -> float | None:
+    def mean(self, dimension: MeanDimension = SatisfactionDimension.OVERALL) -> float | None:
         return None if self.suppressed else self.means[dimension]
 
     @strawberry.field(
