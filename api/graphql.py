@@ -3,14 +3,17 @@
 import logging
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
 from api.auth import ANONYMOUS, Principal, authenticate
 from api.metrics import count_graphql_errors
@@ -52,6 +55,7 @@ class PartnerPulseGraphQL(GraphQL):
                 if wait:
                     await rate_limited_response(wait)(scope, receive, send)
                     return
+            send = _with_allow_header(scope, send)
         await super().__call__(scope, receive, send)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
@@ -73,11 +77,40 @@ class PartnerPulseGraphQL(GraphQL):
         if retry_after:
             sub_response.status_code = 429
             sub_response.headers["Retry-After"] = str(retry_after)
+        # A request error (the document does not parse or validate, a limit refused it) never reached
+        # execution: the response has no `data` entry (GraphQL spec 7.1.2), and with
+        # application/graphql-response+json the status is 400 (GraphQL over HTTP).
         request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
-        if sub_response.media_type == GRAPHQL_RESPONSE and request_error:
-            sub_response.status_code = 400
+        if request_error:
             processed.pop("data", None)
+            if sub_response.media_type == GRAPHQL_RESPONSE and not retry_after:
+                sub_response.status_code = 400
         return processed
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> StrawberryExecutionResult:
+        try:
+            return await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+        except HTTPException as error:
+            # GraphQL over HTTP: a mutation sent as GET is 405 Method Not Allowed (strawberry answers 400)
+            if request_adapter.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+                request.scope["state"]["allow"] = "POST"
+                raise HTTPException(405, error.reason) from error
+            raise
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
@@ -156,3 +189,15 @@ def invalid_token_response() -> JSONResponse:
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
+
+
+def _with_allow_header(scope: Scope, send: Send) -> Send:
+    """HTTP: a 405 answer names the methods that are allowed (strawberry's own 405s do not)."""
+
+    async def send_with_allow(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 405:
+            allow = scope["state"].get("allow", "GET, POST").encode()
+            message = {**message, "headers": [*message.get("headers", []), (b"allow", allow)]}
+        await send(message)
+
+    return send_with_allow

@@ -19,7 +19,7 @@ from strawberry.types import ExecutionContext
 
 from partnerpulse.settings import Settings
 from schema.errors import MaskInternalErrors, should_mask
-from schema.extensions import OperationName
+from schema.extensions import OperationName, RequireOperationName
 from schema.limits import MutationRateLimit, QueryCost, RejectNulCharacters
 from schema.node import resolve_node
 from schema.organizations import mutations as organization_mutations
@@ -170,6 +170,7 @@ def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        RequireOperationName,
         lambda: QueryCost(budget=settings.max_query_cost),
         RejectNulCharacters,
         MutationRateLimit,

@@ -115,7 +115,7 @@ class QueryCost(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None:
+        if context.graphql_document is not None and context.result is None:
             self.cost = requested_nodes(
                 context.schema._schema, context.graphql_document, context.operation_name, context.variables
             )

@@ -25,9 +25,14 @@ async def test_queries_may_come_as_get_mutations_only_as_post(
     headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
     get = await client.get("/graphql", params={"query": "{ viewer { role } }"}, headers=headers)
     assert get.json()["data"] == {"viewer": {"role": "ADMIN"}}
-    mutation = 'mutation { setExitPlan(input: {projectId: "x", exitPlan: "y"}) { userErrors { code } } }'
+    project_id = world.project_id("pilot")
+    mutation = f'mutation {{ setExitPlan(input: {{projectId: "{project_id}", exitPlan: "via GET"}}) {{ userErrors {{ code }} }} }}'
     refused = await client.get("/graphql", params={"query": mutation}, headers=headers)
-    assert refused.status_code in (400, 405)
+    # GraphQL over HTTP: 405 Method Not Allowed, and the mutation does not run
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+    assert await connection.fetchval("SELECT count(*) FROM cooperation_projects WHERE exit_plan = 'via GET'") == 0
+    other_method = await client.put("/graphql", json={"query": "{ viewer { role } }"}, headers=headers)
+    assert other_method.status_code == 405 and {"GET", "POST"} <= set(other_method.headers["allow"].split(", "))
 
 
 async def test_internal_errors_are_masked_and_logged_with_the_request_id(
@@ -86,4 +91,17 @@ async def test_graphql_response_json_status_codes(client: httpx.AsyncClient) -> 
     fine = await client.post("/graphql", json={"query": "{ marketplace { totalCount } }"}, headers=modern)
     assert fine.status_code == 200 and fine.json()["data"]["marketplace"]["totalCount"] == 0
     legacy = await client.post("/graphql", json={"query": "{ noSuchField }"}, headers={"Accept": "application/json"})
-    assert legacy.status_code == 200 and legacy.json()["errors"]
+    # a request error never reached execution: no `data` entry in either media type (GraphQL spec 7.1.2)
+    assert legacy.status_code == 200 and legacy.json()["errors"] and "data" not in legacy.json()
+
+
+async def test_a_document_with_several_operations_needs_an_operation_name(client: httpx.AsyncClient) -> None:
+    """The GraphQL spec's GetOperation: without operationName, several operations are a request error
+    (strawberry on its own would run the first)."""
+    document = "query Stories { marketplace { totalCount } } query Kind { __typename }"
+    modern = {"Accept": "application/graphql-response+json"}
+    ambiguous = await client.post("/graphql", json={"query": document}, headers=modern)
+    assert ambiguous.status_code == 400 and "data" not in ambiguous.json()
+    assert "operationName" in ambiguous.json()["errors"][0]["message"]
+    chosen = await client.post("/graphql", json={"query": document, "operationName": "Kind"}, headers=modern)
+    assert chosen.status_code == 200 and chosen.json()["data"] == {"__typename": "Query"}
