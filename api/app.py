@@ -73,15 +73,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes += dashboard_routes()
     return Starlette(
         routes=routes,
+        # CORS outermost, so that the limits' answers (413, 504) reach a browser frontend as what they are, and
+        # a frontend can read Retry-After on a 429 and the request id to report
         middleware=[
-            Middleware(RequestContextMiddleware),
-            Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout),
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
                 allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["retry-after", "x-request-id"],
             ),
+            Middleware(RequestContextMiddleware),
+            Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, timeout=settings.request_timeout),
         ],
         lifespan=lifespan,
     )

@@ -3,7 +3,9 @@ import logging
 import asyncpg
 import httpx
 
+from api.app import create_app
 from db.tokens import create_token
+from partnerpulse.settings import Settings
 from tests.helpers import graphql
 from tests.world import build_world
 
@@ -105,3 +107,34 @@ async def test_a_document_with_several_operations_needs_an_operation_name(client
     assert "operationName" in ambiguous.json()["errors"][0]["message"]
     chosen = await client.post("/graphql", json={"query": document, "operationName": "Kind"}, headers=modern)
     assert chosen.status_code == 200 and chosen.json()["data"] == {"__typename": "Query"}
+
+
+async def test_cors_lets_the_configured_origins_in_and_no_others(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"cors_origins": ["https://dashboard.example"]}))
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            allowed = await client.options("/graphql", headers={"Origin": "https://dashboard.example", **preflight})
+            other = await client.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+            answer = await client.post(
+                "/graphql", json={"query": "{ __typename }"}, headers={"Origin": "https://dashboard.example"}
+            )
+            too_large = await client.post(
+                "/graphql",
+                content=b'{"query": "' + b" " * (settings.max_body_bytes + 10) + b'{ __typename }"}',
+                headers={"Origin": "https://dashboard.example", "Content-Type": "application/json"},
+            )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://dashboard.example"
+    assert "authorization" in allowed.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-origin" not in other.headers
+    assert answer.headers["access-control-allow-origin"] == "https://dashboard.example"
+    # a browser frontend may read Retry-After (429) and the request id (to report a problem)
+    assert {"retry-after", "x-request-id"} <= set(answer.headers["access-control-expose-headers"].lower().split(", "))
+    # the body limit's answer reaches the frontend as a 413, not as an opaque CORS failure
+    assert too_large.status_code == 413
+    assert too_large.headers["access-control-allow-origin"] == "https://dashboard.example"
