@@ -231,7 +231,7 @@ async def subscribe(url: str, token: str | None, project_id: str | None = None):
     await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
     ack = json.loads(await asyncio.wait_for(socket.recv(), 5))
     assert ack["type"] == "connection_ack", ack
-    query = "subscription($p: ID) { riskFlagChanged(projectId: $p) { reason severity explanation project { title } } }"
+    query = "subscription($p: ID) { riskFlagChanged(projectId: $p) { reason severity explanation acknowledgedAt project { title } } }"
     await socket.send(
         json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"p": project_id}}})
     )

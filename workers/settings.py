@@ -5,6 +5,9 @@ from typing import Any, ClassVar
 
 from arq import cron
 from arq.connections import RedisSettings
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, TimeoutError
 
 from db.pool import create_pool
 from partnerpulse.settings import get_settings
@@ -12,14 +15,21 @@ from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, 
 from workers.metrics import measured
 
 log = logging.getLogger(__name__)
+REDIS_COMMAND_RETRIES = 150  # at most 2 s apart
 
 
 def redis_settings(url: str) -> RedisSettings:
     settings = RedisSettings.from_dsn(url)
-    # keep retrying while Redis restarts instead of exiting the worker
+    # Redis away or restarting: the first connection is retried for 30 s, and every later command — arq's
+    # poll loop included, which otherwise ends the worker on the first ConnectionError — for about five
+    # minutes with backoff. Jobs missed meanwhile are found again by the reconciler.
     settings.conn_retries = 30
     settings.conn_retry_delay = 1
     settings.retry_on_timeout = True
+    # OSError: a refused reconnect (ConnectionRefusedError) is not a redis ConnectionError, and redis-py 5
+    # retries connecting only for the error types listed here
+    settings.retry_on_error = [ConnectionError, TimeoutError, OSError]
+    settings.retry = Retry(ExponentialBackoff(cap=2, base=0.05), retries=REDIS_COMMAND_RETRIES)
     return settings
 
 

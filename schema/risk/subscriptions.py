@@ -12,7 +12,7 @@ from schema.errors import unauthenticated
 from schema.loaders import Loaders
 from schema.projects.mutations import project_id_of
 from schema.risk.types import RiskFlag
-from workers.events import FlagEvent
+from workers.events import listen
 
 
 async def may_see_details(context: Context, project_id: int) -> bool:
@@ -37,15 +37,10 @@ async def risk_flag_changed(
     wanted = project_id_of(project_id) if project_id is not None else None
     if project_id is not None and wanted is None:
         return  # an id that names no project has no events
-    pubsub = context.redis.pubsub()
-    channel = context.settings.events_channel
-    await pubsub.subscribe(channel)
+    events = listen(context.redis, context.settings.events_channel)
     try:
-        async for message in pubsub.listen():
-            if message.get("type") != "message":
-                continue
-            event = FlagEvent.decode(message["data"])
-            if event is None or event.change == "UPDATED" or (wanted is not None and event.project_id != wanted):
+        async for event in events:
+            if event.change == "UPDATED" or (wanted is not None and event.project_id != wanted):
                 continue
             if not await may_see_details(context, event.project_id):
                 continue
@@ -57,5 +52,4 @@ async def risk_flag_changed(
             context.loaders = Loaders.create(context.pool, context.principal)
             yield RiskFlag.from_row(row)
     finally:
-        await pubsub.unsubscribe(channel)
-        await pubsub.aclose()
+        await events.aclose()  # unsubscribes now, not whenever the generator is collected
