@@ -45,7 +45,7 @@ def restart(server, data: Path) -> None:
 
 
 async def test_postgres_restart_loses_no_acknowledged_answer_and_the_api_recovers_by_itself(
-    settings: Settings, own_postgres
+    settings: Settings, own_postgres, tmp_path: Path
 ) -> None:
     server, data = own_postgres
     await ensure_database(server.get_uri(), "faults")
@@ -56,7 +56,9 @@ async def test_postgres_restart_loses_no_acknowledged_answer_and_the_api_recover
     tokens = await add_partners(connection, world, PARTNERS)
     await connection.close()
 
-    app = create_app(settings.model_copy(update={"database_url": dsn, "db_acquire_timeout": 2.0}))
+    own = settings.model_copy(update={"database_url": dsn, "db_acquire_timeout": 2.0})
+    app = create_app(own)
+    worker = start_worker(own, tmp_path / "worker.log")
     acknowledged: set[str] = set()
     seen: list[tuple[int, list[str]]] = []
     async with app.router.lifespan_context(app):
@@ -113,8 +115,18 @@ async def test_postgres_restart_loses_no_acknowledged_answer_and_the_api_recover
     connection = await asyncpg.connect(dsn)
     try:
         stored = {r["id"] for r in await connection.fetch("SELECT id FROM survey_responses")}
+
+        async def counted() -> bool:
+            return await connection.fetchval(
+                "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
+            ) == PARTNERS and not await statistics.stale_projects(connection)
+
+        # the worker that saw PostgreSQL go away carries on and computes every answer
+        await eventually(counted, within=45, what="every answer in the statistics")
+        assert worker.process.poll() is None, "the worker exited"
     finally:
         await connection.close()
+        worker.stop()
     # nothing acknowledged was lost, every partner got through exactly once
     assert len(acknowledged) == len(stored) == PARTNERS
     # what users saw during the fault: clean errors with a code, never a bare 500
