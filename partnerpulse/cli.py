@@ -405,6 +405,7 @@ def dev(
         redis_server = RedisServer(settings.data_dir)
         redis_url = redis_server.start()
     children: list[subprocess.Popen[bytes]] = []
+    crashed = False
     # Ctrl-C and `kill` alike stop everything (a shell may start us with SIGINT ignored)
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, _raise_keyboard_interrupt)
@@ -433,6 +434,7 @@ def dev(
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         console.print("[red]a process exited; stopping[/]")
+        crashed = True
     except KeyboardInterrupt:
         console.print("stopping …")
     finally:
@@ -447,6 +449,8 @@ def dev(
         if redis_server:
             redis_server.stop()
     # the embedded PostgreSQL stops when this process exits; its data stays in the data folder
+    if crashed:
+        raise typer.Exit(1)
 
 
 def _raise_keyboard_interrupt(signal_number: int, frame: object) -> None:

@@ -112,3 +112,36 @@ def test_stopping_run_py_alone_stops_what_it_started(tmp_path: Path) -> None:
     assert not (data_dir / "postgres" / "postmaster.pid").exists(), "embedded PostgreSQL still running"
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def child_pids(parent: int, needle: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and needle in command:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_dev_stops_everything_and_fails_when_a_process_dies(tmp_path: Path) -> None:
+    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "dev.log"
+    process = start_dev(data_dir, port, log)
+    try:
+        wait_for_banner(process, log)
+        [worker] = child_pids(process.pid, "partnerpulse worker")
+        os.kill(worker, signal.SIGKILL)
+        assert process.wait(60) == 1, log.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert "a process exited; stopping" in log.read_text()
+    assert not (data_dir / "postgres" / "postmaster.pid").exists(), "embedded PostgreSQL still running"
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
