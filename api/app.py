@@ -24,6 +24,7 @@ from api.token_usage import TokenUsage
 from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
 from schema import create_schema
+from workers.events import FlagEventHub
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.rate_limiter = None
         if settings.rate_limits:
             app.state.rate_limiter = RateLimiter(app.state.redis, settings.redis_namespace)
+        app.state.flag_events = FlagEventHub(
+            app.state.redis, settings.events_channel, per_subject=settings.max_subscriptions_per_token
+        )
+        app.state.flag_events.start()
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
         app.state.token_usage = TokenUsage()
         flusher = asyncio.create_task(app.state.token_usage.run(app.state.pool))
@@ -55,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.flag_events.close()
             await app.state.redis.aclose()
             await connections.disconnect()
             await pool.close()

@@ -76,7 +76,7 @@ def start_worker(settings: Settings, log: Path, **extra: str) -> Process:
     )
 
 
-def start_api(settings: Settings, log: Path, workers: int = 1) -> tuple[Process, str]:
+def start_api(settings: Settings, log: Path, workers: int = 1, **extra: str) -> tuple[Process, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
 
@@ -87,4 +87,4 @@ def start_api(settings: Settings, log: Path, workers: int = 1) -> tuple[Process,
             return False
 
     command = ["serve", "--port", str(port), "--workers", str(workers)]
-    return Process(command, environment(settings), log, answers), url
+    return Process(command, environment(settings, **extra), log, answers), url

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=10_000, ge=1, description="Objects an operation could return (nodes).")
     max_body_bytes: int = Field(default=100_000, ge=1, description="Largest request body.")
     max_batch_operations: int = Field(default=10, ge=1, description="Operations in one batched (JSON array) request.")
+    max_subscriptions_per_token: int = Field(
+        default=20, ge=1, description="Live subscriptions one token may hold open in one API process."
+    )
     introspection: bool = Field(default=True, description="Allow schema introspection (switch off in production).")
     request_timeout: float = Field(default=15.0, gt=0, description="Deadline of one HTTP request, seconds.")
     db_acquire_timeout: float = Field(default=3.0, gt=0, description="Longest wait for a pool connection.")

@@ -18,6 +18,7 @@ from partnerpulse.settings import Settings
 from tests.helpers import gql
 from tests.test_surveys import CLOSE, OPEN, SUBMIT, add_partners, answer
 from tests.world import World, build_world
+from workers.events import FlagEvent
 from workers.jobs import enqueue_recompute, recompute_job_id
 from workers.settings import redis_settings
 
@@ -281,4 +282,46 @@ async def test_subscribers_receive_flag_changes_of_projects_they_may_see_only(
         await anonymous.close()
     finally:
         worker.stop()
+        api.stop()
+
+
+async def test_live_subscriptions_share_one_redis_subscription_and_are_capped_per_token(
+    settings: Settings, connection: asyncpg.Connection, redis, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    [(_, listening_before)] = await redis.pubsub_numsub(settings.events_channel)  # in-process apps of other fixtures
+    api, url = start_api(settings, tmp_path / "api.log", PARTNERPULSE_MAX_SUBSCRIPTIONS_PER_TOKEN="3")
+    try:
+        sockets = [await subscribe(url, world.tokens["sme"]) for _ in range(3)]
+        sockets.append(await subscribe(url, world.tokens["admin"]))
+        # the fourth of one token is refused, cleanly; other tokens are not affected
+        refused = await subscribe(url, world.tokens["sme"])
+        message = await next_event(refused, within=5)
+        errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+        assert [e["extensions"]["code"] for e in errors] == ["TOO_MANY_SUBSCRIPTIONS"]
+        await refused.close()
+        # four live subscriptions, one Redis connection listening for the API process
+        [(_, listening)] = await redis.pubsub_numsub(settings.events_channel)
+        assert listening == listening_before + 1
+        # and every one of them receives an event
+        await redis.publish(settings.events_channel, FlagEvent(0, world.projects["pilot"], "RAISED").encode())
+        flag_id = await connection.fetchval(
+            "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence) "
+            "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}') RETURNING id",
+            world.projects["pilot"],
+        )
+        await redis.publish(settings.events_channel, FlagEvent(flag_id, world.projects["pilot"], "RAISED").encode())
+        for socket in sockets:
+            event = await next_event(socket, within=5)
+            assert event["payload"]["data"]["riskFlagChanged"]["reason"] == "NO_EXIT_PLAN"
+        # a closed subscription frees its place
+        await sockets[0].close()
+        await asyncio.sleep(0.3)
+        again = await subscribe(url, world.tokens["sme"])
+        with pytest.raises(TimeoutError):
+            await next_event(again, within=1)  # listening, not refused
+        await again.close()
+        for socket in sockets[1:]:
+            await socket.close()
+    finally:
         api.stop()

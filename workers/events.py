@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import asdict, dataclass
 
 from redis.asyncio import Redis
@@ -69,3 +69,54 @@ async def listen(
                 await pubsub.aclose()
         await asyncio.sleep(delay)
         delay = min(delay * 2, longest_retry)
+
+
+class FlagEventHub:
+    """One Redis subscription per API process, fanned out to every live GraphQL subscription in it: a
+    thousand open dashboards cost one Redis connection, not a thousand. It listens from the start of the
+    process, so a subscription misses nothing published after it began."""
+
+    def __init__(self, redis: Redis, channel: str, per_subject: int, queue_size: int = 256) -> None:
+        self._redis = redis
+        self._channel = channel
+        self._per_subject = per_subject
+        self._queue_size = queue_size
+        self._queues: dict[asyncio.Queue[FlagEvent], str] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._relay(), name="flag-event-hub")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def has_room_for(self, subject: str) -> bool:
+        """`subject` (a token) may hold `per_subject` subscriptions at once."""
+        return sum(1 for holder in self._queues.values() if holder == subject) < self._per_subject
+
+    @contextlib.contextmanager
+    def subscription(self, subject: str) -> Iterator["asyncio.Queue[FlagEvent]"]:
+        """A queue of the events from now on."""
+        self.start()  # again, should the relay have died of something unforeseen
+        queue: asyncio.Queue[FlagEvent] = asyncio.Queue(self._queue_size)
+        self._queues[queue] = subject
+        try:
+            yield queue
+        finally:
+            del self._queues[queue]
+
+    async def _relay(self) -> None:
+        try:
+            async for event in listen(self._redis, self._channel):
+                for queue in list(self._queues):
+                    if queue.full():  # a subscriber that stopped reading loses its oldest event, nobody else's
+                        queue.get_nowait()
+                    queue.put_nowait(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the flag event relay failed; it starts again with the next subscription")

@@ -8,11 +8,11 @@ from strawberry.types import Info
 
 from db import flags, projects
 from schema.context import Context
-from schema.errors import unauthenticated
+from schema.errors import ClientError, unauthenticated
 from schema.loaders import Loaders
 from schema.projects.mutations import project_id_of
 from schema.risk.types import RiskFlag
-from workers.events import listen
+from workers.events import FlagEventHub
 
 
 async def may_see_details(context: Context, project_id: int) -> bool:
@@ -37,9 +37,17 @@ async def risk_flag_changed(
     wanted = project_id_of(project_id) if project_id is not None else None
     if project_id is not None and wanted is None:
         return  # an id that names no project has no events
-    events = listen(context.redis, context.settings.events_channel)
-    try:
-        async for event in events:
+    hub: FlagEventHub = context.request.app.state.flag_events
+    subject = f"token:{context.principal.token_id}"
+    if not hub.has_room_for(subject):
+        raise ClientError(
+            f"This token holds {context.settings.max_subscriptions_per_token} live subscriptions already; "
+            "close one first.",
+            "TOO_MANY_SUBSCRIPTIONS",
+        )
+    with hub.subscription(subject) as queue:
+        while True:
+            event = await queue.get()
             if event.change == "UPDATED" or (wanted is not None and event.project_id != wanted):
                 continue
             if not await may_see_details(context, event.project_id):
@@ -51,5 +59,3 @@ async def risk_flag_changed(
             # fresh loaders per event: what the fields read must not come from an earlier event's cache
             context.loaders = Loaders.create(context.pool, context.principal)
             yield RiskFlag.from_row(row)
-    finally:
-        await events.aclose()  # unsubscribes now, not whenever the generator is collected
