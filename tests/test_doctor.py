@@ -23,7 +23,8 @@ def doctor(env: dict[str, str]) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
-def test_a_healthy_installation_with_a_running_worker(settings: Settings, tmp_path: Path) -> None:
+def test_a_healthy_installation_with_a_running_worker(settings: Settings, pool, redis, tmp_path: Path) -> None:
+    """`pool` and `redis` empty the database and the queue first: another test's projects would still wait."""
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
         code, output = doctor(environment(settings))
@@ -36,7 +37,8 @@ def test_a_healthy_installation_with_a_running_worker(settings: Settings, tmp_pa
     assert "all good" in output
 
 
-def test_without_a_worker_it_says_to_start_one(settings: Settings) -> None:
+def test_without_a_worker_it_says_to_start_one(settings: Settings, redis) -> None:
+    """`redis` empties the Redis database first: no heartbeat of an earlier test's worker."""
     code, output = doctor(environment(settings))
     assert code == 1
     assert "✗ worker: no worker has reported" in output
