@@ -58,6 +58,20 @@ class PartnerPulseGraphQL(GraphQL):
             send = _with_allow_header(scope, send)
         await super().__call__(scope, receive, send)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """A POST body is one operation (an object) or a batch (a non-empty array of them), each field of
+        the right type. Strawberry checks this for a single operation only: anything else answered 500, and
+        a batched operation with a non-string query an unmasked internal message."""
+        parsed = super().parse_json(data)
+        operations = parsed if isinstance(parsed, list) else [parsed]
+        if not operations:
+            raise HTTPException(400, "A batch (a JSON array) needs at least one operation.")
+        for operation in operations:
+            problem = _operation_problem(operation)
+            if problem:
+                raise HTTPException(400, problem)
+        return parsed
+
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         if isinstance(request, Request):
@@ -201,3 +215,16 @@ def _with_allow_header(scope: Scope, send: Send) -> Send:
         await send(message)
 
     return send_with_allow
+
+
+OPERATION_FIELDS = {"query": str, "operationName": str, "variables": dict, "extensions": dict}
+
+
+def _operation_problem(operation: object) -> str | None:
+    if not isinstance(operation, dict):
+        return "The body must be a JSON object with `query`, or an array of such objects (a batch)."
+    for name, kind in OPERATION_FIELDS.items():
+        value = operation.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"`{name}` must be {'a string' if kind is str else 'an object'} or null."
+    return None

@@ -138,3 +138,27 @@ async def test_cors_lets_the_configured_origins_in_and_no_others(settings: Setti
     # the body limit's answer reaches the frontend as a 413, not as an opaque CORS failure
     assert too_large.status_code == 413
     assert too_large.headers["access-control-allow-origin"] == "https://dashboard.example"
+
+
+async def test_malformed_bodies_are_400_never_500(client: httpx.AsyncClient) -> None:
+    for body in (
+        '"text"',
+        "null",
+        "42",
+        "[]",
+        "[1]",
+        '[{"query": 5}]',
+        '[{"query": "{ __typename }", "variables": "x"}]',
+        '{"query": "{ __typename }", "operationName": 7}',
+    ):
+        response = await client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, (body, response.status_code, response.text)
+        assert "len()" not in response.text and "Traceback" not in response.text
+    # well-formed batches still work
+    batch = await client.post(
+        "/graphql", json=[{"query": "{ __typename }"}, {"query": "{ marketplace { totalCount } }"}]
+    )
+    assert batch.status_code == 200 and [r["data"] for r in batch.json()] == [
+        {"__typename": "Query"},
+        {"marketplace": {"totalCount": 0}},
+    ]
