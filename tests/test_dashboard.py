@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from redis.asyncio import Redis
 from strawberry.relay import to_base64
 
 from api.app import create_app
@@ -28,6 +29,7 @@ from tests.test_pipeline import answer_round, eventually, open_flags
 from tests.test_surveys import add_partners
 from tests.world import build_world
 from workers.bulk import recompute_all
+from workers.events import FlagEvent
 from workers.recompute import thresholds
 
 CHROMIUM = os.environ.get("PARTNERPULSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -178,13 +180,23 @@ async def test_a_flag_raised_by_a_submission_appears_without_reloading(
             assert "Not found" in await page.locator("p.error").inner_text()
             assert problems == []
 
-            # a token revoked while signed in: the next request brings back the sign-in form, with the reason
+            # a token revoked while signed in: the next flag event ends its live subscription, and the page goes
+            # back to the sign-in form with the reason, without a click
             await connection.execute(
                 "UPDATE api_tokens SET revoked_at = now() WHERE organization_id = $1", world.organizations["startup"]
             )
             await asyncio.sleep(settings.token_cache_seconds + 0.5)  # the API trusts a checked token this long
-            await page.goto(f"{url}/#/")
-            await page.wait_for_selector("#sign-in")
+            flag_id = await connection.fetchval(
+                "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = 'NO_EXIT_PLAN'", world.projects["pilot"]
+            )
+            publisher = Redis.from_url(settings.redis_url)
+            try:
+                await publisher.publish(
+                    settings.events_channel, FlagEvent(flag_id, world.projects["pilot"], "ACKNOWLEDGED").encode()
+                )
+            finally:
+                await publisher.aclose()
+            await page.wait_for_selector("#sign-in", timeout=10_000)
             assert "not valid" in await page.locator("p.error").inner_text()
 
             moderator, _ = await open_page(browser, url, LAPTOP)

@@ -325,3 +325,32 @@ async def test_live_subscriptions_share_one_redis_subscription_and_are_capped_pe
             await socket.close()
     finally:
         api.stop()
+
+
+async def test_a_token_revoked_while_subscribed_receives_no_further_event(
+    settings: Settings, connection: asyncpg.Connection, redis, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    api, url = start_api(settings, tmp_path / "api.log", PARTNERPULSE_TOKEN_CACHE_SECONDS="0")
+    try:
+        partner = await subscribe(url, world.tokens["sme"])
+        await asyncio.sleep(0.3)
+        flag_id = await connection.fetchval(
+            "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence) "
+            "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}') RETURNING id",
+            world.projects["pilot"],
+        )
+        event = FlagEvent(flag_id, world.projects["pilot"], "RAISED").encode()
+        await redis.publish(settings.events_channel, event)
+        assert (await next_event(partner, within=5))["payload"]["data"]["riskFlagChanged"]["reason"] == "NO_EXIT_PLAN"
+        await connection.execute(
+            "UPDATE api_tokens SET revoked_at = now() WHERE organization_id = $1", world.organizations["sme"]
+        )
+        await redis.publish(settings.events_channel, event)
+        message = await next_event(partner, within=5)
+        errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+        assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+        assert message["payload"].get("data") is None
+        await partner.close()
+    finally:
+        api.stop()

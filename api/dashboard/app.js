@@ -414,9 +414,13 @@ function subscribe() {
         query: "subscription { riskFlagChanged { id reason severity resolvedAt project { id } } }" } }));
     } else if (message.type === "ping") {
       socket.send(JSON.stringify({ type: "pong" }));
-    } else if (message.type === "next") {
-      const flag = message.payload?.data?.riskFlagChanged;
-      if (flag) flagChanged(flag.project.id);
+    } else if (message.type === "next" && message.payload?.data?.riskFlagChanged) {
+      flagChanged(message.payload.data.riskFlagChanged.project.id);
+    } else if (["next", "error", "complete"].includes(message.type)) {
+      // the subscription ended: a revoked token signs out, anything else listens again
+      const errors = message.type === "error" ? message.payload : message.payload?.errors;
+      if (errors?.some((e) => e.extensions?.code === "UNAUTHENTICATED")) return signOut(t("badToken"));
+      socket.close();
     }
   };
   socket.onclose = (event) => {

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from api.auth import authenticate
 from db import flags, projects
 from schema.context import Context
 from schema.errors import ClientError, unauthenticated
@@ -13,6 +14,17 @@ from schema.loaders import Loaders
 from schema.projects.mutations import project_id_of
 from schema.risk.types import RiskFlag
 from workers.events import FlagEventHub
+
+
+async def token_still_valid(context: Context) -> bool:
+    """A token revoked while its subscription lives must stop receiving events. The token cache makes this
+    at most one lookup per token every `token_cache_seconds`, however many events arrive."""
+    params = context.connection_params or {}
+    authorization = params.get("Authorization") or params.get("authorization")
+    principal = await authenticate(
+        context.pool, authorization if isinstance(authorization, str) else None, context.request.app.state.token_cache
+    )
+    return principal == context.principal
 
 
 async def may_see_details(context: Context, project_id: int) -> bool:
@@ -50,6 +62,8 @@ async def risk_flag_changed(
             event = await queue.get()
             if event.change == "UPDATED" or (wanted is not None and event.project_id != wanted):
                 continue
+            if not await token_still_valid(context):
+                raise ClientError("The token was revoked.", "UNAUTHENTICATED")
             if not await may_see_details(context, event.project_id):
                 continue
             async with context.pool.acquire() as connection:
