@@ -39,6 +39,11 @@ REQUESTS = Counter(
     ["route", "operation", "status"],
 )
 GRAPHQL_ERRORS = Counter("partnerpulse_graphql_errors", "Errors in GraphQL responses, by extensions.code.", ["code"])
+USER_ERRORS = Counter(
+    "partnerpulse_mutation_user_errors",
+    "Refused mutations (userErrors), by mutation and code.",
+    ["mutation", "code"],
+)
 POOL_CONNECTIONS = Gauge(
     "partnerpulse_db_pool_connections",
     "Database connections of the API's pools: open, idle and the maximum.",
@@ -79,6 +84,11 @@ def observe_request(path: str, operation: str | None, status: int, seconds: floa
 def count_graphql_errors(codes: list[str]) -> None:
     for code in codes:
         GRAPHQL_ERRORS.labels(code).inc()
+
+
+def count_user_errors(mutation: str, codes: list[str]) -> None:
+    for code in codes:
+        USER_ERRORS.labels(mutation, code).inc()
 
 
 def observe_pool(pool: Any) -> None:

@@ -10,6 +10,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
+from api.metrics import count_user_errors
 from schema.context import Context
 from workers.jobs import enqueue_recompute
 
@@ -80,14 +81,18 @@ async def in_transaction(
 ) -> tuple[T | None, list[UserError]]:
     """Run `work` in one transaction; a `Rejected` rolls everything back and becomes user errors."""
     if not info.context.principal.is_authenticated:
-        return None, [
+        errors = [
             UserError(field=None, code=UserErrorCode.UNAUTHENTICATED, message="Send `Authorization: Bearer <token>`.")
         ]
-    try:
-        async with info.context.pool.acquire() as connection, connection.transaction():
-            return await work(connection), []
-    except Rejected as rejected:
-        return None, rejected.errors
+    else:
+        try:
+            async with info.context.pool.acquire() as connection, connection.transaction():
+                return await work(connection), []
+        except Rejected as rejected:
+            errors = rejected.errors
+    # mutation names come from the schema, not the client: the series stay bounded
+    count_user_errors(info.field_name, [error.code.value for error in errors])
+    return None, errors
 
 
 async def request_recompute(info: Info[Context, Any], project_id: int) -> None:

@@ -70,6 +70,22 @@ async def test_requests_are_counted_by_operation_and_errors_by_code(
     for code in ("GRAPHQL_VALIDATION_FAILED", "UNAUTHENTICATED"):
         errors = "partnerpulse_graphql_errors_total"
         assert value(after, errors, code=code) - value(before, errors, code=code) == 1, code
+
+
+async def test_refused_mutations_are_counted_by_mutation_and_code(
+    client: httpx.AsyncClient, connection: asyncpg.Connection
+) -> None:
+    world = await build_world(connection)
+    close = 'mutation { closeSurveyRound(input: {roundId: "U3VydmV5Um91bmQ6OTk5"}) { userErrors { code } } }'
+    before = await scrape(client)
+    for token in (world.tokens["sme"], world.tokens["sme"], None):
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        await client.post("/graphql", json={"query": close}, headers=headers)
+    after = await scrape(client)
+    name = "partnerpulse_mutation_user_errors_total"
+    for code, times in (("NOT_FOUND", 2), ("UNAUTHENTICATED", 1)):
+        labels = {"mutation": "closeSurveyRound", "code": code}
+        assert value(after, name, **labels) - value(before, name, **labels) == times, code
     assert value(after, "partnerpulse_db_pool_connections", state="max") >= 1
     assert value(after, "partnerpulse_db_pool_connections", state="open") >= 1
 
