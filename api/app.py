@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import TokenCache
 from api.dashboard import dashboard_routes
@@ -66,7 +67,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await pool.close()
             log.info("api stopped")
 
-    graphql = PartnerPulseGraphQL(create_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = PartnerPulseGraphQL(
+        create_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        # the protocol of the contract (and of GraphiQL and the dashboard); not the legacy graphql-ws
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+    )
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),

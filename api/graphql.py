@@ -13,6 +13,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
 from api.auth import ANONYMOUS, Principal, authenticate
@@ -26,7 +27,22 @@ log = logging.getLogger(__name__)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
+class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws with every message checked first: strawberry assumes well-formed messages, and a
+    subscribe whose payload is a string, or a message that is a JSON array, ended in an unhandled exception
+    and an abrupt close. The protocol's answer to a malformed message is close code 4400."""
+
+    async def handle_message(self, message: Any) -> None:
+        problem = _message_problem(message)
+        if problem:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
+
 class PartnerPulseGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = CheckedTransportWSHandler
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope, receive)
@@ -227,4 +243,17 @@ def _operation_problem(operation: object) -> str | None:
         value = operation.get(name)
         if value is not None and not isinstance(value, kind):
             return f"`{name}` must be {'a string' if kind is str else 'an object'} or null."
+    return None
+
+
+def _message_problem(message: object) -> str | None:
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return "A message must be a JSON object with a `type`."
+    if message["type"] == "subscribe":
+        if not isinstance(message.get("id"), str):
+            return "A subscribe message needs an `id`."
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return "A subscribe message needs a `payload` with a `query`."
+        return _operation_problem(payload)
     return None

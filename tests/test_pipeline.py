@@ -354,3 +354,38 @@ async def test_a_token_revoked_while_subscribed_receives_no_further_event(
         await partner.close()
     finally:
         api.stop()
+
+
+MALFORMED_MESSAGES = [
+    "[1, 2]",
+    '{"id": "1", "type": "subscribe", "payload": "x"}',
+    '{"id": "1", "type": "subscribe", "payload": {"query": 5}}',
+    '{"id": "1", "type": "subscribe", "payload": {"query": "subscription { riskFlagChanged { id } }", "variables": "x"}}',
+    '{"id": 1, "type": "subscribe", "payload": {"query": "subscription { riskFlagChanged { id } }"}}',
+    '{"type": 7}',
+]
+
+
+async def test_a_malformed_websocket_message_closes_with_4400(
+    settings: Settings, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """graphql-transport-ws: a malformed message closes the socket with 4400, not with an unhandled error."""
+    world = await build_world(connection)
+    api, url = start_api(settings, tmp_path / "api.log")
+    try:
+        for message in MALFORMED_MESSAGES:
+            socket = await websockets.connect(
+                url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
+            )
+            await socket.send(
+                json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {world.tokens['admin']}"}})
+            )
+            assert json.loads(await asyncio.wait_for(socket.recv(), 5))["type"] == "connection_ack"
+            await socket.send(message)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(socket.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400, message
+    finally:
+        api.stop()
+    assert "Exception in ASGI application" not in api.output()
+    assert "Traceback" not in api.output()
