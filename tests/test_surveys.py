@@ -122,6 +122,14 @@ async def test_submit_answer_replay_and_refusals(client: httpx.AsyncClient, conn
     assert (await gql(client, SUBMIT, answer(round_id, idempotencyKey="k1"), world.tokens["startup"]))[
         "submitSurveyResponse"
     ] == response
+    # the same key for an answer to another round is a client's mistake, not a replay: refused, nothing stored
+    next_round = await open_round(client, world)
+    reused = (await gql(client, SUBMIT, answer(next_round, 3, idempotencyKey="k1"), world.tokens["startup"]))[
+        "submitSurveyResponse"
+    ]
+    assert [(e["field"], e["code"]) for e in reused["userErrors"]] == [("idempotencyKey", "INVALID")]
+    assert reused["surveyResponse"] is None
+    assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 1
 
 
 async def test_who_sees_individual_answers(client: httpx.AsyncClient, connection: asyncpg.Connection) -> None:

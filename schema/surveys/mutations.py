@@ -63,7 +63,9 @@ class SubmitSurveyResponseInput:
     continue_likelihood: int = strawberry.field(description="How likely you continue, 0-10.")
     comment: str | None = strawberry.field(default=None, description="At most 2,000 characters.")
     idempotency_key: str | None = strawberry.field(
-        default=None, description="Any string up to 200 characters, new per intended answer, so retries are safe."
+        default=None,
+        description="Any string up to 200 characters, new per intended answer, so retries are safe; a key of an "
+        "answer to another round is refused (INVALID).",
     )
 
 
@@ -143,11 +145,19 @@ async def submit_survey_response(
             raise forbidden("Answers are given by member organizations; admin tokens cannot answer.")
         errors: list[UserError] = []
         key = validation.text(errors, "idempotencyKey", input.idempotency_key, maximum=200, required=False)
+        round_id = round_id_of(input.round_id)
         if key:
             replay = await surveys.response_by_key(connection, organization_id, key)
-            if replay is not None:
+            if replay is not None and round_id is not None:
+                if replay["round_id"] != round_id:
+                    # not a replay but a key used again by mistake: answering with another round's response
+                    # would make the client believe this answer was stored
+                    raise reject(
+                        UserErrorCode.INVALID,
+                        "This idempotency key belongs to your answer to another round; use a new key per answer.",
+                        "idempotencyKey",
+                    )
                 return SurveyResponse.from_row(replay)  # the first response, no error
-        round_id = round_id_of(input.round_id)
         # FOR SHARE: answers may arrive in parallel; closing the round waits for them
         row = await surveys.lock_round(connection, round_id, exclusive=False) if round_id else None
         role = (await projects.partner_roles(connection, row["project_id"])).get(organization_id) if row else None
