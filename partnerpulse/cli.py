@@ -302,7 +302,7 @@ async def _export(
     import csv
 
     from db.pool import create_pool
-    from partnerpulse.export import InProcessApi, portfolio_table, project_total, projects_table
+    from partnerpulse.export import InProcessApi, portfolio_table, project_total, projects_table, spreadsheet_safe
 
     pool = await create_pool(settings.model_copy(update={"db_pool_min_size": 1}), dsn, "partnerpulse-export")
     try:
@@ -320,7 +320,7 @@ async def _export(
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task(f"exporting {what.value}", total=total)
                 async for done, rows in table.rows():
-                    writer.writerows(rows)
+                    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
                     written += len(rows)
                     progress.advance(task, done)
         finally:

@@ -133,6 +133,17 @@ def portfolio_rows(grouping: str, dimension: str, series: list[dict[str, Any]]) 
     ]  # fmt: skip
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text a member typed (a name, a comment) that a spreadsheet would run as a formula gets a leading
+    apostrophe: partners are competitors, and an export is opened by someone else (OWASP: CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 

@@ -81,10 +81,17 @@ async def test_individual_answers_for_admins_only(
     assert "individual answers are exported for admin tokens only" in refused.stderr
     assert refused.stdout == ""
 
+    # a partner's comment that a spreadsheet would run as a formula arrives as plain text
+    await connection.execute(
+        'UPDATE survey_responses SET comment = \'=HYPERLINK("https://evil.example","click")\' '
+        "WHERE id = (SELECT min(id) FROM survey_responses)"
+    )
     done = export(settings, "answers", "--project", pilot, token=world.tokens["admin"])
     assert done.returncode == 0, done.stderr
     answers = rows(done.stdout)
     assert len(answers) == 5
+    assert '\'=HYPERLINK("https://evil.example","click")' in {a["comment"] for a in answers}
+    assert not any(value.startswith(("=", "+", "@")) for a in answers for value in a.values())
     assert {(a["round"], a["organization"], a["overall"]) for a in answers} >= {
         ("1", "Quantivo GmbH", "2"),
         ("2", "Brandt Maschinenbau GmbH", "4"),
