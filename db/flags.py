@@ -7,7 +7,8 @@ from typing import Any
 import asyncpg
 
 COLUMNS = """f.id, f.project_id, f.organization_id, f.reason::text AS reason, f.severity::text AS severity,
-    f.explanation, f.partner_explanation, f.evidence, f.raised_at, f.resolved_at, f.acknowledged_at, f.updated_at"""
+    f.explanation, f.partner_explanation, f.explanation_de, f.partner_explanation_de, f.evidence, f.raised_at,
+    f.resolved_at, f.acknowledged_at, f.updated_at"""
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,16 @@ class DesiredFlag:
     explanation: str
     partner_explanation: str
     evidence: dict[str, Any]
+    explanation_de: str = ""
+    partner_explanation_de: str = ""
+
+    def differs_from(self, current: asyncpg.Record) -> bool:
+        """Whether the stored open flag `current` needs an update to say what this one says."""
+        stored = (current["severity"], current["explanation"], current["partner_explanation"],
+                  current["explanation_de"], current["partner_explanation_de"], current["evidence"])  # fmt: skip
+        wanted = (self.severity, self.explanation, self.partner_explanation, self.explanation_de,
+                  self.partner_explanation_de, json.loads(json.dumps(self.evidence)))  # fmt: skip
+        return stored != wanted
 
 
 @dataclass(frozen=True)
@@ -43,8 +54,8 @@ async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: l
             flag_id = await connection.fetchval(
                 """
                 INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation,
-                                        partner_explanation, evidence)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+                                        partner_explanation, explanation_de, partner_explanation_de, evidence)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
                 """,
                 project_id,
                 flag.organization_id,
@@ -52,25 +63,24 @@ async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: l
                 flag.severity,
                 flag.explanation,
                 flag.partner_explanation,
+                flag.explanation_de,
+                flag.partner_explanation_de,
                 flag.evidence,
             )
             changes.append(FlagChange(flag_id, project_id, "RAISED"))
-        elif (current["severity"], current["explanation"], current["partner_explanation"], current["evidence"]) != (
-            flag.severity,
-            flag.explanation,
-            flag.partner_explanation,
-            json.loads(json.dumps(flag.evidence)),
-        ):
+        elif flag.differs_from(current):
             await connection.execute(
                 """
-                UPDATE risk_flags SET severity = $2, explanation = $3, partner_explanation = $4, evidence = $5,
-                    updated_at = now()
+                UPDATE risk_flags SET severity = $2, explanation = $3, partner_explanation = $4, explanation_de = $5,
+                    partner_explanation_de = $6, evidence = $7, updated_at = now()
                 WHERE id = $1
                 """,
                 current["id"],
                 flag.severity,
                 flag.explanation,
                 flag.partner_explanation,
+                flag.explanation_de,
+                flag.partner_explanation_de,
                 flag.evidence,
             )
             changes.append(FlagChange(current["id"], project_id, "UPDATED"))
@@ -142,21 +152,16 @@ async def sync_all_flags(
             current = open_flags.pop((project_id, flag.reason, flag.organization_id), None)
             if current is None:
                 new.append((project_id, flag))
-            elif (current["severity"], current["explanation"], current["partner_explanation"], current["evidence"]) != (
-                flag.severity,
-                flag.explanation,
-                flag.partner_explanation,
-                json.loads(json.dumps(flag.evidence)),
-            ):
+            elif flag.differs_from(current):
                 changed.append((current["id"], flag))
     changes: list[FlagChange] = []
     if new:
         rows = await connection.fetch(
             """
             INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation, partner_explanation,
-                                    evidence)
+                                    explanation_de, partner_explanation_de, evidence)
             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
-                                 $6::text[], $7::jsonb[])
+                                 $6::text[], $7::text[], $8::text[], $9::jsonb[])
             RETURNING id, project_id
             """,
             [p for p, _ in new],
@@ -165,6 +170,8 @@ async def sync_all_flags(
             [f.severity for _, f in new],
             [f.explanation for _, f in new],
             [f.partner_explanation for _, f in new],
+            [f.explanation_de for _, f in new],
+            [f.partner_explanation_de for _, f in new],
             [f.evidence for _, f in new],
         )
         changes += [FlagChange(row["id"], row["project_id"], "RAISED") for row in rows]
@@ -172,9 +179,10 @@ async def sync_all_flags(
         rows = await connection.fetch(
             """
             UPDATE risk_flags f SET severity = c.severity, explanation = c.explanation,
-                partner_explanation = c.partner_explanation, evidence = c.evidence, updated_at = now()
-            FROM unnest($1::bigint[], $2::severity[], $3::text[], $4::text[], $5::jsonb[])
-                 AS c(id, severity, explanation, partner_explanation, evidence)
+                partner_explanation = c.partner_explanation, explanation_de = c.explanation_de,
+                partner_explanation_de = c.partner_explanation_de, evidence = c.evidence, updated_at = now()
+            FROM unnest($1::bigint[], $2::severity[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+                 AS c(id, severity, explanation, partner_explanation, explanation_de, partner_explanation_de, evidence)
             WHERE f.id = c.id
             RETURNING f.id, f.project_id
             """,
@@ -182,6 +190,8 @@ async def sync_all_flags(
             [f.severity for _, f in changed],
             [f.explanation for _, f in changed],
             [f.partner_explanation for _, f in changed],
+            [f.explanation_de for _, f in changed],
+            [f.partner_explanation_de for _, f in changed],
             [f.evidence for _, f in changed],
         )
         changes += [FlagChange(row["id"], row["project_id"], "UPDATED") for row in rows]

@@ -180,6 +180,12 @@ class RiskLevel(Enum):
     HIGH = strawberry.enum_value("HIGH", description="Needs action now.")
 
 
+@strawberry.enum(description="A language texts written for people can be asked in.")
+class Language(Enum):
+    EN = strawberry.enum_value("EN", description="English.")
+    DE = strawberry.enum_value("DE", description="German (Deutsch).")
+
+
 @strawberry.enum(description="How portfolio trends are grouped.")
 class TrendGrouping(Enum):
     ORGANIZATION_KIND = strawberry.enum_value(

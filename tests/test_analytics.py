@@ -1,5 +1,6 @@
 """The trend maths and risk rules, on hand-made numbers (pure functions, no servers)."""
 
+import re
 from datetime import date
 
 import pytest
@@ -120,6 +121,10 @@ def test_declining_by_slope_and_by_drop_with_the_explanation_in_words_and_number
         finding.explanation
         == "Overall satisfaction fell from 4.3 to 2.7 over the last 3 rounds (−0.8 per round; best 4.3)."
     )
+    assert (
+        finding.explanation_de
+        == "Die Gesamtzufriedenheit fiel in den letzten 3 Runden von 4,3 auf 2,7 (−0,8 je Runde; bester Wert 4,3)."
+    )
     assert finding.severity >= Severity.MEDIUM
     # a slow slide that is not steep enough per round, but ends a full point below the best
     slide = facts([rnd(i, {1: s, 2: s, 3: s}) for i, s in enumerate([5, 5, 5, 4, 4], 1)])
@@ -210,3 +215,24 @@ def test_health_score_and_risk_level() -> None:
             evaluate(facts([rnd(1, {1: 4, 2: 4, 3: 4})], has_exit_plan=False, days_in_phase=100), T),
         ).risk_rank
     )
+
+
+def test_every_finding_explains_itself_in_english_and_german() -> None:
+    """Each rule, made to hold, says why in both languages; German with decimal commas and German phase names."""
+    overdue = [Goal("Pilotlinie in Betrieb", date(2026, 1, 1))]
+    everything = facts(
+        [rnd(1, {1: 5, 2: 4, 3: 4}), rnd(2, {1: 4, 2: 3}), rnd(3, {1: 1, 2: 4}, expectations=1.5)],
+        overdue_goals=overdue,
+        today=date(2026, 3, 1),
+    )
+    findings = evaluate(everything, T)
+    assert {f.reason for f in findings} >= {"LOW_SATISFACTION", "DECLINING_SATISFACTION", "SATISFACTION_GAP",
+                                            "UNMET_EXPECTATIONS"}  # fmt: skip
+    for finding in findings:
+        assert finding.explanation and finding.explanation_de and finding.partner_explanation_de, finding.reason
+        assert finding.explanation_de != finding.explanation
+        assert not re.search(r"\d\.\d", finding.explanation_de), finding.explanation_de  # 2,5 not 2.5
+    unmet = next(f for f in findings if f.reason == "UNMET_EXPECTATIONS")
+    assert "„Pilotlinie in Betrieb“" in unmet.explanation_de and "überfällig" in unmet.explanation_de
+    [stalled] = evaluate(facts([], phase="PARTNER_SEARCH", days_in_phase=100), T)
+    assert stalled.explanation_de == "Das Projekt steht seit 100 Tagen in der Phase „Partnersuche“, ohne voranzukommen."

@@ -110,9 +110,15 @@ async def test_an_ecosystem_manager_sees_the_demo_network(
         assert await page.locator("#who").inner_text() == "Network manager (admin)"
         await page.screenshot(path=str(screenshots / "overview.png"))
 
-        await page.click("#language")  # German labels, same data
+        english = await page.locator("#at-risk-list").inner_text()
+        await page.click("#language")  # German labels and explanations, same data
         await page.wait_for_selector("h1:text('Netzwerk-Überblick')")
         assert "Mittelstand (KMU)" in await page.locator("#portfolio-kind .legend").inner_text()
+        await page.wait_for_selector("#at-risk-list li.risk")
+        german = await page.locator("#at-risk-list").inner_text()
+        assert "Das Projekt" in german or "Runde" in german, german
+        assert "The project" not in german and " round " not in german
+        assert "The project" in english or " round " in english
         await page.click("#language")
         await page.wait_for_selector("h1:text('Network overview')")
 

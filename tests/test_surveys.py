@@ -319,3 +319,30 @@ async def test_portfolio_trends_hide_small_cells_from_members(
     assert member["STARTUP"]["points"] == [{"mean": None, "responseCount": 1, "suppressed": True}]
     industries = (await gql(client, query, {"g": "INDUSTRY"}, world.tokens["admin"]))["satisfactionTrends"]
     assert {s["key"] for s in industries} == {"Mechanical Engineering", "Software & IT", "Logistics"}
+
+
+async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_them(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    world = await build_world(connection)
+    round_id = await open_round(client, world)
+    await gql(client, SUBMIT, answer(round_id, 1), world.tokens["startup"])
+    await gql(client, SUBMIT, answer(round_id, 2), world.tokens["sme"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    query = """query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags {
+        reason en: explanation de: explanation(language: DE) } } } }"""
+
+    def low(data: dict) -> dict:
+        return next(f for f in data["node"]["riskFlags"] if f["reason"] == "LOW_SATISFACTION")
+
+    moderator = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
+    assert moderator["en"] == "Overall satisfaction in round 1 is 1.5 (threshold 2.5)."
+    assert moderator["de"] == "Die Gesamtzufriedenheit in Runde 1 liegt bei 1,5 (Schwelle 2,5)."
+    # two answers are below the group size: a plain partner reads both languages without the number
+    partner = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
+    assert partner["en"] == "Overall satisfaction in round 1 is at or below the threshold."
+    assert partner["de"] == "Die Gesamtzufriedenheit in Runde 1 liegt auf oder unter der Schwelle."
+    # a flag stored before German explanations existed answers in English until its project is recomputed
+    await connection.execute("UPDATE risk_flags SET explanation_de = '', partner_explanation_de = ''")
+    older = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
+    assert older["de"] == older["en"] == "Overall satisfaction in round 1 is 1.5 (threshold 2.5)."

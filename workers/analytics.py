@@ -80,6 +80,9 @@ class Finding:
     organization_id: int | None = None
     # how far past its threshold, 0..1+, to order projects of equal severity
     weight: float = 0.0
+    # the same two explanations in German (the dashboard and API clients ask for a language)
+    explanation_de: str = ""
+    partner_explanation_de: str = ""
 
 
 # -- trend maths -------------------------------------------------------------------------------------------
@@ -142,6 +145,14 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".replace("-", "−")
 
 
+def _fmt_de(value: float) -> str:
+    return _fmt(value).replace(".", ",")
+
+
+PHASES_DE = {"ASSESSMENT": "Bewertung", "GOAL_SETTING": "Zielsetzung", "PARTNER_SEARCH": "Partnersuche",
+             "INITIATION": "Anbahnung", "ACTIVE": "Aktiv"}  # fmt: skip
+
+
 def low_satisfaction(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     rounds = answered_rounds(facts)
     if not rounds:
@@ -152,14 +163,23 @@ def low_satisfaction(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
         return []
     distance = t.low_satisfaction - mean
     numbers = f"Overall satisfaction in round {latest.sequence} is {_fmt(mean)} (threshold {_fmt(t.low_satisfaction)})."
+    numbers_de = (
+        f"Die Gesamtzufriedenheit in Runde {latest.sequence} liegt bei {_fmt_de(mean)} "
+        f"(Schwelle {_fmt_de(t.low_satisfaction)})."
+    )
+    small = suppressed(latest.response_count, t.min_group_size)
     return [
         Finding(
             reason="LOW_SATISFACTION",
             severity=_grade(distance, 0.5, 1.0),
             explanation=numbers,
             partner_explanation=numbers
-            if not suppressed(latest.response_count, t.min_group_size)
+            if not small
             else f"Overall satisfaction in round {latest.sequence} is at or below the threshold.",
+            explanation_de=numbers_de,
+            partner_explanation_de=numbers_de
+            if not small
+            else f"Die Gesamtzufriedenheit in Runde {latest.sequence} liegt auf oder unter der Schwelle.",
             evidence={"round": latest.sequence, "mean": round(mean, 2), "responseCount": latest.response_count},
             weight=distance,
         )
@@ -189,6 +209,10 @@ def declining_satisfaction(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
         f"Overall satisfaction fell from {_fmt(values[0])} to {_fmt(values[-1])} over the last {len(window)} rounds "
         f"({_fmt(slope or 0.0)} per round; best {_fmt(best)})."
     )
+    numbers_de = (
+        f"Die Gesamtzufriedenheit fiel in den letzten {len(window)} Runden von {_fmt_de(values[0])} auf "
+        f"{_fmt_de(values[-1])} ({_fmt_de(slope or 0.0)} je Runde; bester Wert {_fmt_de(best)})."
+    )
     small = any(suppressed(r.response_count, t.min_group_size) for r in window)
     return [
         Finding(
@@ -198,6 +222,10 @@ def declining_satisfaction(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
             partner_explanation=numbers
             if not small
             else f"Overall satisfaction has been falling over rounds {first.sequence} to {last.sequence}.",
+            explanation_de=numbers_de,
+            partner_explanation_de=numbers_de
+            if not small
+            else f"Die Gesamtzufriedenheit sinkt seit Runde {first.sequence} (bis Runde {last.sequence}).",
             evidence={
                 "rounds": [r.sequence for r in window],
                 "means": [round(v, 2) for v in values],
@@ -223,6 +251,8 @@ def satisfaction_gap(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
         return []
     low_name = facts.partner_names.get(low_org, "A partner")
     high_name = facts.partner_names.get(high_org, "another partner")
+    low_name_de = facts.partner_names.get(low_org, "Ein Partner")
+    high_name_de = facts.partner_names.get(high_org, "ein anderer Partner")
     return [
         Finding(
             reason="SATISFACTION_GAP",
@@ -234,6 +264,13 @@ def satisfaction_gap(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
             ),
             partner_explanation=(
                 f"In round {latest.sequence}, {low_name} is markedly less satisfied than other partners."
+            ),
+            explanation_de=(
+                f"In Runde {latest.sequence} bewertete {low_name_de} die Gesamtzufriedenheit mit {scores[low_org]}, "
+                f"{high_name_de} mit {scores[high_org]} (Abstand {_fmt_de(gap)})."
+            ),
+            partner_explanation_de=(
+                f"In Runde {latest.sequence} ist {low_name_de} deutlich weniger zufrieden als andere Partner."
             ),
             evidence={
                 "round": latest.sequence,
@@ -262,12 +299,18 @@ def silent_partners(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
             continue
         sequences = [r.sequence for r in expected[-missed:]]
         text = f"{name} has not answered the last {missed} survey rounds (rounds {sequences[0]}–{sequences[-1]})."
+        text_de = (
+            f"{name} hat die letzten {missed} Befragungsrunden nicht beantwortet "
+            f"(Runden {sequences[0]}–{sequences[-1]})."
+        )
         findings.append(
             Finding(
                 reason="SILENT_PARTNER",
                 severity=_grade(missed - t.silent_rounds, 1, 2),
                 explanation=text,
                 partner_explanation=text,
+                explanation_de=text_de,
+                partner_explanation_de=text_de,
                 evidence={"missedRounds": sequences},
                 organization_id=organization,
                 weight=missed - t.silent_rounds,
@@ -283,17 +326,25 @@ def unmet_expectations(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     low = latest is not None and mean is not None and mean <= t.unmet_expectations
     if not low and not facts.overdue_goals:
         return []
-    parts, partner_parts = [], []
+    parts, partner_parts, parts_de, partner_parts_de = [], [], [], []
     severity, weight = Severity.LOW, 0.0
     evidence: dict[str, Any] = {}
     if low and latest is not None and mean is not None:
         parts.append(
             f"expectations met scored {_fmt(mean)} in round {latest.sequence} (threshold {_fmt(t.unmet_expectations)})"
         )
+        parts_de.append(
+            f"die Erwartungserfüllung lag in Runde {latest.sequence} bei {_fmt_de(mean)} "
+            f"(Schwelle {_fmt_de(t.unmet_expectations)})"
+        )
+        small = suppressed(latest.response_count, t.min_group_size)
         partner_parts.append(
-            parts[-1]
-            if not suppressed(latest.response_count, t.min_group_size)
-            else f"expectations met scored at or below the threshold in round {latest.sequence}"
+            parts[-1] if not small else f"expectations met scored at or below the threshold in round {latest.sequence}"
+        )
+        partner_parts_de.append(
+            parts_de[-1]
+            if not small
+            else f"die Erwartungserfüllung lag in Runde {latest.sequence} auf oder unter der Schwelle"
         )
         severity = _grade(t.unmet_expectations - mean, 0.5, 1.0)
         weight = t.unmet_expectations - mean
@@ -307,6 +358,12 @@ def unmet_expectations(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
             f"{count} goal{'s are' if count > 1 else ' is'} past due and still open ({titles}; up to {days} days)"
         )
         partner_parts.append(parts[-1])
+        titles_de = ", ".join(f"„{goal.title}“" for goal in facts.overdue_goals[:3])
+        parts_de.append(
+            f"{count} {'Ziele sind' if count > 1 else 'Ziel ist'} überfällig und noch offen "
+            f"({titles_de}; bis zu {days} Tage)"
+        )
+        partner_parts_de.append(parts_de[-1])
         severity = max(severity, _grade(days, 30, 90))
         weight = max(weight, days / 90)
         evidence |= {"overdueGoals": [goal.title for goal in facts.overdue_goals], "daysOverdue": days}
@@ -316,6 +373,8 @@ def unmet_expectations(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
             severity=severity,
             explanation=_sentence(parts),
             partner_explanation=_sentence(partner_parts),
+            explanation_de=_sentence(parts_de),
+            partner_explanation_de=_sentence(partner_parts_de),
             evidence=evidence,
             weight=weight,
         )
@@ -326,12 +385,15 @@ def no_exit_plan(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     if facts.phase != "ACTIVE" or facts.has_exit_plan or facts.days_in_phase <= t.no_exit_plan_days:
         return []
     text = f"The project has been ACTIVE for {facts.days_in_phase} days without an agreed exit plan."
+    text_de = f"Das Projekt ist seit {facts.days_in_phase} Tagen aktiv, ohne dass ein Exit-Plan vereinbart ist."
     return [
         Finding(
             reason="NO_EXIT_PLAN",
             severity=_grade(facts.days_in_phase, 180, 365),
             explanation=text,
             partner_explanation=text,
+            explanation_de=text_de,
+            partner_explanation_de=text_de,
             evidence={"daysActive": facts.days_in_phase, "threshold": t.no_exit_plan_days},
             weight=(facts.days_in_phase - t.no_exit_plan_days) / t.no_exit_plan_days,
         )
@@ -342,12 +404,16 @@ def stalled(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     if facts.phase not in OPEN_PHASES_BEFORE_ACTIVE or facts.days_in_phase <= t.stalled_days:
         return []
     text = f"The project has been in {facts.phase} for {facts.days_in_phase} days without moving on."
+    phase_de = PHASES_DE.get(facts.phase, facts.phase)
+    text_de = f"Das Projekt steht seit {facts.days_in_phase} Tagen in der Phase „{phase_de}“, ohne voranzukommen."
     return [
         Finding(
             reason="STALLED",
             severity=_grade(facts.days_in_phase, 120, 240),
             explanation=text,
             partner_explanation=text,
+            explanation_de=text_de,
+            partner_explanation_de=text_de,
             evidence={"phase": facts.phase, "daysInPhase": facts.days_in_phase, "threshold": t.stalled_days},
             weight=(facts.days_in_phase - t.stalled_days) / t.stalled_days,
         )
@@ -355,6 +421,8 @@ def stalled(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
 
 
 def _sentence(parts: list[str]) -> str:
+    if not parts:
+        return ""
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 

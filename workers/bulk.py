@@ -16,7 +16,7 @@ from db import flags, statistics
 from workers import analytics
 from workers.analytics import Thresholds
 from workers.events import FlagEvent
-from workers.recompute import facts_from_rows, trends
+from workers.recompute import desired_flag, facts_from_rows, trends
 
 
 @dataclass
@@ -110,10 +110,5 @@ def evaluate_all(
         health = analytics.health(facts, findings)
         trend_rows += [(project["id"], *trend) for trend in trends(facts)]
         health_rows.append((project["id"], health.score, health.risk_level, health.risk_rank))
-        desired[project["id"]] = [
-            flags.DesiredFlag(
-                f.reason, f.organization_id, f.severity.name, f.explanation, f.partner_explanation, f.evidence
-            )
-            for f in findings
-        ]
+        desired[project["id"]] = [desired_flag(f) for f in findings]
     return trend_rows, health_rows, desired

@@ -91,19 +91,22 @@ async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thre
             changes = await flags.sync_flags(
                 connection,
                 project_id,
-                [
-                    flags.DesiredFlag(
-                        reason=f.reason,
-                        organization_id=f.organization_id,
-                        severity=f.severity.name,
-                        explanation=f.explanation,
-                        partner_explanation=f.partner_explanation,
-                        evidence=f.evidence,
-                    )
-                    for f in findings
-                ],
+                [desired_flag(f) for f in findings],
             )
             await statistics.mark_computed(connection, project_id, version)
     finally:
         await statistics.unlock_project_recomputation(connection, project_id)
     return Recomputed(version, [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes])
+
+
+def desired_flag(finding: analytics.Finding) -> flags.DesiredFlag:
+    return flags.DesiredFlag(
+        reason=finding.reason,
+        organization_id=finding.organization_id,
+        severity=finding.severity.name,
+        explanation=finding.explanation,
+        partner_explanation=finding.partner_explanation,
+        evidence=finding.evidence,
+        explanation_de=finding.explanation_de,
+        partner_explanation_de=finding.partner_explanation_de,
+    )

@@ -229,9 +229,9 @@ const PORTFOLIO = `query Portfolio($dimension: SatisfactionDimension!) {
   industries: satisfactionTrends(groupBy: INDUSTRY, dimension: $dimension) { key label points { period mean responseCount } }
 }`;
 
-const AT_RISK = `query AtRisk { atRiskProjects(first: 25) { edges { node { id title phase
+const AT_RISK = `query AtRisk($language: Language!) { atRiskProjects(first: 25) { edges { node { id title phase
   health { score riskLevel }
-  riskFlags { id reason severity explanation raisedAt organization { name } } } } } }`;
+  riskFlags { id reason severity explanation(language: $language) raisedAt organization { name } } } } } }`;
 
 async function overviewView() {
   const dimensionSelect = h("select", { id: "dimension", onchange: async (event) => {
@@ -260,7 +260,7 @@ async function overviewView() {
   const total = (series) => series.points.reduce((sum, p) => sum + p.responseCount, 0);
 
   async function renderAtRisk(changedProjectIds = new Set()) {
-    const data = await graphql(AT_RISK);
+    const data = await graphql(AT_RISK, { language: state.lang.toUpperCase() });
     const list = document.getElementById("at-risk-list");
     if (!list) return; // left the overview meanwhile
     const items = data.atRiskProjects.edges.map(({ node }) => riskItem(node, changedProjectIds.has(node.id)));
@@ -286,7 +286,7 @@ function riskItem(project, changed) {
 const rank = (severity) => ({ LOW: 1, MEDIUM: 2, HIGH: 3 })[severity] ?? 0;
 
 // one request: `responses` is empty unless the viewer moderates the project or is an admin (the API decides)
-const PROJECT = `query Project($id: ID!) { node(id: $id) { ... on CooperationProject {
+const PROJECT = `query Project($id: ID!, $language: Language!) { node(id: $id) { ... on CooperationProject {
   id title summary kind phase phaseChangedAt startedOn plannedEndOn viewerRole exitPlan
   partners { role joinedOn leftOn organization { id name kind } }
   goals { title status dueOn owner { name } }
@@ -296,13 +296,14 @@ const PROJECT = `query Project($id: ID!) { node(id: $id) { ... on CooperationPro
   MUTUAL_BENEFIT: satisfactionTrend(dimension: MUTUAL_BENEFIT) { sequence mean suppressed }
   DECISION_SPEED: satisfactionTrend(dimension: DECISION_SPEED) { sequence mean suppressed }
   COMMUNICATION_TRUST: satisfactionTrend(dimension: COMMUNICATION_TRUST) { sequence mean suppressed }
-  riskFlags(includeResolved: true) { id reason severity explanation raisedAt resolvedAt acknowledgedAt organization { name } }
+  riskFlags(includeResolved: true) { id reason severity explanation(language: $language) raisedAt resolvedAt acknowledgedAt
+    organization { name } }
   surveyRounds(first: 12) { edges { node { id sequence status openedAt closedAt responseCount expectedResponses
     responses { overall expectationsMet mutualBenefit decisionSpeed communicationTrust
       continueLikelihood comment organization { name } } } } } } } }`;
 
 async function projectView(id) {
-  const { node: project } = await graphql(PROJECT, { id });
+  const { node: project } = await graphql(PROJECT, { id, language: state.lang.toUpperCase() });
   if (!project) return main().replaceChildren(h("p", { class: "error" }, t("notFound")), backLink());
   const individual = state.viewer.role === "ADMIN" || project.viewerRole === "MODERATOR";
   const sequences = [...new Set(DIMENSIONS.flatMap((d) => project[d].map((p) => p.sequence)))].sort((a, b) => a - b);

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from schema.context import Context
-from schema.enums import RiskLevel, RiskReason, Severity
+from schema.enums import Language, RiskLevel, RiskReason, Severity
 from schema.organizations.types import Organization, organization_from_row
 from schema.permissions import can_see_project_details, sees_individual_numbers, sees_individual_numbers_now
 from schema.prefetch import now_or_later
@@ -35,8 +35,8 @@ class RiskFlag(relay.Node):
     raised_at: datetime = strawberry.field(description="When the rule started to hold.")
     resolved_at: datetime | None = strawberry.field(description="When it stopped holding; null while open.")
     acknowledged_at: datetime | None = strawberry.field(description="When someone running the project took note.")
-    full_explanation: strawberry.Private[str]
-    partner_explanation: strawberry.Private[str]
+    # explanation texts by (language, full): full for who sees individual numbers, else the partner version
+    explanations: strawberry.Private[dict[tuple[Language, bool], str]]
     full_evidence: strawberry.Private[dict[str, Any]]
 
     @classmethod
@@ -50,8 +50,16 @@ class RiskFlag(relay.Node):
             raised_at=row["raised_at"],
             resolved_at=row["resolved_at"],
             acknowledged_at=row["acknowledged_at"],
-            full_explanation=row["explanation"],
-            partner_explanation=row["partner_explanation"] or row["explanation"],
+            explanations={
+                (Language.EN, True): row["explanation"],
+                (Language.EN, False): row["partner_explanation"] or row["explanation"],
+                # German is empty for flags stored before it existed, until their project is recomputed
+                (Language.DE, True): row["explanation_de"] or row["explanation"],
+                (Language.DE, False): row["partner_explanation_de"]
+                or row["explanation_de"]
+                or row["partner_explanation"]
+                or row["explanation"],
+            },
             full_evidence=row["evidence"],
         )
 
@@ -59,14 +67,17 @@ class RiskFlag(relay.Node):
         description="Why, in plain words. Plain partners read it without numbers that rest on fewer answers than "
         "the minimum group size."
     )
-    def explanation(self, info: Info[Context, Any]) -> str:
+    def explanation(
+        self,
+        info: Info[Context, Any],
+        language: Annotated[Language, strawberry.argument(description="English or German.")] = Language.EN,
+    ) -> str:
         sees = sees_individual_numbers_now(info, self.project_id)
         if sees is None:
-            return now_or_later(sees_individual_numbers(info, self.project_id), self._explanation_for)
-        return self._explanation_for(sees)
-
-    def _explanation_for(self, sees_individual_numbers: bool) -> str:
-        return self.full_explanation if sees_individual_numbers else self.partner_explanation
+            return now_or_later(
+                sees_individual_numbers(info, self.project_id), lambda sees: self.explanations[(language, sees)]
+            )
+        return self.explanations[(language, sees)]
 
     @strawberry.field(
         description="The numbers behind the flag (rounds, means, slope, counts). Null for plain partners when they "
