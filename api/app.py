@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from arq.connections import ArqRedis
 from redis.asyncio import ConnectionPool
@@ -72,6 +73,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql else None,
         # the protocol of the contract (and of GraphiQL and the dashboard); not the legacy graphql-ws
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        # an open socket that never authenticates holds a connection for nothing (strawberry's default: 1 min)
+        connection_init_wait_timeout=timedelta(seconds=settings.websocket_init_seconds),
     )
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_query_cost: int = Field(default=10_000, ge=1, description="Objects an operation could return (nodes).")
     max_body_bytes: int = Field(default=100_000, ge=1, description="Largest request body.")
     max_batch_operations: int = Field(default=10, ge=1, description="Operations in one batched (JSON array) request.")
+    websocket_init_seconds: float = Field(
+        default=10, gt=0, description="A WebSocket without connection_init is closed (4408) after this long."
+    )
     max_subscriptions_per_token: int = Field(
         default=20, ge=1, description="Live subscriptions one token may hold open in one API process."
     )

@@ -389,3 +389,14 @@ async def test_a_malformed_websocket_message_closes_with_4400(
         api.stop()
     assert "Exception in ASGI application" not in api.output()
     assert "Traceback" not in api.output()
+
+
+async def test_a_websocket_that_never_authenticates_is_closed(settings: Settings, tmp_path: Path) -> None:
+    api, url = start_api(settings, tmp_path / "api.log", PARTNERPULSE_WEBSOCKET_INIT_SECONDS="0.5")
+    try:
+        socket = await websockets.connect(url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+    finally:
+        api.stop()
