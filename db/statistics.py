@@ -1,6 +1,8 @@
 """Statistics the workers compute with set-based SQL, and the bookkeeping of what is up to date."""
 
 import re
+from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 
@@ -326,6 +328,7 @@ WITH base AS (
            count(*) AS n, sum(s.overall) AS s1, sum(s.expectations_met) AS s2, sum(s.mutual_benefit) AS s3,
            sum(s.decision_speed) AS s4, sum(s.communication_trust) AS s5
     FROM survey_responses s JOIN organizations o ON o.id = s.organization_id
+    WHERE $1::date IS NULL OR s.submitted_at >= $1::date::timestamp AT TIME ZONE 'UTC'
     GROUP BY 1, 2, 3
 ), grouped AS (
     SELECT 'ORGANIZATION_KIND'::trend_grouping AS grouping, kind AS key, period,
@@ -345,27 +348,59 @@ CROSS JOIN LATERAL (VALUES
 """
 
 
-async def portfolio_inputs(connection: asyncpg.Connection) -> str:
-    """A fingerprint of what the portfolio is computed from. Answers are only added or deleted, never changed,
-    and their ids are never reused: their count and the sum of their ids change with every change of the set
-    (also when transactions commit out of id order). Organizations: a hash of their kind and industry."""
-    return await connection.fetchval(
+@dataclass(frozen=True)
+class PortfolioInputs:
+    """A fingerprint of what the portfolio is computed from, in two parts: everything before the current month
+    (with the organizations' kinds and industries, which regroup every month), and the current month. Answers
+    are only added or deleted, never changed, and their ids are never reused: their count and the sum of their
+    ids change with every change of the set (also when transactions commit out of id order)."""
+
+    month: date  # the first day of the current month (UTC)
+    history: str
+    current: str
+
+    def encode(self) -> str:
+        return f"{self.month.isoformat()}|{self.history}|{self.current}"
+
+    @classmethod
+    def decode(cls, text: str) -> "PortfolioInputs | None":
+        parts = text.split("|")
+        if len(parts) != 3:
+            return None
+        try:
+            return cls(date.fromisoformat(parts[0]), parts[1], parts[2])
+        except ValueError:
+            return None
+
+
+async def portfolio_inputs(connection: asyncpg.Connection) -> PortfolioInputs:
+    row = await connection.fetchrow(
         """
-        SELECT concat_ws('/', a.n, a.ids, o.groups)
-        FROM (SELECT count(*) AS n, sum(id) AS ids FROM survey_responses) a,
+        WITH m AS (SELECT date_trunc('month', now() AT TIME ZONE 'UTC')::date AS month),
+        everything AS (SELECT count(*) AS n, coalesce(sum(id), 0) AS ids FROM survey_responses),
+        this_month AS (
+            SELECT count(*) AS n, coalesce(sum(s.id), 0) AS ids FROM survey_responses s, m
+            WHERE s.submitted_at >= m.month::timestamp AT TIME ZONE 'UTC'
+        )
+        SELECT m.month,
+               concat_ws('/', e.n - c.n, e.ids - c.ids, o.groups) AS history,
+               concat_ws('/', c.n, c.ids) AS current
+        FROM m, everything e, this_month c,
              (SELECT md5(string_agg(id || kind::text || industry, '|' ORDER BY id)) AS groups FROM organizations) o
         """
     )
+    return PortfolioInputs(row["month"], row["history"], row["current"])
 
 
-async def refresh_portfolio(connection: asyncpg.Connection) -> int:
-    """Recompute the monthly portfolio means in one transaction; readers see the old or the new set."""
+async def refresh_portfolio(connection: asyncpg.Connection, since: date | None = None) -> int:
+    """Recompute the monthly portfolio means in one transaction (readers see the old or the new set): all of
+    them, or the months from `since` on."""
     async with connection.transaction():
         # a few hundred groups over all answers: with the default 4 MB the planner sorts every answer on disk
         # instead of hashing (0.69 s instead of 0.22 s at 200k answers; the cron job runs this every minute)
         await connection.execute("SET LOCAL work_mem = '64MB'")
-        await connection.execute("DELETE FROM portfolio_trends")
-        status = await connection.execute(_PORTFOLIO)
+        await connection.execute("DELETE FROM portfolio_trends WHERE $1::date IS NULL OR period >= $1", since)
+        status = await connection.execute(_PORTFOLIO, since)
     return int(status.split()[-1])
 
 

@@ -148,11 +148,37 @@ async def test_the_portfolio_is_refreshed_only_when_what_it_is_computed_from_cha
         assert await refresh() == 0  # nothing changed: no work, the portfolio stays as it is
         assert await computed_at() == first
 
+        # a new answer (this month): only this month's rows are computed again
+        await connection.execute(
+            """
+            INSERT INTO survey_responses (round_id, organization_id, overall, expectations_met, mutual_benefit,
+                                          decision_speed, communication_trust, continue_likelihood)
+            SELECT r.id, o.id, 1, 1, 1, 1, 1, 0 FROM survey_rounds r, organizations o
+            WHERE NOT EXISTS (SELECT 1 FROM survey_responses s WHERE s.round_id = r.id AND s.organization_id = o.id)
+            LIMIT 1
+            """
+        )
+        this_month = "date_trunc('month', now() AT TIME ZONE 'UTC')::date"
+        older = f"SELECT count(*) FROM portfolio_trends WHERE period < {this_month} AND computed_at = $1"
+        untouched = await connection.fetchval(older, first)
+        assert untouched > 0
+        assert 0 < await refresh() < untouched
+        assert await connection.fetchval(older, first) == untouched  # the history was not recomputed
+        assert await connection.fetchval(
+            f"SELECT bool_and(computed_at > $1) FROM portfolio_trends WHERE period >= {this_month}", first
+        )
+        kept = await connection.fetch(PORTFOLIO)
+        await statistics.refresh_portfolio(connection)
+        assert await connection.fetch(PORTFOLIO) == kept  # the same as a full refresh
+        assert await refresh() == 0
+
+        # an organization changes industry: every month regroups
         await connection.execute(
             "UPDATE organizations SET industry = 'Textiles', updated_at = now() "
             "WHERE id = (SELECT organization_id FROM survey_responses LIMIT 1)"
         )
         assert await refresh() > 0
+        assert await connection.fetchval(older, first) == 0
         await connection.execute("DELETE FROM survey_responses WHERE id = (SELECT min(id) FROM survey_responses)")
         assert await refresh() > 0
         assert await refresh() == 0

@@ -106,15 +106,18 @@ PORTFOLIO_INPUTS_SECONDS = 24 * 3600
 
 async def refresh_portfolio(ctx: dict[str, Any]) -> int:
     """Monthly means per organization kind and industry, within a minute of a change; return the rows written.
-    Unchanged inputs skip the work (seconds of PostgreSQL at millions of answers, every minute)."""
+    Unchanged inputs skip the work (seconds of PostgreSQL at millions of answers, every minute); when only the
+    current month changed, as new answers do, only that month is recomputed."""
     if not await claim_cron_run(ctx, "portfolio"):
         return 0
     key = f"{ctx['settings'].redis_namespace}:portfolio:inputs"
     async with ctx["pool"].acquire() as connection:
         # read before the refresh: a change that lands during it alters the next fingerprint
         inputs = await statistics.portfolio_inputs(connection)
-        if inputs == (await ctx["redis"].get(key) or b"").decode():
+        before = statistics.PortfolioInputs.decode((await ctx["redis"].get(key) or b"").decode())
+        if inputs == before:
             return 0
-        rows = await statistics.refresh_portfolio(connection)
-    await ctx["redis"].set(key, inputs, ex=PORTFOLIO_INPUTS_SECONDS)
+        only_this_month = before is not None and (before.month, before.history) == (inputs.month, inputs.history)
+        rows = await statistics.refresh_portfolio(connection, since=inputs.month if only_this_month else None)
+    await ctx["redis"].set(key, inputs.encode(), ex=PORTFOLIO_INPUTS_SECONDS)
     return rows
