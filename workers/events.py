@@ -51,11 +51,14 @@ async def listen(
     dropped connection subscribes again, retrying every second at most while Redis is away. Events
     published while nobody was subscribed are gone, as with any pub/sub; the flags are in PostgreSQL."""
     delay = first_retry
+    interrupted = False
     while True:
         pubsub = redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(channel)
-            delay = first_retry
+            if interrupted:
+                log.info("flag events resumed")
+            delay, interrupted = first_retry, False
             while True:
                 # an explicit timeout: pubsub.listen() reads with the client's socket timeout and fails
                 # after that long without an event
@@ -63,7 +66,11 @@ async def listen(
                 if message is not None and (event := FlagEvent.decode(message["data"])) is not None:
                     yield event
         except (ConnectionError, TimeoutError, OSError) as error:
-            log.warning("flag events interrupted; subscribing again", extra={"error": repr(error), "retry_in": delay})
+            # once per outage, not once a second while Redis is away
+            (log.debug if interrupted else log.warning)(
+                "flag events interrupted; subscribing again", extra={"error": repr(error)}
+            )
+            interrupted = True
         finally:
             with contextlib.suppress(Exception):  # the connection may be gone already
                 await pubsub.aclose()
