@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.rate_limits:
             app.state.rate_limiter = RateLimiter(app.state.redis, settings.redis_namespace)
         app.state.flag_events = FlagEventHub(
-            app.state.redis, settings.events_channel, per_subject=settings.max_subscriptions_per_token
+            app.state.redis, app.state.pool, settings.events_channel, per_subject=settings.max_subscriptions_per_token
         )
         app.state.flag_events.start()
         app.state.token_cache = TokenCache(settings.token_cache_seconds)

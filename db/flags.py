@@ -207,6 +207,24 @@ async def sync_all_flags(
     return changes
 
 
+async def changed_since(connection: asyncpg.Connection, since: object, limit: int = 1000) -> list[asyncpg.Record]:
+    """Flags raised, resolved or acknowledged from `since` on (the latest `limit`), each with the latest of
+    those changes, oldest first."""
+    rows = await connection.fetch(
+        """
+        SELECT id, project_id,
+               CASE WHEN resolved_at >= $1 THEN 'RESOLVED' WHEN acknowledged_at >= $1 THEN 'ACKNOWLEDGED'
+                    ELSE 'RAISED' END AS change
+        FROM risk_flags
+        WHERE raised_at >= $1 OR resolved_at >= $1 OR acknowledged_at >= $1
+        ORDER BY id DESC LIMIT $2
+        """,
+        since,
+        limit,
+    )
+    return rows[::-1]
+
+
 async def open_flag_counts(connection: asyncpg.Connection) -> dict[str, int]:
     """Open flags per severity (for metrics)."""
     rows = await connection.fetch(

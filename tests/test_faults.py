@@ -242,3 +242,36 @@ async def test_redis_restart_loses_nothing_and_api_worker_and_subscriptions_carr
     )
     for status, codes in failures:
         assert status in (200, 503) and codes and set(codes) <= {"SERVICE_UNAVAILABLE", "SERVICE_BUSY"}, (status, codes)
+
+
+async def test_a_flag_change_made_while_redis_was_away_reaches_live_subscribers_afterwards(
+    settings: Settings, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Pub/sub keeps nothing for absent listeners: an acknowledgement while Redis is down cannot be published.
+    When the API's listener resumes, it replays the flag changes of the outage from PostgreSQL."""
+    redis_server = RedisServer(tmp_path)
+    own = settings.model_copy(update={"redis_url": redis_server.start()})
+    world = await build_world(connection)
+    flag = await connection.fetchval(
+        "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence) "
+        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}') RETURNING id",
+        world.projects["pilot"],
+    )
+    api, url = start_api(own, tmp_path / "api.log")
+    try:
+        subscriber = await subscribe(url, world.tokens["sme"], world.project_id("pilot"))
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(redis_server.stop)
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            acknowledge = "mutation($id: ID!) { acknowledgeRiskFlag(input: {id: $id}) { userErrors { code } } }"
+            done = await gql(client, acknowledge, {"id": to_base64("RiskFlag", flag)}, world.tokens["sme"])
+            assert done["acknowledgeRiskFlag"]["userErrors"] == []  # accepted; its event could not be published
+        await asyncio.sleep(1)
+        await asyncio.to_thread(redis_server.start)
+        event = await next_event(subscriber, within=10)
+        assert event["type"] == "next" and event["payload"]["data"]["riskFlagChanged"]["acknowledgedAt"], event
+        await subscriber.close()
+    finally:
+        api.stop()
+        redis_server.stop()
+    assert "replaying flag changes of a Redis outage" in api.output()
