@@ -3,7 +3,10 @@
 import asyncio
 import warnings
 from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -20,9 +23,70 @@ from partnerpulse.settings import Settings
 from tests.helpers import gql
 from tests.test_pipeline import eventually, next_event, subscribe
 from tests.test_surveys import OPEN, SUBMIT, add_partners, answer
-from tests.world import build_world
+from tests.world import World, build_world
 
 PARTNERS = 40
+ACCEPTABLE_CODES = {"SERVICE_UNAVAILABLE", "SERVICE_BUSY"}
+
+
+@dataclass
+class Traffic:
+    """Well-behaved clients while a server fails: every partner retries its answer with the same idempotency
+    key until it is acknowledged, an admin keeps reading. Keeps what each request met."""
+
+    client: httpx.AsyncClient
+    world: World
+    round_id: str
+    acknowledged: set[str] = field(default_factory=set)
+    seen: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    def _note(self, response: httpx.Response) -> dict:
+        body = response.json()
+        self.seen.append((response.status_code, [e.get("extensions", {}).get("code") for e in body.get("errors", [])]))
+        return body
+
+    async def partner(self, index: int, token: str) -> None:
+        await asyncio.sleep(index * 0.05)
+        # scores of 1 and 2: the round raises LOW_SATISFACTION
+        body = {"query": SUBMIT, "variables": answer(self.round_id, 1 + index % 2, idempotencyKey=f"answer-{index}")}
+        for _ in range(100):
+            result = self._note(
+                await self.client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+            )
+            payload = (result.get("data") or {}).get("submitSurveyResponse")
+            if payload and payload["surveyResponse"]:
+                self.acknowledged.add(payload["surveyResponse"]["id"])
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"partner {index} never got an answer through")
+
+    async def reader(self) -> None:
+        for _ in range(40):
+            query = {"query": "{ viewer { role } cooperationProjects { totalCount } }"}
+            self._note(
+                await self.client.post(
+                    "/graphql", json=query, headers={"Authorization": f"Bearer {self.world.tokens['admin']}"}
+                )
+            )
+            await asyncio.sleep(0.05)
+
+    async def during(self, fault: Coroutine[Any, Any, None], tokens: list[str]) -> None:
+        await asyncio.gather(*(self.partner(i, t) for i, t in enumerate(tokens)), self.reader(), fault)
+
+    def failures(self, what: str) -> list[tuple[int, list[str]]]:
+        """What users saw: every error clean and with a code, never a bare 500."""
+        failures = [(status, codes) for status, codes in self.seen if status != 200 or codes]
+        print(f"\n{len(self.seen)} requests, {len(failures)} met {what}:", Counter((s, tuple(c)) for s, c in failures))
+        for status, codes in failures:
+            assert status in (200, 503) and codes and set(codes) <= ACCEPTABLE_CODES, (status, codes)
+        return failures
+
+
+async def counted_by_a_worker(connection: asyncpg.Connection, world: World) -> bool:
+    statistics_count = await connection.fetchval(
+        "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
+    )
+    return statistics_count == PARTNERS and not await statistics.stale_projects(connection)
 
 
 @pytest.fixture
@@ -59,50 +123,19 @@ async def test_postgres_restart_loses_no_acknowledged_answer_and_the_api_recover
     own = settings.model_copy(update={"database_url": dsn, "db_acquire_timeout": 2.0})
     app = create_app(own)
     worker = start_worker(own, tmp_path / "worker.log")
-    acknowledged: set[str] = set()
-    seen: list[tuple[int, list[str]]] = []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as client:
-            opened = await client.post(
-                "/graphql",
-                json={"query": OPEN, "variables": {"p": world.project_id("pilot")}},
-                headers={"Authorization": f"Bearer {world.tokens['sme']}"},
-            )
-            round_id = opened.json()["data"]["openSurveyRound"]["surveyRound"]["id"]
-
-            async def partner(index: int, token: str) -> None:
-                """Answers like a well-behaved client: retries with the same idempotency key until acknowledged."""
-                await asyncio.sleep(index * 0.05)
-                body = {"query": SUBMIT, "variables": answer(round_id, 1 + index % 5, idempotencyKey=f"answer-{index}")}
-                for _ in range(100):
-                    response = await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
-                    result = response.json()
-                    codes = [e.get("extensions", {}).get("code") for e in result.get("errors", [])]
-                    seen.append((response.status_code, codes))
-                    payload = (result.get("data") or {}).get("submitSurveyResponse")
-                    if payload and payload["surveyResponse"]:
-                        acknowledged.add(payload["surveyResponse"]["id"])
-                        return
-                    await asyncio.sleep(0.1)
-                raise AssertionError(f"partner {index} never got an answer through")
-
-            async def reader() -> None:
-                for _ in range(40):
-                    response = await client.post(
-                        "/graphql",
-                        json={"query": "{ viewer { role } cooperationProjects { totalCount } }"},
-                        headers={"Authorization": f"Bearer {world.tokens['admin']}"},
-                    )
-                    codes = [e.get("extensions", {}).get("code") for e in response.json().get("errors", [])]
-                    seen.append((response.status_code, codes))
-                    await asyncio.sleep(0.05)
+            round_id = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))[
+                "openSurveyRound"
+            ]["surveyRound"]["id"]
+            traffic = Traffic(client, world, round_id)
 
             async def fault() -> None:
                 await asyncio.sleep(0.4)
                 await asyncio.to_thread(restart, server, data)
 
-            await asyncio.gather(*(partner(i, t) for i, t in enumerate(tokens)), reader(), fault())
+            await traffic.during(fault(), tokens)
 
             # the API serves again without a restart of its own
             after = await client.post(
@@ -115,26 +148,15 @@ async def test_postgres_restart_loses_no_acknowledged_answer_and_the_api_recover
     connection = await asyncpg.connect(dsn)
     try:
         stored = {r["id"] for r in await connection.fetch("SELECT id FROM survey_responses")}
-
-        async def counted() -> bool:
-            return await connection.fetchval(
-                "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
-            ) == PARTNERS and not await statistics.stale_projects(connection)
-
         # the worker that saw PostgreSQL go away carries on and computes every answer
-        await eventually(counted, within=45, what="every answer in the statistics")
+        await eventually(lambda: counted_by_a_worker(connection, world), within=45, what="every answer counted")
         assert worker.process.poll() is None, "the worker exited"
     finally:
         await connection.close()
         worker.stop()
     # nothing acknowledged was lost, every partner got through exactly once
-    assert len(acknowledged) == len(stored) == PARTNERS
-    # what users saw during the fault: clean errors with a code, never a bare 500
-    failures = [(status, codes) for status, codes in seen if status != 200 or codes]
-    print(f"\n{len(seen)} requests, {len(failures)} met the restart:", Counter((s, tuple(c)) for s, c in failures))
-    assert failures, "the restart did not disturb anything: the test did not test the fault"
-    for status, codes in failures:
-        assert status in (200, 503) and codes and set(codes) <= {"SERVICE_UNAVAILABLE", "SERVICE_BUSY"}, (status, codes)
+    assert len(traffic.acknowledged) == len(stored) == PARTNERS
+    assert traffic.failures("the restart"), "the restart disturbed nothing: the test did not test the fault"
 
 
 async def test_redis_restart_loses_nothing_and_api_worker_and_subscriptions_carry_on(
@@ -150,45 +172,13 @@ async def test_redis_restart_loses_nothing_and_api_worker_and_subscriptions_carr
     api, url = start_api(own, tmp_path / "api.log")
     worker = start_worker(own, tmp_path / "worker.log")
     worker_pid = worker.process.pid
-    acknowledged: set[str] = set()
-    seen: list[tuple[int, list[str]]] = []
     try:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             round_id = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))[
                 "openSurveyRound"
             ]["surveyRound"]["id"]
+            traffic = Traffic(client, world, round_id)
             subscriber = await subscribe(url, world.tokens["admin"], world.project_id("pilot"))
-
-            async def partner(index: int, token: str) -> None:
-                await asyncio.sleep(index * 0.06)
-                body = {"query": SUBMIT, "variables": answer(round_id, 1 + index % 2, idempotencyKey=f"r-{index}")}
-                for _ in range(100):
-                    response = await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
-                    result = response.json()
-                    seen.append(
-                        (response.status_code, [e.get("extensions", {}).get("code") for e in result.get("errors", [])])
-                    )
-                    payload = (result.get("data") or {}).get("submitSurveyResponse")
-                    if payload and payload["surveyResponse"]:
-                        acknowledged.add(payload["surveyResponse"]["id"])
-                        return
-                    await asyncio.sleep(0.1)
-                raise AssertionError(f"partner {index} never got an answer through")
-
-            async def reader() -> None:
-                for _ in range(40):
-                    response = await client.post(
-                        "/graphql",
-                        json={"query": "{ cooperationProjects { totalCount } }"},
-                        headers={"Authorization": f"Bearer {world.tokens['admin']}"},
-                    )
-                    seen.append(
-                        (
-                            response.status_code,
-                            [e.get("extensions", {}).get("code") for e in response.json().get("errors", [])],
-                        )
-                    )
-                    await asyncio.sleep(0.05)
 
             async def fault() -> None:
                 await asyncio.sleep(0.5)
@@ -196,16 +186,10 @@ async def test_redis_restart_loses_nothing_and_api_worker_and_subscriptions_carr
                 await asyncio.sleep(1.5)
                 await asyncio.to_thread(redis_server.start)
 
-            await asyncio.gather(*(partner(i, t) for i, t in enumerate(tokens)), reader(), fault())
+            await traffic.during(fault(), tokens)
             assert (await client.get("/readyz")).status_code == 200
-
-            async def counted() -> bool:
-                return await connection.fetchval(
-                    "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
-                ) == PARTNERS and not await statistics.stale_projects(connection)
-
             # answers whose enqueue was lost are found by the running worker (the reconciler runs every 30 s)
-            await eventually(counted, within=45, what="every answer in the statistics")
+            await eventually(lambda: counted_by_a_worker(connection, world), within=45, what="every answer counted")
             assert worker.process.poll() is None and worker.process.pid == worker_pid, "the worker did not carry on"
 
             # the subscription opened before the restart still delivers, also after a quiet spell longer than
@@ -233,15 +217,8 @@ async def test_redis_restart_loses_nothing_and_api_worker_and_subscriptions_carr
         api.stop()
         redis_server.stop()
     stored = {r["id"] for r in await connection.fetch("SELECT id FROM survey_responses")}
-    assert len(acknowledged) == len(stored) == PARTNERS
-    # what users saw: every request answered, errors (if any) clean and with a code
-    failures = [(status, codes) for status, codes in seen if status != 200 or codes]
-    print(
-        f"\n{len(seen)} requests during the Redis restart, {len(failures)} with an error:",
-        Counter((s, tuple(c)) for s, c in failures),
-    )
-    for status, codes in failures:
-        assert status in (200, 503) and codes and set(codes) <= {"SERVICE_UNAVAILABLE", "SERVICE_BUSY"}, (status, codes)
+    assert len(traffic.acknowledged) == len(stored) == PARTNERS
+    traffic.failures("the Redis restart")
 
 
 async def test_a_flag_change_made_while_redis_was_away_reaches_live_subscribers_afterwards(
