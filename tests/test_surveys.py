@@ -57,6 +57,14 @@ async def open_round(client: httpx.AsyncClient, world: World) -> str:
     return payload["surveyRound"]["id"]
 
 
+async def startup_and_sme_answer(client: httpx.AsyncClient, world: World, startup: int, sme: int) -> None:
+    """A new round of the pilot with two answers (fewer than the group size of 3)."""
+    round_id = await open_round(client, world)
+    for token, score in ((world.tokens["startup"], startup), (world.tokens["sme"], sme)):
+        payload = (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]
+        assert payload["userErrors"] == []
+
+
 async def test_open_round_expects_the_non_moderator_partners(
     client: httpx.AsyncClient, connection: asyncpg.Connection
 ) -> None:
@@ -134,9 +142,7 @@ async def test_submit_answer_replay_and_refusals(client: httpx.AsyncClient, conn
 
 async def test_who_sees_individual_answers(client: httpx.AsyncClient, connection: asyncpg.Connection) -> None:
     world = await build_world(connection)
-    round_id = await open_round(client, world)
-    await gql(client, SUBMIT, answer(round_id, 2), world.tokens["startup"])
-    await gql(client, SUBMIT, answer(round_id, 5), world.tokens["sme"])
+    await startup_and_sme_answer(client, world, 2, 5)
     query = """query($id: ID!) { node(id: $id) { ... on CooperationProject { surveyRounds { edges { node {
         responseCount expectedResponses myResponse { overall } responses { overall organization { name } } } } } } } }"""
 
@@ -170,9 +176,7 @@ async def test_small_groups_are_suppressed_for_partners_but_not_for_moderators(
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
     world = await build_world(connection)
-    round_id = await open_round(client, world)
-    await gql(client, SUBMIT, answer(round_id, 1), world.tokens["startup"])
-    await gql(client, SUBMIT, answer(round_id, 4), world.tokens["sme"])
+    await startup_and_sme_answer(client, world, 1, 4)
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     partner = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["sme"]))["node"]
     assert partner["latestStatistics"]["suppressed"] is True
@@ -228,9 +232,7 @@ async def test_at_risk_projects_most_severe_first_and_acknowledge(
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
     world = await build_world(connection)
-    round_id = await open_round(client, world)
-    await gql(client, SUBMIT, answer(round_id, 1), world.tokens["startup"])
-    await gql(client, SUBMIT, answer(round_id, 2), world.tokens["sme"])
+    await startup_and_sme_answer(client, world, 1, 2)
     stalled = await connection.fetchval(
         "INSERT INTO cooperation_projects (title, kind, phase, phase_changed_at) VALUES ('Stuck', 'MARKETING', 'INITIATION', now() - interval '70 days') RETURNING id"
     )
@@ -325,9 +327,7 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
     world = await build_world(connection)
-    round_id = await open_round(client, world)
-    await gql(client, SUBMIT, answer(round_id, 1), world.tokens["startup"])
-    await gql(client, SUBMIT, answer(round_id, 2), world.tokens["sme"])
+    await startup_and_sme_answer(client, world, 1, 2)
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     query = """query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags {
         reason en: explanation de: explanation(language: DE) } } } }"""
