@@ -342,6 +342,10 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
     partner = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
     assert partner["en"] == "Overall satisfaction in round 1 is at or below the threshold."
     assert partner["de"] == "Die Gesamtzufriedenheit in Runde 1 liegt auf oder unter der Schwelle."
+    # without a German partner version a partner reads the English one, never the full German text
+    await connection.execute("UPDATE risk_flags SET partner_explanation_de = ''")
+    partner = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
+    assert partner["de"] == "Overall satisfaction in round 1 is at or below the threshold."
     # a flag stored before German explanations existed answers in English until its project is recomputed
     await connection.execute("UPDATE risk_flags SET explanation_de = '', partner_explanation_de = ''")
     older = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))

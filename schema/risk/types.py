@@ -41,6 +41,7 @@ class RiskFlag(relay.Node):
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> "RiskFlag":
+        partner = row["partner_explanation"] or row["explanation"]
         return cls(
             id=row["id"],
             project_id=row["project_id"],
@@ -52,13 +53,11 @@ class RiskFlag(relay.Node):
             acknowledged_at=row["acknowledged_at"],
             explanations={
                 (Language.EN, True): row["explanation"],
-                (Language.EN, False): row["partner_explanation"] or row["explanation"],
-                # German is empty for flags stored before it existed, until their project is recomputed
+                (Language.EN, False): partner,
+                # German is empty for flags stored before it existed, until their project is recomputed; a
+                # partner then reads the English partner version, never the full German one
                 (Language.DE, True): row["explanation_de"] or row["explanation"],
-                (Language.DE, False): row["partner_explanation_de"]
-                or row["explanation_de"]
-                or row["partner_explanation"]
-                or row["explanation"],
+                (Language.DE, False): row["partner_explanation_de"] or partner,
             },
             full_evidence=row["evidence"],
         )
