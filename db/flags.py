@@ -6,13 +6,15 @@ from typing import Any
 
 import asyncpg
 
-COLUMNS = """f.id, f.project_id, f.organization_id, f.reason::text AS reason, f.severity::text AS severity,
-    f.explanation, f.partner_explanation, f.explanation_de, f.partner_explanation_de, f.evidence, f.raised_at,
+COLUMNS = """f.id, f.project_id, f.audience::text AS audience, f.organization_id, f.reason::text AS reason,
+    f.severity::text AS severity, f.explanation, f.partner_explanation, f.explanation_de, f.partner_explanation_de,
+    f.evidence, f.raised_at,
     f.resolved_at, f.acknowledged_at, f.updated_at"""
 
 
 @dataclass(frozen=True)
 class DesiredFlag:
+    audience: str  # FULL: moderators and admins; PARTNERS: plain partners (computed from released values)
     reason: str
     organization_id: int | None
     severity: str
@@ -41,7 +43,7 @@ class FlagChange:
 async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: list[DesiredFlag]) -> list[FlagChange]:
     """Raise what newly holds, update what still holds, resolve (keep in history) what stopped holding."""
     open_flags = {
-        (row["reason"], row["organization_id"]): row
+        (row["audience"], row["reason"], row["organization_id"]): row
         for row in await connection.fetch(
             f"SELECT {COLUMNS} FROM risk_flags f WHERE f.project_id = $1 AND f.resolved_at IS NULL FOR UPDATE",
             project_id,
@@ -49,13 +51,14 @@ async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: l
     }
     changes: list[FlagChange] = []
     for flag in desired:
-        current = open_flags.pop((flag.reason, flag.organization_id), None)
+        current = open_flags.pop((flag.audience, flag.reason, flag.organization_id), None)
         if current is None:
             flag_id = await connection.fetchval(
                 """
                 INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation,
-                                        partner_explanation, explanation_de, partner_explanation_de, evidence)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id
+                                        partner_explanation, explanation_de, partner_explanation_de, evidence,
+                                        audience)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
                 """,
                 project_id,
                 flag.organization_id,
@@ -66,6 +69,7 @@ async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: l
                 flag.explanation_de,
                 flag.partner_explanation_de,
                 flag.evidence,
+                flag.audience,
             )
             changes.append(FlagChange(flag_id, project_id, "RAISED"))
         elif flag.differs_from(current):
@@ -136,7 +140,7 @@ async def sync_all_flags(
     """`sync_flags` for many projects in a few set-based statements; projects in `project_ids` without
     desired flags get their open flags resolved."""
     open_flags = {
-        (row["project_id"], row["reason"], row["organization_id"]): row
+        (row["project_id"], row["audience"], row["reason"], row["organization_id"]): row
         for row in await connection.fetch(
             f"""
             SELECT {COLUMNS} FROM risk_flags f
@@ -149,7 +153,7 @@ async def sync_all_flags(
     changed: list[tuple[int, DesiredFlag]] = []
     for project_id, flags in desired.items():
         for flag in flags:
-            current = open_flags.pop((project_id, flag.reason, flag.organization_id), None)
+            current = open_flags.pop((project_id, flag.audience, flag.reason, flag.organization_id), None)
             if current is None:
                 new.append((project_id, flag))
             elif flag.differs_from(current):
@@ -159,9 +163,9 @@ async def sync_all_flags(
         rows = await connection.fetch(
             """
             INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation, partner_explanation,
-                                    explanation_de, partner_explanation_de, evidence)
+                                    explanation_de, partner_explanation_de, evidence, audience)
             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
-                                 $6::text[], $7::text[], $8::text[], $9::jsonb[])
+                                 $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[])
             RETURNING id, project_id
             """,
             [p for p, _ in new],
@@ -173,6 +177,7 @@ async def sync_all_flags(
             [f.explanation_de for _, f in new],
             [f.partner_explanation_de for _, f in new],
             [f.evidence for _, f in new],
+            [f.audience for _, f in new],
         )
         changes += [FlagChange(row["id"], row["project_id"], "RAISED") for row in rows]
     if changed:
@@ -228,6 +233,7 @@ async def changed_since(connection: asyncpg.Connection, since: object, limit: in
 async def open_flag_counts(connection: asyncpg.Connection) -> dict[str, int]:
     """Open flags per severity (for metrics)."""
     rows = await connection.fetch(
-        "SELECT severity::text AS severity, count(*) AS n FROM risk_flags WHERE resolved_at IS NULL GROUP BY severity"
+        "SELECT severity::text AS severity, count(*) AS n FROM risk_flags"
+        " WHERE resolved_at IS NULL AND audience = 'FULL' GROUP BY severity"
     )
     return {row["severity"]: row["n"] for row in rows}

@@ -34,7 +34,12 @@ _LIST_FILTER = """
     AND ($3::bigint IS NULL OR EXISTS (
         SELECT 1 FROM project_partners f WHERE f.project_id = p.id AND f.organization_id = $3))
     AND ($4::bool IS NULL OR $4 = EXISTS (
-        SELECT 1 FROM project_health h WHERE h.project_id = p.id AND h.risk_level <> 'NONE'))
+        SELECT 1 FROM project_health h WHERE h.project_id = p.id AND 'NONE' <> CASE
+            -- as the viewer sees the project: plain partners by the partner risk level (released values only)
+            WHEN $1::bigint IS NULL OR EXISTS (
+                SELECT 1 FROM project_partners v
+                WHERE v.project_id = p.id AND v.organization_id = $1 AND v.role = 'MODERATOR')
+            THEN h.risk_level ELSE coalesce(h.partner_risk_level, 'NONE') END))
 """
 
 

@@ -22,6 +22,8 @@ DATA_TABLES = [
     "api_tokens",
     "risk_flags",
     "portfolio_trends",
+    "portfolio_releases",
+    "portfolio_published_periods",
     "project_recompute_state",
     "project_health",
     "project_trends",

@@ -159,21 +159,21 @@ async def store_trends(connection: asyncpg.Connection, project_id: int, trends: 
     )
 
 
-async def store_health(
-    connection: asyncpg.Connection, project_id: int, score: int, risk_level: str, risk_rank: float
-) -> None:
-    await connection.execute(
-        """
-        INSERT INTO project_health (project_id, score, risk_level, risk_rank, computed_at)
-        VALUES ($1, $2, $3, $4, now())
-        ON CONFLICT (project_id) DO UPDATE SET score = excluded.score, risk_level = excluded.risk_level,
-            risk_rank = excluded.risk_rank, computed_at = excluded.computed_at
-        """,
-        project_id,
-        score,
-        risk_level,
-        risk_rank,
-    )
+_STORE_HEALTH = """
+INSERT INTO project_health AS h (project_id, score, risk_level, risk_rank, partner_score, partner_risk_level,
+                                 partner_risk_rank, computed_at)
+SELECT r.*, now() FROM unnest($1::bigint[], $2::smallint[], $3::risk_level[], $4::float8[], $5::smallint[],
+                              $6::risk_level[], $7::float8[]) AS r
+ON CONFLICT (project_id) DO UPDATE SET score = excluded.score, risk_level = excluded.risk_level,
+    risk_rank = excluded.risk_rank, partner_score = excluded.partner_score,
+    partner_risk_level = excluded.partner_risk_level, partner_risk_rank = excluded.partner_risk_rank,
+    computed_at = excluded.computed_at
+"""
+
+
+async def store_health(connection: asyncpg.Connection, row: tuple) -> None:
+    """row: (project_id, score, risk_level, risk_rank, partner_score, partner_risk_level, partner_risk_rank)."""
+    await connection.execute(_STORE_HEALTH, *([value] for value in row))
 
 
 async def lock_project_recomputation(connection: asyncpg.Connection, project_id: int) -> None:
@@ -255,7 +255,8 @@ async def kind_statistics(connection: asyncpg.Connection, round_ids: list[int]) 
 async def health_of_projects(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
     return await connection.fetch(
         """
-        SELECT h.project_id, h.score, h.risk_level::text AS risk_level, h.computed_at,
+        SELECT h.project_id, h.score, h.risk_level::text AS risk_level, h.partner_score,
+               h.partner_risk_level::text AS partner_risk_level, h.computed_at,
                (s.computed_version >= p.data_version) AS up_to_date
         FROM project_health h
         JOIN cooperation_projects p ON p.id = h.project_id
@@ -276,6 +277,21 @@ async def trends_of_projects(connection: asyncpg.Connection, project_ids: list[i
     )
 
 
+# The at-risk list as the viewer sees each project: admins and the project's moderators by the full risk
+# level and rank, plain partners by the partner versions computed from released values only ($1: the
+# viewer's organization, null for admins).
+_AT_RISK_VIEW = """
+    SELECT h.project_id, h.risk_level AS level, h.risk_rank AS rank FROM project_health h
+    WHERE $1::bigint IS NULL
+    UNION ALL
+    SELECT h.project_id,
+           CASE WHEN m.role = 'MODERATOR' THEN h.risk_level ELSE coalesce(h.partner_risk_level, 'NONE') END,
+           CASE WHEN m.role = 'MODERATOR' THEN h.risk_rank ELSE coalesce(h.partner_risk_rank, 0) END
+    FROM project_partners m JOIN project_health h ON h.project_id = m.project_id
+    WHERE $1::bigint IS NOT NULL AND m.organization_id = $1
+"""
+
+
 async def at_risk_projects(
     connection: asyncpg.Connection,
     *,
@@ -284,18 +300,17 @@ async def at_risk_projects(
     after: tuple[float, int] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
-    """Projects with an open flag of at least `min_level`, most severe first (keyset: risk_rank, id)."""
+    """Projects with an open flag of at least `min_level`, most severe first (keyset: risk_rank, id), each as
+    the viewer sees it."""
     from db.projects import COLUMNS
 
     return await connection.fetch(
         f"""
-        SELECT {COLUMNS}, h.risk_rank FROM project_health h
-        JOIN cooperation_projects p ON p.id = h.project_id
-        WHERE h.risk_level <> 'NONE' AND h.risk_level >= $2::risk_level
-          AND ($1::bigint IS NULL OR EXISTS (
-              SELECT 1 FROM project_partners m WHERE m.project_id = p.id AND m.organization_id = $1))
-          AND ($3::float8 IS NULL OR (h.risk_rank, h.project_id) < ($3, $4))
-        ORDER BY h.risk_rank DESC, h.project_id DESC
+        SELECT {COLUMNS}, v.rank AS risk_rank FROM ({_AT_RISK_VIEW}) v
+        JOIN cooperation_projects p ON p.id = v.project_id
+        WHERE v.level <> 'NONE' AND v.level >= $2::risk_level
+          AND ($3::float8 IS NULL OR (v.rank, v.project_id) < ($3, $4))
+        ORDER BY v.rank DESC, v.project_id DESC
         LIMIT $5
         """,
         member_of,
@@ -308,12 +323,7 @@ async def at_risk_projects(
 
 async def count_at_risk_projects(connection: asyncpg.Connection, *, member_of: int | None, min_level: str) -> int:
     return await connection.fetchval(
-        """
-        SELECT count(*) FROM project_health h
-        WHERE h.risk_level <> 'NONE' AND h.risk_level >= $2::risk_level
-          AND ($1::bigint IS NULL OR EXISTS (
-              SELECT 1 FROM project_partners m WHERE m.project_id = h.project_id AND m.organization_id = $1))
-        """,
+        f"SELECT count(*) FROM ({_AT_RISK_VIEW}) v WHERE v.level <> 'NONE' AND v.level >= $2::risk_level",
         member_of,
         min_level,
     )
@@ -321,31 +331,42 @@ async def count_at_risk_projects(connection: asyncpg.Connection, *, member_of: i
 
 # -- portfolio ---------------------------------------------------------------------------------------------
 
-# One pass over the answers per (kind, industry, month), then both groupings from that small result.
-_PORTFOLIO = """
-WITH base AS (
-    SELECT o.kind::text AS kind, o.industry, date_trunc('month', s.submitted_at AT TIME ZONE 'UTC')::date AS period,
+# One pass over the answers per (organization, month), then per (kind, industry, month), then both groupings
+# from that small result. Each organization has one kind and one industry, so organization counts add up.
+_PORTFOLIO_BASE = """
+WITH per_organization AS (
+    SELECT s.organization_id, date_trunc('month', s.submitted_at AT TIME ZONE 'UTC')::date AS period,
            count(*) AS n, sum(s.overall) AS s1, sum(s.expectations_met) AS s2, sum(s.mutual_benefit) AS s3,
            sum(s.decision_speed) AS s4, sum(s.communication_trust) AS s5
-    FROM survey_responses s JOIN organizations o ON o.id = s.organization_id
+    FROM survey_responses s
     WHERE $1::date IS NULL OR s.submitted_at >= $1::date::timestamp AT TIME ZONE 'UTC'
+    GROUP BY 1, 2
+), base AS (
+    SELECT o.kind::text AS kind, o.industry, a.period, count(*) AS organizations, sum(a.n) AS n,
+           sum(a.s1) AS s1, sum(a.s2) AS s2, sum(a.s3) AS s3, sum(a.s4) AS s4, sum(a.s5) AS s5
+    FROM per_organization a JOIN organizations o ON o.id = a.organization_id
     GROUP BY 1, 2, 3
-), grouped AS (
-    SELECT 'ORGANIZATION_KIND'::trend_grouping AS grouping, kind AS key, period,
+)"""
+
+_PORTFOLIO = (
+    _PORTFOLIO_BASE
+    + """, grouped AS (
+    SELECT 'ORGANIZATION_KIND'::trend_grouping AS grouping, kind AS key, period, sum(organizations) AS organizations,
            sum(n) AS n, sum(s1) AS s1, sum(s2) AS s2, sum(s3) AS s3, sum(s4) AS s4, sum(s5) AS s5
     FROM base GROUP BY kind, period
     UNION ALL
-    SELECT 'INDUSTRY', industry, period, sum(n), sum(s1), sum(s2), sum(s3), sum(s4), sum(s5)
+    SELECT 'INDUSTRY', industry, period, sum(organizations), sum(n), sum(s1), sum(s2), sum(s3), sum(s4), sum(s5)
     FROM base GROUP BY industry, period
 )
-INSERT INTO portfolio_trends (grouping, key, dimension, period, mean, response_count, computed_at)
-SELECT g.grouping, g.key, d.dimension, g.period, d.total / g.n, g.n, now()
+INSERT INTO portfolio_trends (grouping, key, dimension, period, mean, response_count, organization_count, computed_at)
+SELECT g.grouping, g.key, d.dimension, g.period, d.total / g.n, g.n, g.organizations, now()
 FROM grouped g
 CROSS JOIN LATERAL (VALUES
     ('OVERALL'::satisfaction_dimension, g.s1), ('EXPECTATIONS_MET', g.s2), ('MUTUAL_BENEFIT', g.s3),
     ('DECISION_SPEED', g.s4), ('COMMUNICATION_TRUST', g.s5)
 ) AS d(dimension, total)
 """
+)
 
 
 @dataclass(frozen=True)
@@ -407,9 +428,10 @@ async def refresh_portfolio(connection: asyncpg.Connection, since: date | None =
 async def portfolio_series(
     connection: asyncpg.Connection, grouping: str, dimension: str, since: object, until: object
 ) -> list[asyncpg.Record]:
+    """The live portfolio, every month and cell (for admins)."""
     return await connection.fetch(
         """
-        SELECT key, period, mean, response_count FROM portfolio_trends
+        SELECT key, period, mean, response_count, organization_count, true AS released FROM portfolio_trends
         WHERE grouping = $1 AND dimension = $2
           AND ($3::date IS NULL OR period >= date_trunc('month', $3::date)) AND ($4::date IS NULL OR period <= $4)
         ORDER BY key, period
@@ -418,6 +440,76 @@ async def portfolio_series(
         dimension,
         since,
         until,
+    )
+
+
+async def published_portfolio_series(
+    connection: asyncpg.Connection, grouping: str, dimension: str, since: object, until: object
+) -> list[asyncpg.Record]:
+    """The portfolio as members see it: closed months as published when they closed."""
+    return await connection.fetch(
+        """
+        SELECT key, period, mean, response_count, organization_count, released FROM portfolio_releases
+        WHERE grouping = $1 AND dimension = $2
+          AND ($3::date IS NULL OR period >= date_trunc('month', $3::date)) AND ($4::date IS NULL OR period <= $4)
+        ORDER BY key, period
+        """,
+        grouping,
+        dimension,
+        since,
+        until,
+    )
+
+
+async def unpublished_closed_periods(connection: asyncpg.Connection) -> list[date]:
+    """Months before the current one (UTC) in the portfolio that members have not been shown yet."""
+    rows = await connection.fetch(
+        """
+        SELECT DISTINCT t.period FROM portfolio_trends t
+        WHERE t.period < date_trunc('month', now() AT TIME ZONE 'UTC')::date
+          AND NOT EXISTS (SELECT 1 FROM portfolio_published_periods p WHERE p.period = t.period)
+        ORDER BY t.period
+        """
+    )
+    return [row["period"] for row in rows]
+
+
+async def portfolio_atoms(connection: asyncpg.Connection, periods: list[date]) -> list[asyncpg.Record]:
+    """Organizations that answered per (month, kind, industry): the finest cells both groupings sum."""
+    return await connection.fetch(
+        _PORTFOLIO_BASE
+        + """
+        SELECT period, kind, industry, organizations::int AS organizations FROM base
+        WHERE period = ANY($2::date[]) ORDER BY period, kind, industry
+        """,
+        min(periods) if periods else None,
+        periods,
+    )
+
+
+async def publish_portfolio(
+    connection: asyncpg.Connection, periods: list[date], shown: list[tuple[date, str, str]]
+) -> None:
+    """Freeze the members' view of closed months: every cell of `periods`, with its mean only when it is in
+    `shown` (period, grouping, key); a month is published once."""
+    await connection.execute(
+        """
+        WITH fresh AS (
+            INSERT INTO portfolio_published_periods (period) SELECT unnest($1::date[])
+            ON CONFLICT (period) DO NOTHING RETURNING period
+        )
+        INSERT INTO portfolio_releases (grouping, key, dimension, period, mean, response_count, organization_count,
+                                        released)
+        SELECT t.grouping, t.key, t.dimension, t.period, CASE WHEN s.period IS NULL THEN NULL ELSE t.mean END,
+               t.response_count, t.organization_count, s.period IS NOT NULL
+        FROM portfolio_trends t JOIN fresh f ON f.period = t.period
+        LEFT JOIN unnest($2::date[], $3::trend_grouping[], $4::text[]) AS s(period, grouping, key)
+               ON (s.period, s.grouping, s.key) = (t.period, t.grouping, t.key)
+        """,
+        periods,
+        [cell[0] for cell in shown],
+        [cell[1] for cell in shown],
+        [cell[2] for cell in shown],
     )
 
 
@@ -659,17 +751,15 @@ async def store_all_trends(connection: asyncpg.Connection, rows: list[tuple]) ->
 
 
 async def store_all_health(connection: asyncpg.Connection, rows: list[tuple]) -> None:
-    """rows: (project_id, score, risk_level, risk_rank) of every project; unchanged rows stay."""
+    """rows: as for `store_health`, of every project; unchanged rows stay."""
     if not rows:
         return
     await connection.execute(
-        """
-        INSERT INTO project_health AS h (project_id, score, risk_level, risk_rank, computed_at)
-        SELECT r.*, now() FROM unnest($1::bigint[], $2::smallint[], $3::risk_level[], $4::float8[]) AS r
-        ON CONFLICT (project_id) DO UPDATE SET score = excluded.score, risk_level = excluded.risk_level,
-            risk_rank = excluded.risk_rank, computed_at = excluded.computed_at
-        WHERE (h.score, h.risk_level, h.risk_rank)
-              IS DISTINCT FROM (excluded.score, excluded.risk_level, excluded.risk_rank)
+        _STORE_HEALTH
+        + """
+        WHERE (h.score, h.risk_level, h.risk_rank, h.partner_score, h.partner_risk_level, h.partner_risk_rank)
+              IS DISTINCT FROM (excluded.score, excluded.risk_level, excluded.risk_rank, excluded.partner_score,
+                                excluded.partner_risk_level, excluded.partner_risk_rank)
         """,
         *(list(column) for column in zip(*rows, strict=True)),
     )

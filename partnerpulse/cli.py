@@ -125,6 +125,7 @@ async def _recompute(settings: Settings, dsn: str, all_projects: bool, concurren
     from db import statistics
     from db.pool import create_pool
     from workers.bulk import recompute_all
+    from workers.portfolio import publish_closed_months
     from workers.recompute import recompute as recompute_one
     from workers.recompute import thresholds
 
@@ -159,6 +160,7 @@ async def _recompute(settings: Settings, dsn: str, all_projects: bool, concurren
             tracker.cancel()
         async with pool.acquire() as connection:
             await statistics.refresh_portfolio(connection)
+            await publish_closed_months(connection, settings.min_group_size)
     finally:
         await pool.close()
     return time.perf_counter() - started, len(ids)

@@ -83,7 +83,7 @@ ONE_PROJECT = f"""query ExportProject($id: ID!, $answers: Boolean!) {{
   node(id: $id) {{ ... on CooperationProject {{ {PROJECT_FIELDS} }} }} }}"""
 PORTFOLIO = """query ExportPortfolio($groupBy: TrendGrouping!, $dimension: SatisfactionDimension!) {
   satisfactionTrends(groupBy: $groupBy, dimension: $dimension) {
-    key label points { period mean responseCount suppressed } }
+    key label points { period mean responseCount organizationCount suppressed } }
 }"""
 
 ROUND_COLUMNS = ["project_id", "project", "kind", "phase", "round", "status", "opened_at", "closed_at",
@@ -91,7 +91,7 @@ ROUND_COLUMNS = ["project_id", "project", "kind", "phase", "round", "status", "o
 ANSWER_COLUMNS = ["project_id", "project", "round", "organization", "organization_kind", "overall",
                   "expectations_met", "mutual_benefit", "decision_speed", "communication_trust",
                   "continue_likelihood", "comment", "submitted_at"]  # fmt: skip
-PORTFOLIO_COLUMNS = ["grouping", "key", "label", "dimension", "month", "mean", "answers", "suppressed"]
+PORTFOLIO_COLUMNS = ["grouping", "key", "label", "dimension", "month", "mean", "answers", "organizations", "suppressed"]
 
 
 def round_rows(project: dict[str, Any]) -> list[list[Any]]:
@@ -127,7 +127,7 @@ def answer_rows(project: dict[str, Any]) -> list[list[Any]]:
 def portfolio_rows(grouping: str, dimension: str, series: list[dict[str, Any]]) -> list[list[Any]]:
     return [
         [grouping, s["key"], s["label"], dimension, p["period"], _number(p["mean"]), p["responseCount"],
-         p["suppressed"]]
+         p["organizationCount"], p["suppressed"]]
         for s in series
         for p in s["points"]
     ]  # fmt: skip

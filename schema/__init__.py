@@ -74,8 +74,10 @@ class Query:
     )
     satisfaction_trends: list[TrendSeries] = strawberry.field(
         resolver=resolve_satisfaction_trends,
-        description="Portfolio: monthly mean satisfaction per organization kind or industry, refreshed by a worker "
-        "at least once a minute. Members see only months with at least the minimum group size of answers.",
+        description="Portfolio: monthly mean satisfaction per organization kind or industry. Admins see it live "
+        "(refreshed by a worker at least once a minute). Members see closed months only, each published once when "
+        "it closed and never changed afterwards, with a mean only where at least the minimum group size of "
+        "organizations stands behind it and no other cell of either grouping gives it away.",
     )
     marketplace: CooperationProjectConnection = strawberry.field(
         resolver=resolve_marketplace,

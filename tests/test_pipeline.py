@@ -305,15 +305,18 @@ async def test_live_subscriptions_share_one_redis_subscription_and_are_capped_pe
         assert listening == listening_before + 1
         # and every one of them receives an event
         await redis.publish(settings.events_channel, FlagEvent(0, world.projects["pilot"], "RAISED").encode())
-        flag_id = await connection.fetchval(
-            "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence) "
-            "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}') RETURNING id",
-            world.projects["pilot"],
-        )
-        await redis.publish(settings.events_channel, FlagEvent(flag_id, world.projects["pilot"], "RAISED").encode())
-        for socket in sockets:
-            event = await next_event(socket, within=5)
-            assert event["payload"]["data"]["riskFlagChanged"]["reason"] == "NO_EXIT_PLAN"
+        # each subscriber receives its view's version of the flag: the partners', then the admin's
+        for audience in ("PARTNERS", "FULL"):
+            flag_id = await connection.fetchval(
+                "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence, audience) "
+                "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', $2::text, '{}', $2::text::flag_audience) RETURNING id",
+                world.projects["pilot"],
+                audience,
+            )
+            await redis.publish(settings.events_channel, FlagEvent(flag_id, world.projects["pilot"], "RAISED").encode())
+        for socket, audience in zip(sockets, ["PARTNERS"] * 3 + ["FULL"], strict=True):
+            event = (await next_event(socket, within=5))["payload"]["data"]["riskFlagChanged"]
+            assert (event["reason"], event["explanation"]) == ("NO_EXIT_PLAN", audience)
         # a closed subscription frees its place
         await sockets[0].close()
         await asyncio.sleep(0.3)
@@ -336,8 +339,8 @@ async def test_a_token_revoked_while_subscribed_receives_no_further_event(
         partner = await subscribe(url, world.tokens["sme"])
         await asyncio.sleep(0.3)
         flag_id = await connection.fetchval(
-            "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence) "
-            "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}') RETURNING id",
+            "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence, audience) "
+            "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}', 'PARTNERS') RETURNING id",
             world.projects["pilot"],
         )
         event = FlagEvent(flag_id, world.projects["pilot"], "RAISED").encode()

@@ -186,22 +186,16 @@ async def test_small_groups_are_suppressed_for_partners_but_not_for_moderators(
     moderator = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["institute"]))["node"]
     assert moderator["latestStatistics"]["mean"] == 2.5 and moderator["latestStatistics"]["suppressed"] is False
     assert {k["kind"]: k["mean"] for k in moderator["latestStatistics"]["meanByKind"]} == {"STARTUP": 1.0, "SME": 4.0}
-    # the flags are visible to partners, but their numbers only to the moderator
-    partner_flags = {f["reason"]: f for f in partner["riskFlags"]}
+    # a plain partner's flags and health are computed from released values only: two answers raise nothing
+    # for it, while the moderator sees what the answers say
     moderator_flags = {f["reason"]: f for f in moderator["riskFlags"]}
-    assert set(partner_flags) == set(moderator_flags) >= {"LOW_SATISFACTION", "SATISFACTION_GAP"}
+    assert set(moderator_flags) >= {"LOW_SATISFACTION", "SATISFACTION_GAP"}
     assert "2.5" in moderator_flags["LOW_SATISFACTION"]["explanation"]
-    assert "2.5" not in partner_flags["LOW_SATISFACTION"]["explanation"]
-    assert (
-        partner_flags["LOW_SATISFACTION"]["evidence"] is None
-        and moderator_flags["LOW_SATISFACTION"]["evidence"]["mean"] == 2.5
-    )
-    assert partner_flags["SATISFACTION_GAP"]["organization"] == {"name": "Quantivo GmbH"}
-    assert (
-        "rated" in moderator_flags["SATISFACTION_GAP"]["explanation"]
-        and "rated" not in partner_flags["SATISFACTION_GAP"]["explanation"]
-    )
-    assert partner["health"]["riskLevel"] != "NONE" and partner["health"]["upToDate"] is True
+    assert moderator_flags["LOW_SATISFACTION"]["evidence"]["mean"] == 2.5
+    assert "rated" in moderator_flags["SATISFACTION_GAP"]["explanation"]
+    assert not {f["reason"] for f in partner["riskFlags"]} & {"LOW_SATISFACTION", "SATISFACTION_GAP", "UNMET_EXPECTATIONS"}
+    assert partner["health"] == {"score": 80, "riskLevel": "NONE", "upToDate": True}
+    assert moderator["health"]["riskLevel"] != "NONE"
 
 
 async def test_groups_of_the_minimum_size_are_shown_to_partners(
@@ -249,22 +243,38 @@ async def test_at_risk_projects_most_severe_first_and_acknowledge(
     assert listed["totalCount"] == 2 and listed["edges"][1]["node"]["health"]["riskLevel"] == "LOW"
     high = (await gql(client, query, {"min": "HIGH"}, world.tokens["admin"]))["atRiskProjects"]
     assert [e["node"]["title"] for e in high["edges"]] == ["Predictive maintenance pilot"]
-    # the startup sees its own at-risk project only
+    # partners see each project as released values show it: the pilot's two answers put it at risk for the
+    # moderator only; the stalled project (no answers needed) is at risk for its lead
     mine = (await gql(client, query, {}, world.tokens["startup"]))["atRiskProjects"]
-    assert [e["node"]["title"] for e in mine["edges"]] == ["Predictive maintenance pilot"]
+    assert mine == {"totalCount": 0, "edges": []}
+    lead = (await gql(client, query, {}, world.tokens["sme"]))["atRiskProjects"]
+    assert [e["node"]["title"] for e in lead["edges"]] == ["Stuck"] and lead["totalCount"] == 1
+    moderator = (await gql(client, query, {}, world.tokens["institute"]))["atRiskProjects"]
+    assert [e["node"]["title"] for e in moderator["edges"]] == ["Predictive maintenance pilot"]
 
-    flag_id = await connection.fetchval(
-        "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = 'LOW_SATISFACTION'", world.projects["pilot"]
-    )
     ack = "mutation($id: ID!) { acknowledgeRiskFlag(input: {id: $id}) { riskFlag { acknowledgedAt } userErrors { code } } }"
-    variables = {"id": to_base64("RiskFlag", flag_id)}
-    assert (await gql(client, ack, variables, world.tokens["startup"]))["acknowledgeRiskFlag"]["userErrors"] == [
-        {"code": "FORBIDDEN"}
-    ]
-    assert (await gql(client, ack, variables, world.tokens["outsider"]))["acknowledgeRiskFlag"]["userErrors"] == [
+
+    async def flag(project: int, reason: str, audience: str) -> dict:
+        flag_id = await connection.fetchval(
+            "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = $2 AND audience = $3", project, reason, audience
+        )
+        return {"id": to_base64("RiskFlag", flag_id)}
+
+    full_low = await flag(world.projects["pilot"], "LOW_SATISFACTION", "FULL")
+    assert (await gql(client, ack, full_low, world.tokens["outsider"]))["acknowledgeRiskFlag"]["userErrors"] == [
         {"code": "NOT_FOUND"}
     ]
-    done = (await gql(client, ack, variables, world.tokens["sme"]))["acknowledgeRiskFlag"]
+    # the lead is a plain partner: the flag computed from two answers does not exist for it
+    assert (await gql(client, ack, full_low, world.tokens["sme"]))["acknowledgeRiskFlag"]["userErrors"] == [
+        {"code": "NOT_FOUND"}
+    ]
+    done = (await gql(client, ack, full_low, world.tokens["institute"]))["acknowledgeRiskFlag"]
+    assert done["userErrors"] == [] and done["riskFlag"]["acknowledgedAt"]
+    stalled_flag = await flag(stalled, "STALLED", "PARTNERS")
+    assert (await gql(client, ack, stalled_flag, world.tokens["startup"]))["acknowledgeRiskFlag"]["userErrors"] == [
+        {"code": "NOT_FOUND"}
+    ]
+    done = (await gql(client, ack, stalled_flag, world.tokens["sme"]))["acknowledgeRiskFlag"]
     assert done["userErrors"] == [] and done["riskFlag"]["acknowledgedAt"]
 
 
@@ -297,6 +307,7 @@ async def test_portfolio_trends_hide_small_cells_from_members(
     client: httpx.AsyncClient, connection: asyncpg.Connection
 ) -> None:
     from db.statistics import refresh_portfolio
+    from workers.portfolio import publish_closed_months
 
     world = await build_world(connection)
     extra = await add_partners(connection, world, 2)
@@ -304,6 +315,12 @@ async def test_portfolio_trends_hide_small_cells_from_members(
     for token, score in ((world.tokens["startup"], 2), (world.tokens["sme"], 4), (extra[0], 5), (extra[1], 3)):
         await gql(client, SUBMIT, answer(round_id, score), token)
     await refresh_portfolio(connection)
+    query = "{ satisfactionTrends(groupBy: ORGANIZATION_KIND) { key } }"
+    # members see closed months only: this month is the admins' alone until it has closed
+    assert (await gql(client, query, {}, world.tokens["startup"]))["satisfactionTrends"] == []
+    await connection.execute("UPDATE survey_responses SET submitted_at = now() - interval '40 days'")
+    await refresh_portfolio(connection)
+    assert len(await publish_closed_months(connection, 3)) == 1
     query = "query($g: TrendGrouping!) { satisfactionTrends(groupBy: $g) { key label points { mean responseCount suppressed } } }"
     admin = {
         s["key"]: s
@@ -321,6 +338,15 @@ async def test_portfolio_trends_hide_small_cells_from_members(
     assert member["STARTUP"]["points"] == [{"mean": None, "responseCount": 1, "suppressed": True}]
     industries = (await gql(client, query, {"g": "INDUSTRY"}, world.tokens["admin"]))["satisfactionTrends"]
     assert {s["key"] for s in industries} == {"Mechanical Engineering", "Software & IT", "Logistics"}
+    # published once: a later change of the month's answers does not reach members
+    await connection.execute("DELETE FROM survey_responses WHERE organization_id = $1", world.organizations["sme"])
+    await refresh_portfolio(connection)
+    assert await publish_closed_months(connection, 3) == []
+    again = {
+        s["key"]: s
+        for s in (await gql(client, query, {"g": "ORGANIZATION_KIND"}, world.tokens["startup"]))["satisfactionTrends"]
+    }
+    assert again == member
 
 
 async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_them(
@@ -338,15 +364,18 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
     moderator = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
     assert moderator["en"] == "Overall satisfaction in round 1 is 1.5 (threshold 2.5)."
     assert moderator["de"] == "Die Gesamtzufriedenheit in Runde 1 liegt bei 1,5 (Schwelle 2,5)."
-    # two answers are below the group size: a plain partner reads both languages without the number
+    # two answers are below the group size: a plain partner's flags rest on released values only, none here
+    partner = await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"])
+    assert "LOW_SATISFACTION" not in {f["reason"] for f in partner["node"]["riskFlags"]}
+    # with a third answer the mean is released: the partner reads the same numbers in both languages
+    extra = await add_partners(connection, world, 1)
+    round_id = (await connection.fetchrow("SELECT id FROM survey_rounds WHERE status = 'OPEN'"))["id"]
+    await gql(client, SUBMIT, answer(to_base64("SurveyRound", round_id), 2), extra[0])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
     partner = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
-    assert partner["en"] == "Overall satisfaction in round 1 is at or below the threshold."
-    assert partner["de"] == "Die Gesamtzufriedenheit in Runde 1 liegt auf oder unter der Schwelle."
-    # without a German partner version a partner reads the English one, never the full German text
-    await connection.execute("UPDATE risk_flags SET partner_explanation_de = ''")
-    partner = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
-    assert partner["de"] == "Overall satisfaction in round 1 is at or below the threshold."
+    assert partner["en"] == "Overall satisfaction in round 1 is 1.7 (threshold 2.5)."
+    assert partner["de"] == "Die Gesamtzufriedenheit in Runde 1 liegt bei 1,7 (Schwelle 2,5)."
     # a flag stored before German explanations existed answers in English until its project is recomputed
     await connection.execute("UPDATE risk_flags SET explanation_de = '', partner_explanation_de = ''")
     older = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
-    assert older["de"] == older["en"] == "Overall satisfaction in round 1 is 1.5 (threshold 2.5)."
+    assert older["de"] == older["en"] == "Overall satisfaction in round 1 is 1.7 (threshold 2.5)."

@@ -48,6 +48,11 @@ class RoundFacts:
     response_count: int
     expected: frozenset[int] = frozenset()  # organizations expected to answer
     overall_by_organization: dict[int, int] = field(default_factory=dict)  # who answered what (overall)
+    # who answered, without what: participation stays known where the scores are withheld (domain.disclosure)
+    answered: frozenset[int] = frozenset()
+
+    def answered_by(self) -> frozenset[int]:
+        return self.answered or frozenset(self.overall_by_organization)
 
 
 @dataclass(frozen=True)
@@ -292,7 +297,7 @@ def silent_partners(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
         expected = [r for r in closed if organization in r.expected]
         missed = 0
         for round_ in reversed(expected):
-            if organization in round_.overall_by_organization:
+            if organization in round_.answered_by():
                 break
             missed += 1
         if missed < t.silent_rounds:

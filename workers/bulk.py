@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from db import flags, statistics
-from workers import analytics
 from workers.analytics import Thresholds
 from workers.events import FlagEvent
-from workers.recompute import desired_flag, facts_from_rows, trends
+from workers.portfolio import publish_closed_months
+from workers.recompute import evaluate_views, facts_from_rows, trends
 
 
 @dataclass
@@ -47,7 +47,7 @@ async def recompute_all(
         async with connection.transaction(isolation="repeatable_read"):
             if beside is not None:
                 snapshot = await statistics.export_snapshot(connection)
-                kind_statistics = asyncio.create_task(beside_work(beside, snapshot))
+                kind_statistics = asyncio.create_task(beside_work(beside, snapshot, rules.min_group_size))
             await statistics.recompute_all_round_statistics(connection)
             lap("statistics (SQL)")
             projects = await statistics.all_projects_for_rules(connection)
@@ -74,6 +74,7 @@ async def recompute_all(
             await statistics.mark_all_computed(connection, [(p["id"], p["data_version"]) for p in projects])
             if beside is None:
                 await statistics.refresh_portfolio(connection)
+                await publish_closed_months(connection, rules.min_group_size)
             lap("writes")
             await kind_statistics  # before the snapshot it shares ends with this transaction
             lap("beside (waiting)")
@@ -90,12 +91,13 @@ async def recompute_all(
     return result
 
 
-async def beside_work(connection: asyncpg.Connection, snapshot: str) -> None:
+async def beside_work(connection: asyncpg.Connection, snapshot: str, min_group_size: int) -> None:
     """The per-kind statistics and the portfolio: they read only answers, and nothing else waits for them."""
     async with connection.transaction(isolation="repeatable_read"):
         await statistics.use_snapshot(connection, snapshot)
         await statistics.recompute_all_kind_statistics(connection)
         await statistics.refresh_portfolio(connection)
+        await publish_closed_months(connection, min_group_size)
 
 
 def evaluate_all(
@@ -106,9 +108,8 @@ def evaluate_all(
     desired: dict[int, list[flags.DesiredFlag]] = {}
     for project in projects:
         facts = facts_from_rows(project, rounds_by_project.get(project["id"], []))
-        findings = analytics.evaluate(facts, rules)
-        health = analytics.health(facts, findings)
+        views = evaluate_views(facts, rules)
         trend_rows += [(project["id"], *trend) for trend in trends(facts)]
-        health_rows.append((project["id"], health.score, health.risk_level, health.risk_rank))
-        desired[project["id"]] = [desired_flag(f) for f in findings]
+        health_rows.append(views.health_row(project["id"]))
+        desired[project["id"]] = views.desired_flags()
     return trend_rows, health_rows, desired

@@ -7,6 +7,7 @@ from arq.connections import ArqRedis
 
 from db import statistics
 from workers import events
+from workers.portfolio import publish_closed_months
 from workers.recompute import recompute, thresholds
 
 log = logging.getLogger(__name__)
@@ -116,8 +117,10 @@ async def refresh_portfolio(ctx: dict[str, Any]) -> int:
         inputs = await statistics.portfolio_inputs(connection)
         before = statistics.PortfolioInputs.decode((await ctx["redis"].get(key) or b"").decode())
         if inputs == before:
+            await publish_closed_months(connection, ctx["settings"].min_group_size)
             return 0
         only_this_month = before is not None and (before.month, before.history) == (inputs.month, inputs.history)
         rows = await statistics.refresh_portfolio(connection, since=inputs.month if only_this_month else None)
+        await publish_closed_months(connection, ctx["settings"].min_group_size)
     await ctx["redis"].set(key, inputs.encode(), ex=PORTFOLIO_INPUTS_SECONDS)
     return rows

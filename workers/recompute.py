@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from db import flags, statistics
+from domain.disclosure import release_facts
 from partnerpulse.settings import Settings
 from workers import analytics
 from workers.analytics import Goal, ProjectFacts, RoundFacts, Thresholds
@@ -53,6 +54,7 @@ def facts_from_rows(project: asyncpg.Record, rounds: list[asyncpg.Record]) -> Pr
                 response_count=row["response_count"],
                 expected=frozenset(row["expected"]),
                 overall_by_organization=dict(zip(row["answered_by"], row["overall_scores"], strict=True)),
+                answered=frozenset(row["answered_by"]),
             )
             for row in rounds
         ],
@@ -62,6 +64,36 @@ def facts_from_rows(project: asyncpg.Record, rounds: list[asyncpg.Record]) -> Pr
         ],
         today=project["today"],
     )
+
+
+@dataclass(frozen=True)
+class Views:
+    """What the rules make of a project: in full (moderators, admins) and from released values (partners)."""
+
+    findings: list[analytics.Finding]
+    health: analytics.Health
+    partner_findings: list[analytics.Finding]
+    partner_health: analytics.Health
+
+    def desired_flags(self) -> list[flags.DesiredFlag]:
+        return [desired_flag(f, "FULL") for f in self.findings] + [
+            desired_flag(f, "PARTNERS") for f in self.partner_findings
+        ]
+
+    def health_row(self, project_id: int) -> tuple:
+        full, partner = self.health, self.partner_health
+        return (project_id, full.score, full.risk_level, full.risk_rank,
+                partner.score, partner.risk_level, partner.risk_rank)  # fmt: skip
+
+
+def evaluate_views(facts: ProjectFacts, rules: Thresholds) -> Views:
+    findings = analytics.evaluate(facts, rules)
+    health = analytics.health(facts, findings)
+    if not any(r.response_count for r in facts.rounds):  # nothing to withhold: the same results, half the work
+        return Views(findings, health, findings, health)
+    released = release_facts(facts, rules.min_group_size)
+    partner_findings = analytics.evaluate(released, rules)
+    return Views(findings, health, partner_findings, analytics.health(released, partner_findings))
 
 
 def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, int]]:
@@ -84,29 +116,27 @@ async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thre
             await statistics.recompute_round_statistics(connection, project_id)
             project = await statistics.project_for_rules(connection, project_id)
             facts = facts_from_rows(project, await statistics.rounds_for_rules(connection, project_id))
-            findings = analytics.evaluate(facts, rules)
-            health = analytics.health(facts, findings)
+            views = evaluate_views(facts, rules)
             await statistics.store_trends(connection, project_id, trends(facts))
-            await statistics.store_health(connection, project_id, health.score, health.risk_level, health.risk_rank)
-            changes = await flags.sync_flags(
-                connection,
-                project_id,
-                [desired_flag(f) for f in findings],
-            )
+            await statistics.store_health(connection, views.health_row(project_id))
+            changes = await flags.sync_flags(connection, project_id, views.desired_flags())
             await statistics.mark_computed(connection, project_id, version)
     finally:
         await statistics.unlock_project_recomputation(connection, project_id)
     return Recomputed(version, [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes])
 
 
-def desired_flag(finding: analytics.Finding) -> flags.DesiredFlag:
+def desired_flag(finding: analytics.Finding, audience: str) -> flags.DesiredFlag:
+    """A partner finding was computed from released values only: its full explanation is the partners'."""
+    partner = audience == "PARTNERS"
     return flags.DesiredFlag(
+        audience=audience,
         reason=finding.reason,
         organization_id=finding.organization_id,
         severity=finding.severity.name,
         explanation=finding.explanation,
-        partner_explanation=finding.partner_explanation,
+        partner_explanation=finding.explanation if partner else finding.partner_explanation,
         evidence=finding.evidence,
         explanation_de=finding.explanation_de,
-        partner_explanation_de=finding.partner_explanation_de,
+        partner_explanation_de=finding.explanation_de if partner else finding.partner_explanation_de,
     )

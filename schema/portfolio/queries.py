@@ -36,9 +36,10 @@ async def resolve_satisfaction_trends(
     principal = require_member(info)
     if from_ and to and from_ > to:
         raise bad_input("`from` must not be after `to`.")
+    # admins read the live portfolio; members the closed months as published under disclosure control
+    series_of = statistics.portfolio_series if principal.is_admin else statistics.published_portfolio_series
     async with info.context.pool.acquire() as connection:
-        rows = await statistics.portfolio_series(connection, group_by.value, dimension.value, from_, to)
-    minimum = info.context.settings.min_group_size
+        rows = await series_of(connection, group_by.value, dimension.value, from_, to)
     series = []
     for key, points in groupby(rows, key=lambda row: row["key"]):
         series.append(
@@ -48,12 +49,12 @@ async def resolve_satisfaction_trends(
                 points=[
                     PortfolioPoint(
                         period=row["period"],
-                        mean=None if hidden else row["mean"],
+                        mean=row["mean"] if row["released"] else None,
                         response_count=row["response_count"],
-                        suppressed=hidden,
+                        organization_count=row["organization_count"],
+                        suppressed=not row["released"],
                     )
                     for row in points
-                    for hidden in [not principal.is_admin and row["response_count"] < minimum]
                 ],
             )
         )

@@ -10,8 +10,10 @@ class PortfolioPoint:
     period: date = strawberry.field(description="The first day of the month.")
     mean: float | None = strawberry.field(description="Mean score of the month's answers; null when suppressed.")
     response_count: int = strawberry.field(description="Answers in the month.")
+    organization_count: int = strawberry.field(description="Organizations whose answers stand behind the mean.")
     suppressed: bool = strawberry.field(
-        description="True for members when fewer answers than the minimum group size stand behind the mean."
+        description="True for members when the mean is withheld: fewer organizations than the minimum group size "
+        "stand behind it, or its value would follow from the other cells of either grouping."
     )
 
 

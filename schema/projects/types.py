@@ -11,6 +11,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
 from db import projects, statistics
+from domain.disclosure import released
 from schema.context import Context
 from schema.enums import (
     MEAN_COLUMN,
@@ -29,12 +30,17 @@ from schema.permissions import (
     can_see_project,
     can_see_project_details,
     is_suppressed,
+    sees_individual_numbers,
+    sees_individual_numbers_now,
     suppressed_now,
     viewer_role,
 )
 from schema.prefetch import for_partners, now_or_later, prefetch_rounds
-from schema.risk.types import ProjectHealth, RiskFlag
+from schema.risk.types import ProjectHealth, RiskFlag, flags_for_view
 from schema.surveys.types import RoundStatistics, SatisfactionPoint, SurveyRound, SurveyRoundConnection, Trend
+from workers.analytics import smoothed, trend_slope
+
+TREND_ROUNDS = 12  # the rounds a trend looks back on, as the workers' (workers/recompute.py)
 
 
 def partners_only() -> list[PermissionExtension]:
@@ -181,25 +187,37 @@ class CooperationProject(relay.Node):
         return points
 
     @strawberry.field(
-        description="Direction of each dimension over the recent rounds. Partners, moderators and admins; empty "
-        "for others and, for plain partners, when a round behind it had fewer answers than the group size.",
+        description="Direction of each dimension over the recent rounds. Partners, moderators and admins (empty "
+        "for others); plain partners get it computed from the released round means only (rounds with at least "
+        "the minimum group size of answers).",
         extensions=partners_only(),
     )
     async def trends(self, info: Info[Context, Any]) -> list[Trend]:
-        rows = await info.context.loaders.trends.load(self.id)
-        recent = await info.context.loaders.recent_statistics.load((self.id, 12))
-        answered = [r["response_count"] for r in recent if r["response_count"] > 0]
-        if answered and await is_suppressed(info, self.id, min(answered)):
-            return []
-        return [
-            Trend(
-                dimension=SatisfactionDimension(row["dimension"]),
-                slope=row["slope"],
-                smoothed=row["smoothed"],
-                rounds_used=row["rounds_used"],
-            )
-            for row in sorted(rows, key=lambda r: list(SatisfactionDimension.__members__).index(r["dimension"]))
-        ]
+        order = list(SatisfactionDimension.__members__)
+        if await sees_individual_numbers(info, self.id):
+            rows = await info.context.loaders.trends.load(self.id)
+            return [
+                Trend(
+                    dimension=SatisfactionDimension(row["dimension"]),
+                    slope=row["slope"],
+                    smoothed=row["smoothed"],
+                    rounds_used=row["rounds_used"],
+                )
+                for row in sorted(rows, key=lambda r: order.index(r["dimension"]))
+            ]
+        # plain partners: the same maths over the released round means only
+        recent = await info.context.loaders.recent_statistics.load((self.id, TREND_ROUNDS))
+        minimum = info.context.settings.min_group_size
+        trends = []
+        for dimension in SatisfactionDimension:
+            values = [
+                float(row[MEAN_COLUMN[dimension]])
+                for row in recent
+                if row["response_count"] > 0 and released(row["response_count"], minimum)
+            ]
+            slope, level = trend_slope(values), smoothed(values)
+            trends.append(Trend(dimension=dimension, slope=slope, smoothed=level, rounds_used=len(values)))
+        return trends if any(t.rounds_used for t in trends) else []
 
     @strawberry.field(
         description="Health score and risk level. Partners, moderators and admins; null before the first computation.",
@@ -209,9 +227,13 @@ class CooperationProject(relay.Node):
         def build(row: asyncpg.Record | None) -> ProjectHealth | None:
             if row is None:
                 return None
+            # plain partners read the health computed from released values only (domain/disclosure.py)
+            prefix = "" if sees_individual_numbers_now(info, self.id) else "partner_"
+            if row[f"{prefix}score"] is None:
+                return None
             return ProjectHealth(
-                score=row["score"],
-                risk_level=RiskLevel(row["risk_level"]),
+                score=row[f"{prefix}score"],
+                risk_level=RiskLevel(row[f"{prefix}risk_level"]),
                 computed_at=row["computed_at"],
                 up_to_date=bool(row["up_to_date"]),
             )
@@ -235,7 +257,7 @@ class CooperationProject(relay.Node):
             self.id,
             [],
             lambda: info.context.loaders.flags_of_project.load((self.id, include_resolved)),
-            lambda rows: [RiskFlag.from_row(row) for row in rows],
+            lambda rows: flags_for_view(rows, full=bool(sees_individual_numbers_now(info, self.id))),
         )
 
     @classmethod

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from db import flags
+from domain.disclosure import sees_everything
 from schema.context import Context
 from schema.ids import decode_global_id
 from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, forbidden, in_transaction, not_found
@@ -37,6 +38,8 @@ async def acknowledge_risk_flag(
         access = await locked_project(info, connection, row["project_id"], missing=("risk flag", "id"))
         if access.viewer_role is None and not access.is_admin:
             raise not_found("risk flag", "id")
+        if row["audience"] != "PARTNERS" and not sees_everything(access.viewer_role, is_admin=access.is_admin):
+            raise not_found("risk flag", "id")  # a plain partner's flags are the PARTNERS ones
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators acknowledge flags.")
         return RiskFlag.from_row(await flags.acknowledge(connection, row["id"], info.context.principal.token_id))

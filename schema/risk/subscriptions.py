@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from api.auth import authenticate
 from db import flags, projects
+from domain.disclosure import sees_everything
 from schema.context import Context
 from schema.errors import ClientError, unauthenticated
 from schema.loaders import Loaders
@@ -27,14 +28,17 @@ async def token_still_valid(context: Context) -> bool:
     return principal == context.principal
 
 
-async def may_see_details(context: Context, project_id: int) -> bool:
-    """Checked afresh for every event: partners come and go while a subscription lives."""
+async def audience_of(context: Context, project_id: int) -> str | None:
+    """Which flags of the project the subscriber sees (FULL or PARTNERS), None for none. Checked afresh for
+    every event: partners come and go while a subscription lives."""
     principal = context.principal
     if principal.is_admin:
-        return True
+        return "FULL"
     async with context.pool.acquire() as connection:
         roles = await projects.partner_roles(connection, project_id)
-    return principal.organization_id in roles
+    if principal.organization_id not in roles:
+        return None
+    return "FULL" if sees_everything(roles[principal.organization_id], is_admin=False) else "PARTNERS"
 
 
 async def risk_flag_changed(
@@ -64,11 +68,12 @@ async def risk_flag_changed(
                 continue
             if not await token_still_valid(context):
                 raise ClientError("The token was revoked.", "UNAUTHENTICATED")
-            if not await may_see_details(context, event.project_id):
+            audience = await audience_of(context, event.project_id)
+            if audience is None:
                 continue
             async with context.pool.acquire() as connection:
                 [row] = await flags.flags_by_ids(connection, [event.flag_id]) or [None]
-            if row is None:
+            if row is None or row["audience"] != audience:
                 continue
             # fresh loaders per event: what the fields read must not come from an earlier event's cache
             context.loaders = Loaders.create(context.pool, context.principal)

@@ -13,8 +13,7 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.enums import Language, RiskLevel, RiskReason, Severity
 from schema.organizations.types import Organization, organization_from_row
-from schema.permissions import can_see_project_details, sees_individual_numbers, sees_individual_numbers_now
-from schema.prefetch import now_or_later
+from schema.permissions import can_see_project_details, sees_individual_numbers
 
 if TYPE_CHECKING:
     from schema.projects.types import CooperationProject
@@ -35,13 +34,14 @@ class RiskFlag(relay.Node):
     raised_at: datetime = strawberry.field(description="When the rule started to hold.")
     resolved_at: datetime | None = strawberry.field(description="When it stopped holding; null while open.")
     acknowledged_at: datetime | None = strawberry.field(description="When someone running the project took note.")
-    # explanation texts by (language, full): full for who sees individual numbers, else the partner version
-    explanations: strawberry.Private[dict[tuple[Language, bool], str]]
+    # FULL flags are computed from every answer (moderators, admins); PARTNERS flags from released values
+    # only (plain partners; domain/disclosure.py), each with a lifecycle of its own
+    audience: strawberry.Private[str]
+    explanations: strawberry.Private[dict[Language, str]]
     full_evidence: strawberry.Private[dict[str, Any]]
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> "RiskFlag":
-        partner = row["partner_explanation"] or row["explanation"]
         return cls(
             id=row["id"],
             project_id=row["project_id"],
@@ -51,42 +51,27 @@ class RiskFlag(relay.Node):
             raised_at=row["raised_at"],
             resolved_at=row["resolved_at"],
             acknowledged_at=row["acknowledged_at"],
-            explanations={
-                (Language.EN, True): row["explanation"],
-                (Language.EN, False): partner,
-                # German is empty for flags stored before it existed, until their project is recomputed; a
-                # partner then reads the English partner version, never the full German one
-                (Language.DE, True): row["explanation_de"] or row["explanation"],
-                (Language.DE, False): row["partner_explanation_de"] or partner,
-            },
+            audience=row["audience"],
+            # German is empty for flags stored before it existed, until their project is recomputed
+            explanations={Language.EN: row["explanation"], Language.DE: row["explanation_de"] or row["explanation"]},
             full_evidence=row["evidence"],
         )
 
     @strawberry.field(
-        description="Why, in plain words. Plain partners read it without numbers that rest on fewer answers than "
-        "the minimum group size."
+        description="Why, in plain words and numbers. A plain partner's flags are computed from released values "
+        "only (aggregates of at least the minimum group size of organizations), so their numbers are those."
     )
     def explanation(
-        self,
-        info: Info[Context, Any],
-        language: Annotated[Language, strawberry.argument(description="English or German.")] = Language.EN,
+        self, language: Annotated[Language, strawberry.argument(description="English or German.")] = Language.EN
     ) -> str:
-        sees = sees_individual_numbers_now(info, self.project_id)
-        if sees is None:
-            return now_or_later(
-                sees_individual_numbers(info, self.project_id), lambda sees: self.explanations[(language, sees)]
-            )
-        return self.explanations[(language, sees)]
+        return self.explanations[language]
 
     @strawberry.field(
-        description="The numbers behind the flag (rounds, means, slope, counts). Null for plain partners when they "
-        "rest on fewer answers than the minimum group size."
+        description="The numbers behind the flag (rounds, means, slope, counts); for plain partners released "
+        "values only, like the explanation."
     )
-    async def evidence(self, info: Info[Context, Any]) -> JSON | None:
-        if await sees_individual_numbers(info, self.project_id):
-            return self.full_evidence
-        counts = [self.full_evidence.get("responseCount", 10**9), *self.full_evidence.get("responseCounts", [])]
-        return self.full_evidence if min(counts) >= info.context.settings.min_group_size else None
+    def evidence(self) -> JSON | None:
+        return self.full_evidence
 
     @strawberry.field(description="The project.")
     async def project(self, info: Info[Context, Any]) -> Project:
@@ -105,10 +90,20 @@ class RiskFlag(relay.Node):
         cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
     ) -> list["RiskFlag | None"]:
         rows = await info.context.loaders.flag.load_many([int(i) for i in node_ids])
-        return [
-            cls.from_row(row) if row and await can_see_project_details(info, row["project_id"]) else None
-            for row in rows
-        ]
+        return [cls.from_row(row) if row and await may_see_flag(info, row) else None for row in rows]
+
+
+async def may_see_flag(info: Info[Context, Any], row: asyncpg.Record) -> bool:
+    """A plain partner sees its project's PARTNERS flags only; moderators and admins see every flag."""
+    if not await can_see_project_details(info, row["project_id"]):
+        return False
+    return row["audience"] == "PARTNERS" or await sees_individual_numbers(info, row["project_id"])
+
+
+def flags_for_view(rows: list[asyncpg.Record], full: bool) -> list["RiskFlag"]:
+    """The flags of one view of a project: FULL for moderators and admins, PARTNERS for plain partners."""
+    wanted = "FULL" if full else "PARTNERS"
+    return [RiskFlag.from_row(row) for row in rows if row["audience"] == wanted]
 
 
 @strawberry.type(description="How a project is doing, as the workers last computed it.")

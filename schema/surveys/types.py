@@ -9,10 +9,11 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from domain.disclosure import release_partition
 from schema.context import Context
 from schema.enums import MEAN_COLUMN, OrganizationKind, RoundStatus, SatisfactionDimension
 from schema.organizations.types import Organization, organization_from_row
-from schema.permissions import can_see_project_details, is_suppressed, sees_individual_numbers
+from schema.permissions import can_see_project_details, sees_individual_numbers
 from schema.prefetch import now_or_later
 
 if TYPE_CHECKING:
@@ -196,14 +197,23 @@ class RoundStatistics:
     def nps(self) -> float | None:
         return None if self.suppressed else self.nps_value
 
-    @strawberry.field(description="Means per kind of organization; each suppressed on its own group size.")
+    @strawberry.field(
+        description="Means per kind of organization. For plain partners a kind is suppressed below the minimum "
+        "group size, and so is the next smallest kind whenever the suppressed ones together would hold fewer than "
+        "that (their mean would follow from the round's mean and the others)."
+    )
     async def mean_by_kind(self, info: Info[Context, Any]) -> list[KindMean]:
         rows = await info.context.loaders.kind_statistics.load(self.round_id)
+        if await sees_individual_numbers(info, self.project_id):
+            shown = {row["kind"] for row in rows}
+        else:
+            counts = {row["kind"]: row["response_count"] for row in rows}
+            shown = release_partition(counts, info.context.settings.min_group_size)
         return [
             KindMean(
                 kind=OrganizationKind(row["kind"]),
                 response_count=row["response_count"],
-                suppressed=await is_suppressed(info, self.project_id, row["response_count"]),
+                suppressed=row["kind"] not in shown,
                 means={dimension: row[column] for dimension, column in MEAN_COLUMN.items()},
             )
             for row in rows

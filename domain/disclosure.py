@@ -1,0 +1,145 @@
+"""Disclosure control: which numbers derived from answers a plain partner may see.
+
+Every number a plain partner (or a member reading the portfolio) sees that rests on answers is either a
+*released* value or computed from released values only. The rules, in one place:
+
+1. A value is released only when at least `min_group_size` (k) distinct organizations stand behind it.
+   Each organization answers a round once, so a round's response count is its organization count; the
+   portfolio counts organizations, not answers.
+2. Complementary suppression. When a cell of a partition is suppressed, the others are released only if no
+   suppressed value follows from the totals and the released cells: per kind of organization in a round,
+   suppressed cells together must hold at least k organizations (else the next smallest cell is suppressed
+   too); in the portfolio, where kinds and industries partition the same answers, no combination of released
+   cells may single out a set of fewer than k organizations (`release_crossed`).
+3. Derived values for plain partners (trends, health, risk flags and their severity, weight, evidence and
+   wording, the order of the at-risk list) are computed by the same code from `release_facts(...)`: the
+   project's facts with every unreleased number removed. What cannot be computed from released values is
+   not shown to them; there is no coarsening to undo.
+4. Who answered (participation) is not an answer: response counts and silent partners stay visible.
+
+Moderators of a project and admins see its numbers in full; `sees_everything` decides that. The designed
+disclosures that remain (for example: in a released round of exactly k answers a partner learns the sum of
+the other k-1 answers, and a unanimous group reveals its answer) are documented in SECURITY.md.
+"""
+
+import dataclasses
+from collections.abc import Hashable, Iterable, Mapping
+from itertools import combinations
+from typing import Any, Protocol, TypeVar
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+def released(organization_count: int, min_group_size: int) -> bool:
+    """Rule 1: enough distinct organizations stand behind a value."""
+    return organization_count >= min_group_size
+
+
+def sees_everything(role: str | None, *, is_admin: bool) -> bool:
+    """Admins and a project's moderators see its numbers in full; everyone else sees released values."""
+    return is_admin or role == "MODERATOR"
+
+
+def release_partition(cells: Mapping[Key, int], min_group_size: int) -> set[Key]:
+    """Rule 2 for one partition of a released total (cell -> organizations in it): the cells that may be shown.
+
+    Cells below the group size are suppressed; then, while the suppressed cells together hold fewer than
+    `min_group_size` organizations (their sum would follow from the total and the shown cells), the smallest
+    shown cell is suppressed too."""
+    shown = {key for key, count in cells.items() if released(count, min_group_size)}
+    hidden_total = sum(count for key, count in cells.items() if key not in shown)
+    while shown and 0 < hidden_total < min_group_size:
+        smallest = min(shown, key=lambda key: (cells[key], str(key)))
+        shown.discard(smallest)
+        hidden_total += cells[smallest]
+    return shown
+
+
+def _rank(rows: list[list[int]]) -> int:
+    """Rank of a small 0/1 matrix, exact: Gaussian elimination modulo a prime far above any of its minors."""
+    prime = (1 << 61) - 1
+    matrix = [list(row) for row in rows if any(row)]
+    rank, width = 0, len(matrix[0]) if matrix else 0
+    for column in range(width):
+        pivot = next((i for i in range(rank, len(matrix)) if matrix[i][column] % prime), None)
+        if pivot is None:
+            continue
+        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
+        inverse = pow(matrix[rank][column], prime - 2, prime)
+        for i in range(len(matrix)):
+            if i != rank and matrix[i][column] % prime:
+                factor = matrix[i][column] * inverse % prime
+                matrix[i] = [(a - factor * b) % prime for a, b in zip(matrix[i], matrix[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+def release_crossed(
+    atoms: Mapping[Key, int], groupings: Mapping[str, Mapping[Any, Iterable[Key]]], min_group_size: int
+) -> set[tuple[str, Any]]:
+    """Rule 2 for several groupings of the same answers (the portfolio: by kind and by industry).
+
+    `atoms`: the finest cells (kind, industry) with the organizations in each; `groupings`: grouping name ->
+    cell key -> the atoms that cell sums. Returns the (grouping, key) cells that may be shown: each holds at
+    least `min_group_size` organizations, and no linear combination of shown cells equals the sum over a set
+    of atoms holding fewer than `min_group_size` organizations (tested by rank: such a set S is exposed when
+    deleting S's columns lowers the rank of the shown cells' matrix)."""
+    order = sorted(atoms, key=str)
+    column = {atom: i for i, atom in enumerate(order)}
+    vectors: dict[tuple[str, Any], list[int]] = {}
+    weight: dict[tuple[str, Any], int] = {}
+    for grouping, cells in groupings.items():
+        for key, members in cells.items():
+            vector = [0] * len(order)
+            for atom in members:
+                vector[column[atom]] = 1
+            vectors[(grouping, key)] = vector
+            weight[(grouping, key)] = sum(atoms[atom] for atom in members)
+    shown = {cell for cell, count in weight.items() if released(count, min_group_size)}
+    small = [atom for atom in order if atoms[atom] < min_group_size]
+    candidates = [
+        subset
+        for size in range(1, min_group_size)
+        for subset in combinations(small, size)
+        if sum(atoms[atom] for atom in subset) < min_group_size
+    ]
+    while shown:
+        matrix = [vectors[cell] for cell in sorted(shown, key=str)]
+        full = _rank(matrix)
+        exposed = next(
+            (
+                subset
+                for subset in candidates
+                if _rank([[v for i, v in enumerate(row) if order[i] not in subset] for row in matrix]) < full
+            ),
+            None,
+        )
+        if exposed is None:
+            break
+        touching = [cell for cell in shown if any(vectors[cell][column[atom]] for atom in exposed)]
+        shown.discard(min(touching, key=lambda cell: (weight[cell], str(cell))))
+    return shown
+
+
+class _Facts(Protocol):
+    rounds: list[Any]
+
+
+Facts = TypeVar("Facts", bound=_Facts)
+
+
+def release_round(round_facts: Any, min_group_size: int) -> Any:
+    """A round as a plain partner may know it: means only when released, never who answered what."""
+    keep = released(round_facts.response_count, min_group_size)
+    return dataclasses.replace(
+        round_facts,
+        means={dimension: mean if keep else None for dimension, mean in round_facts.means.items()},
+        overall_by_organization={},
+        answered=round_facts.answered_by(),
+    )
+
+
+def release_facts(facts: Facts, min_group_size: int) -> Facts:
+    """Rule 3: the project's facts with every unreleased number removed; the rules and the health score run on
+    this to give what plain partners see."""
+    return dataclasses.replace(facts, rounds=[release_round(r, min_group_size) for r in facts.rounds])
