@@ -12,6 +12,12 @@ COLUMNS = """f.id, f.project_id, f.audience::text AS audience, f.organization_id
     f.resolved_at, f.acknowledged_at, f.updated_at"""
 
 
+# Each audience draws ids from a sequence of its own (migration 0012): a partner's flag ids count only flags
+# computed from released values.
+NEXT_ID = """CASE WHEN {audience}::flag_audience = 'PARTNERS' THEN nextval('risk_flags_partner_id_seq')
+    ELSE nextval(pg_get_serial_sequence('risk_flags', 'id')) END"""
+
+
 @dataclass(frozen=True)
 class DesiredFlag:
     audience: str  # FULL: moderators and admins; PARTNERS: plain partners (computed from released values)
@@ -54,11 +60,11 @@ async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: l
         current = open_flags.pop((flag.audience, flag.reason, flag.organization_id), None)
         if current is None:
             flag_id = await connection.fetchval(
-                """
-                INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation,
+                f"""
+                INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation,
                                         partner_explanation, explanation_de, partner_explanation_de, evidence,
                                         audience)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+                VALUES ({NEXT_ID.format(audience="$10")}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
                 """,
                 project_id,
                 flag.organization_id,
@@ -161,11 +167,14 @@ async def sync_all_flags(
     changes: list[FlagChange] = []
     if new:
         rows = await connection.fetch(
-            """
-            INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation, partner_explanation,
+            f"""
+            INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation, partner_explanation,
                                     explanation_de, partner_explanation_de, evidence, audience)
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
-                                 $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[])
+            SELECT {NEXT_ID.format(audience="n.audience")}, n.*
+            FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
+                        $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[])
+                 AS n(project_id, organization_id, reason, severity, explanation, partner_explanation, explanation_de,
+                      partner_explanation_de, evidence, audience)
             RETURNING id, project_id
             """,
             [p for p, _ in new],

@@ -207,7 +207,8 @@ BULK_LOCK_KEY = 0x50504255  # "PPBU"
 
 # -- read side ---------------------------------------------------------------------------------------------
 
-STAT_COLUMNS = """s.round_id, s.project_id, s.sequence, s.response_count, s.expected_count, s.mean_overall,
+STAT_COLUMNS = """s.round_id, s.project_id, s.sequence, s.response_count, s.expected_count,
+    (SELECT r.status = 'CLOSED' FROM survey_rounds r WHERE r.id = s.round_id) AS closed, s.mean_overall,
     s.mean_expectations_met, s.mean_mutual_benefit, s.mean_decision_speed, s.mean_communication_trust, s.nps,
     s.computed_at"""
 

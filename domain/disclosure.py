@@ -3,9 +3,11 @@
 Every number a plain partner (or a member reading the portfolio) sees that rests on answers is either a
 *released* value or computed from released values only. The rules, in one place:
 
-1. A value is released only when at least `min_group_size` (k) distinct organizations stand behind it.
-   Each organization answers a round once, so a round's response count is its organization count; the
-   portfolio counts organizations, not answers.
+1. A value is released only when at least `min_group_size` (k) distinct organizations stand behind it,
+   and only once its period has closed: a round's numbers when the round has closed, the portfolio's month
+   when the month is over. A value that changed with every answer would give each new answer away by
+   difference. Each organization answers a round once, so a round's response count is its organization
+   count; the portfolio counts organizations, not answers.
 2. Complementary suppression. When a cell of a partition is suppressed, the others are released only if no
    suppressed value follows from the totals and the released cells: per kind of organization in a round,
    suppressed cells together must hold at least k organizations (else the next smallest cell is suppressed
@@ -33,6 +35,11 @@ Key = TypeVar("Key", bound=Hashable)
 def released(organization_count: int, min_group_size: int) -> bool:
     """Rule 1: enough distinct organizations stand behind a value."""
     return organization_count >= min_group_size
+
+
+def released_round(response_count: int, closed: bool, min_group_size: int) -> bool:
+    """Rule 1 for a survey round: closed, and answered by at least the group size."""
+    return closed and released(response_count, min_group_size)
 
 
 def sees_everything(role: str | None, *, is_admin: bool) -> bool:
@@ -130,7 +137,7 @@ Facts = TypeVar("Facts", bound=_Facts)
 
 def release_round(round_facts: Any, min_group_size: int) -> Any:
     """A round as a plain partner may know it: means only when released, never who answered what."""
-    keep = released(round_facts.response_count, min_group_size)
+    keep = released_round(round_facts.response_count, round_facts.closed, min_group_size)
     return dataclasses.replace(
         round_facts,
         means={dimension: mean if keep else None for dimension, mean in round_facts.means.items()},

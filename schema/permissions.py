@@ -12,6 +12,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from api.auth import Principal
+from domain.disclosure import released_round
 from schema.context import Context
 from schema.errors import unauthenticated
 
@@ -97,13 +98,19 @@ async def sees_individual_numbers(info: Info[Context, Any], project_id: int) -> 
     return bool(sees)
 
 
-def suppressed_now(info: Info[Context, Any], project_id: int, response_count: int) -> bool | None:
-    """Whether an aggregate over `response_count` answers is hidden from the viewer (None: not known yet)."""
-    if response_count >= info.context.settings.min_group_size:
+def suppressed_now(info: Info[Context, Any], project_id: int, statistics: Any) -> bool | None:
+    """Whether a round's aggregates (a statistics row with response_count and closed) are hidden from the
+    viewer (None: not known yet). Plain partners see a round's numbers once it has closed with at least
+    `min_group_size` answers (domain/disclosure.py)."""
+    if released_round(statistics["response_count"], statistics["closed"], info.context.settings.min_group_size):
         return False
     sees = sees_individual_numbers_now(info, project_id)
     return None if sees is None else not sees
 
 
-async def is_suppressed(info: Info[Context, Any], project_id: int, response_count: int) -> bool:
-    return response_count < info.context.settings.min_group_size and not await sees_individual_numbers(info, project_id)
+async def is_suppressed(info: Info[Context, Any], project_id: int, statistics: Any) -> bool:
+    hidden = suppressed_now(info, project_id, statistics)
+    if hidden is None:
+        await viewer_role(info, project_id)
+        hidden = suppressed_now(info, project_id, statistics)
+    return bool(hidden)

@@ -207,6 +207,11 @@ async def test_groups_of_the_minimum_size_are_shown_to_partners(
     for token, score in ((world.tokens["startup"], 3), (world.tokens["sme"], 4), (extra[0], 5)):
         await gql(client, SUBMIT, answer(round_id, score), token)
     await recompute(connection, world.projects["pilot"], thresholds(settings))
+    # while the round is open its numbers change with every answer: partners see them once it has closed
+    partner = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["startup"]))["node"]
+    assert partner["latestStatistics"]["suppressed"] is True and partner["latestStatistics"]["mean"] is None
+    await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
     partner = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["startup"]))["node"]
     assert partner["latestStatistics"]["mean"] == 4.0 and partner["latestStatistics"]["suppressed"] is False
     kinds = {k["kind"]: k for k in partner["latestStatistics"]["meanByKind"]}
@@ -369,8 +374,9 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
     assert "LOW_SATISFACTION" not in {f["reason"] for f in partner["node"]["riskFlags"]}
     # with a third answer the mean is released: the partner reads the same numbers in both languages
     extra = await add_partners(connection, world, 1)
-    round_id = (await connection.fetchrow("SELECT id FROM survey_rounds WHERE status = 'OPEN'"))["id"]
-    await gql(client, SUBMIT, answer(to_base64("SurveyRound", round_id), 2), extra[0])
+    round_id = to_base64("SurveyRound", (await connection.fetchrow("SELECT id FROM survey_rounds"))["id"])
+    await gql(client, SUBMIT, answer(round_id, 2), extra[0])
+    await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"])
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     partner = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
     assert partner["en"] == "Overall satisfaction in round 1 is 1.7 (threshold 2.5)."

@@ -11,7 +11,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
 from db import projects, statistics
-from domain.disclosure import released
+from domain.disclosure import released_round
 from schema.context import Context
 from schema.enums import (
     MEAN_COLUMN,
@@ -146,10 +146,10 @@ class CooperationProject(relay.Node):
         def build(row: asyncpg.Record | None) -> Any:
             if row is None:
                 return None
-            hidden = suppressed_now(info, self.id, row["response_count"])
+            hidden = suppressed_now(info, self.id, row)
             if hidden is None:
                 return now_or_later(
-                    is_suppressed(info, self.id, row["response_count"]),
+                    is_suppressed(info, self.id, row),
                     lambda hidden: RoundStatistics.from_row(row, suppressed=hidden),
                 )
             return RoundStatistics.from_row(row, suppressed=hidden)
@@ -174,7 +174,7 @@ class CooperationProject(relay.Node):
         rows = await info.context.loaders.recent_statistics.load((self.id, last))
         points = []
         for row in rows:
-            hidden = await is_suppressed(info, self.id, row["response_count"])
+            hidden = await is_suppressed(info, self.id, row)
             mean = row[MEAN_COLUMN[dimension]]
             points.append(
                 SatisfactionPoint(
@@ -188,8 +188,8 @@ class CooperationProject(relay.Node):
 
     @strawberry.field(
         description="Direction of each dimension over the recent rounds. Partners, moderators and admins (empty "
-        "for others); plain partners get it computed from the released round means only (rounds with at least "
-        "the minimum group size of answers).",
+        "for others); plain partners get it computed from the released round means only (closed rounds with at "
+        "least the minimum group size of answers).",
         extensions=partners_only(),
     )
     async def trends(self, info: Info[Context, Any]) -> list[Trend]:
@@ -213,7 +213,7 @@ class CooperationProject(relay.Node):
             values = [
                 float(row[MEAN_COLUMN[dimension]])
                 for row in recent
-                if row["response_count"] > 0 and released(row["response_count"], minimum)
+                if row["response_count"] > 0 and released_round(row["response_count"], row["closed"], minimum)
             ]
             slope, level = trend_slope(values), smoothed(values)
             trends.append(Trend(dimension=dimension, slope=slope, smoothed=level, rounds_used=len(values)))

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 Project = Annotated["CooperationProject", strawberry.lazy("schema.projects.types")]
 SUPPRESSED = (
-    "True when fewer answers than the minimum group size stand behind the numbers and you are a plain partner: "
-    "the numbers are then null. Moderators and admins always see them."
+    "True when you are a plain partner and the numbers are not released to you: the round is still open, or "
+    "fewer organizations than the minimum group size answered (for a kind: or its mean would follow from the "
+    "others). The numbers are then null. Moderators and admins always see them."
 )
 
 MeanDimension = Annotated[SatisfactionDimension, strawberry.argument(description="Which survey score the mean is of.")]
@@ -206,6 +207,8 @@ class RoundStatistics:
         rows = await info.context.loaders.kind_statistics.load(self.round_id)
         if await sees_individual_numbers(info, self.project_id):
             shown = {row["kind"] for row in rows}
+        elif self.suppressed:
+            shown = set()
         else:
             counts = {row["kind"]: row["response_count"] for row in rows}
             shown = release_partition(counts, info.context.settings.min_group_size)
