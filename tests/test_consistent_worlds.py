@@ -92,7 +92,7 @@ def released_cells(plan: Plan, number: int) -> list[list[int]]:
     cells = [answered] + [[p for p in answered if plan.kinds[p] == kind] for kind in sorted(shown)]
     rest = [p for p in answered if plan.kinds[p] not in shown]
     # the suppressed kinds together: their sum follows from the others (it holds at least the group size)
-    return cells + [rest] if shown and rest else cells
+    return [*cells, rest] if shown and rest else cells
 
 
 def consistent_assignments(plan: Plan, number: int, name: str) -> tuple[list[int], list[tuple[int, ...]]]:
