@@ -12,6 +12,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY schema ./schema
+COPY domain ./domain
 COPY workers ./workers
 COPY db ./db
 COPY partnerpulse ./partnerpulse
