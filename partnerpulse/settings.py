@@ -86,7 +86,9 @@ class Settings(BaseSettings):
         "(or test runs) can share one Redis.",
     )
 
-    min_group_size: int = Field(default=3, ge=1, description="Aggregates on fewer answers are suppressed.")
+    min_group_size: int = Field(
+        default=3, ge=2, description="Plain partners see numbers only where this many organizations stand behind them."
+    )
 
     # risk rules (DESIGN section 2)
     rule_low_satisfaction: float = Field(default=2.5, description="LOW_SATISFACTION: latest mean overall ≤ this.")
