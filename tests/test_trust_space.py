@@ -226,3 +226,25 @@ async def test_the_members_portfolio_does_not_change_between_refreshes(
     admin = (await create_token(connection, organization_id=None))[1]
     live = (await gql(client, PORTFOLIO, {"g": "INDUSTRY"}, admin))["satisfactionTrends"]
     assert live[0]["points"][0]["organizationCount"] == 4  # admins see the live portfolio
+
+
+async def test_a_partner_cannot_reach_the_moderators_flags_by_id(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """The full flags (moderators, admins) rest on hidden numbers: for a plain partner their ids name nothing,
+    exactly like ids that do not exist."""
+    from strawberry.relay import to_base64
+
+    world = await build_world(connection)
+    round_id = await open_round(client, world)
+    await gql(client, SUBMIT, answer(round_id, 1), world.tokens["startup"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    full = await connection.fetchval("SELECT id FROM risk_flags WHERE audience = 'FULL' LIMIT 1")
+    query = "query($id: ID!) { node(id: $id) { ... on RiskFlag { reason } } }"
+    for flag_id, token, visible in [
+        (full, world.tokens["sme"], False),
+        (full + 10**6, world.tokens["sme"], False),
+        (full, world.tokens["institute"], True),
+    ]:
+        node = (await gql(client, query, {"id": to_base64("RiskFlag", flag_id)}, token))["node"]
+        assert (node is not None) == visible
