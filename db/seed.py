@@ -31,6 +31,7 @@ DATA_TABLES = [
     "survey_round_participants",
     "survey_rounds",
     "project_goals",
+    "project_invitations",
     "project_partners",
     "project_phase_changes",
     "cooperation_projects",
