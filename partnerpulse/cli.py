@@ -75,7 +75,7 @@ def migrate() -> None:
         applied = asyncio.run(run_migrations(_database_url(settings)))
     except (MigrationError, asyncpg.PostgresError) as error:
         # e.g. 0011 refusing duplicate organization names: one line saying which, no traceback
-        console.print(f"migration failed: {error}")
+        console.print(f"migration failed: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     console.print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
 

@@ -31,7 +31,7 @@ ALTER TABLE project_partners
     ADD CHECK (NOT on_marketplace OR publication_approved_at IS NOT NULL);
 
 -- Organization names are unique, compared without case and without any whitespace ("ACME  GmbH" is
--- "Acme GmbH" is "AcmeGmbH"). Existing duplicates stop the migration with their names: rename them
+-- "Acme GmbH" is "AcmeGmbH"), Unicode spaces included (no-break, thin, ideographic, zero-width). Existing duplicates stop the migration with their names: rename them
 -- (`updateOrganization`, or SQL) and migrate again; silently renaming someone's organization is worse.
 DO $$
 DECLARE
@@ -40,7 +40,7 @@ BEGIN
     SELECT string_agg(names, '; ') INTO clashes FROM (
         SELECT string_agg(format('%s (id %s)', name, id), ' = ' ORDER BY id) AS names
         FROM organizations
-        GROUP BY lower(regexp_replace(name, '\s', '', 'g'))
+        GROUP BY lower(regexp_replace(name, '[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]', '', 'g'))
         HAVING count(*) > 1
     ) duplicates;
     IF clashes IS NOT NULL THEN
@@ -49,4 +49,5 @@ BEGIN
     END IF;
 END
 $$;
-CREATE UNIQUE INDEX organizations_normalized_name_idx ON organizations (lower(regexp_replace(name, '\s', '', 'g')));
+CREATE UNIQUE INDEX organizations_normalized_name_idx ON organizations (
+    lower(regexp_replace(name, '[\s\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]', '', 'g')));
