@@ -154,3 +154,10 @@ async def test_small_benchmark_projects_have_their_partners_and_tokens(connectio
     tokens = await create_member_tokens(connection, organizations)
     found = [await find_token(connection, token) for token in tokens]
     assert [record.organization_id for record in found if record] == organizations
+
+
+async def test_small_benchmark_projects_can_be_made_twice_in_one_database(connection: asyncpg.Connection) -> None:
+    """Organization names are unique (migration 0011): the benchmark makes two sets of projects in one database."""
+    first = await insert_small_projects(connection, 2, partners=3)
+    second = await insert_small_projects(connection, 2, partners=3)
+    assert len({o for _, *orgs in first + second for o in orgs}) == 12
