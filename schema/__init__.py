@@ -79,7 +79,8 @@ class Query:
     )
     marketplace: CooperationProjectConnection = strawberry.field(
         resolver=resolve_marketplace,
-        description="Published success stories, newest first. No token needed.",
+        description="Published success stories, newest first. No token needed. Published only with every "
+        "partner's approval (or by an admin); `partners` lists only those that agreed to appear.",
     )
 
 
