@@ -229,6 +229,20 @@ async def test_the_marketplace_shows_only_partners_that_agreed_and_only_their_pu
     assert seen["projectCount"] == 1 and [e["node"]["title"] for e in seen["projects"]["edges"]] == [
         "Predictive maintenance pilot"
     ]
+    # an organization invited to the published project sees, through its invitation, every partner it is
+    # asked to join (the project's own page still lists only the consenting ones)
+    await connection.execute(
+        "INSERT INTO project_invitations (project_id, organization_id, role, invited_by) VALUES ($1, $2, 'PARTNER', $3)",
+        world.projects["story"],
+        world.organizations["sme"],
+        world.organizations["outsider"],
+    )
+    [invitation] = (await gql(client, INVITATIONS, None, sme))["viewer"]["projectInvitations"]
+    assert {p["organization"]["name"] for p in invitation["project"]["partners"]} == {"Nordwerke AG", "Quantivo GmbH"}
+    story_partners = "query($id: ID!) { node(id: $id) { ... on CooperationProject { partners { role } } } }"
+    assert (await gql(client, story_partners, {"id": world.project_id("story")}, sme))["node"] == {
+        "partners": [{"role": "LEAD"}]
+    }
     # the story's partners and admins see everything, as before
     for insider in ("startup", "outsider", "admin"):
         [story] = (await gql(client, MARKETPLACE, None, world.tokens[insider]))["marketplace"]["edges"]

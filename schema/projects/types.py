@@ -63,6 +63,8 @@ class CooperationProject(relay.Node):
     published_at: datetime | None = strawberry.field(description="When the story was published.")
     story: str | None = strawberry.field(description="The published success story (marketplace).")
     exit_plan_text: strawberry.Private[str | None]
+    # reached through the viewer's own pending invitation: it sees every partner it is asked to join
+    seen_by_invitee: strawberry.Private[bool] = False
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> "CooperationProject":
@@ -100,7 +102,7 @@ class CooperationProject(relay.Node):
     def partners(self, info: Info[Context, Any]) -> list["ProjectPartner"]:
         loaded = info.context.loaders.partners_by_project.load(self.id)
         # an unpublished project reaches only its partners, admins and (through an invitation) invitees
-        full = True if not self.published else details_visible_now(info, self.id)
+        full = True if not self.published or self.seen_by_invitee else details_visible_now(info, self.id)
         if full is None:
             return self._partners_later(info, loaded)
         return now_or_later(loaded, lambda rows: partner_list(info, rows, full))
@@ -385,7 +387,10 @@ class ProjectInvitation(relay.Node):
         "it is a partner."
     )
     async def project(self, info: Info[Context, Any]) -> CooperationProject:
-        return CooperationProject.from_row(await info.context.loaders.project.load(self.project_id))
+        project = CooperationProject.from_row(await info.context.loaders.project.load(self.project_id))
+        invitee = self.organization_id == info.context.principal.organization_id
+        project.seen_by_invitee = invitee and self.status == InvitationStatus.INVITED
+        return project
 
     @classmethod
     async def resolve_nodes(
