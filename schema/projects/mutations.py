@@ -176,8 +176,7 @@ class AcceptProjectInvitationInput:
 
 
 @strawberry.input(
-    description="Decline your organization's pending invitation to a project. Members only (the invited "
-    "organization)."
+    description="Decline your organization's pending invitation to a project. Members only (the invited organization)."
 )
 class DeclineProjectInvitationInput:
     project_id: strawberry.ID = strawberry.field(description="Global id of the project you are invited to.")
