@@ -8,7 +8,7 @@ Rows are tuples in the column order of `COLUMNS`, ready for COPY.
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -338,7 +338,7 @@ def plan_network(seed: int = 42, scale: int = 1, today: date | None = None) -> N
     today = today or date.today()
     rng = random.Random(seed)
     n_organizations, n_projects = plan_sizes(scale)
-    organizations = [_organization(rng, i + 1, n_organizations) for i in range(n_organizations)]
+    organizations = _unique_names([_organization(rng, i + 1, n_organizations) for i in range(n_organizations)])
     by_kind: dict[str, list[Organization]] = {}
     for organization in organizations:
         by_kind.setdefault(organization.kind, []).append(organization)
@@ -359,6 +359,29 @@ def plan_network(seed: int = 42, scale: int = 1, today: date | None = None) -> N
         plan.title = f"{topic} ({_short_name(organizations[plan.partners[0][0] - 1].name)})"
         projects.append(plan)
     return Network(seed=seed, today=today, organizations=organizations, projects=projects)
+
+
+def normalized_name(name: str) -> str:
+    """The key organization names are unique by (migration 0011): no case, no whitespace."""
+    return "".join(name.split()).lower()
+
+
+def _unique_names(organizations: list[Organization]) -> list[Organization]:
+    """Names are unique in the network: a name drawn twice gets its city, then a number, appended (after
+    a comma, so that project titles, which use the name before the first comma, stay as drawn). Uses no
+    random numbers: every other draw of the network is the same as without."""
+    taken: set[str] = set()
+    unique = []
+    for organization in organizations:
+        name, n = organization.name, 1
+        if normalized_name(name) in taken and ", " not in name:
+            name = f"{organization.name}, {organization.city}"
+        while normalized_name(name) in taken:
+            n += 1
+            name = f"{organization.name}, {organization.city} {n}"
+        taken.add(normalized_name(name))
+        unique.append(replace(organization, name=name) if name != organization.name else organization)
+    return unique
 
 
 def _short_name(name: str) -> str:
@@ -455,7 +478,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "updated_at",
     ),
     "project_phase_changes": ("project_id", "from_phase", "to_phase", "changed_at"),
-    "project_partners": ("project_id", "organization_id", "role", "joined_on", "left_on"),
+    "project_partners": (
+        "project_id",
+        "organization_id",
+        "role",
+        "joined_on",
+        "left_on",
+        "publication_approved_at",
+        "on_marketplace",
+    ),
+    "project_invitations": ("project_id", "organization_id", "role", "status", "invited_by", "invited_at"),
     "project_goals": ("project_id", "title", "owner_organization_id", "due_on", "status", "created_at", "updated_at"),
     "survey_rounds": ("id", "project_id", "sequence", "status", "opened_at", "closed_at"),
     "survey_round_participants": ("round_id", "organization_id"),
@@ -600,7 +632,13 @@ def project_rows(network: Network, plan: ProjectPlan, round_id_start: int) -> tu
     round_dates = [_at(activated + timedelta(days=30 * k + 14), 9) for k in range(n_rounds)]
     for org, role in plan.partners:
         joined = (round_dates[3] - timedelta(days=2)).date() if org == late_joiner else started.date()
-        rows["project_partners"].append((plan.id, org, role, joined, None))
+        # the partners of a published story approved it and appear on the marketplace
+        approved = changed[current_index] + timedelta(days=2) if published else None
+        rows["project_partners"].append((plan.id, org, role, joined, None, approved, published))
+    if plan.id == _demo_invitation_project(network):
+        # one pending invitation, to show the consent flow: the lead invites an SME not yet in the project
+        invitee = next(o.id for o in network.organizations if o.kind == "SME" and o.id not in dict(plan.partners))
+        rows["project_invitations"].append((plan.id, invitee, "PARTNER", "INVITED", lead[0], _at(today, 8)))
 
     # goals, owned by partners
     for g in range(rng.randint(2, 4)):
@@ -699,6 +737,11 @@ def _phase_path(phase: str) -> list[str]:
     if phase in PHASE_ORDER:
         return PHASE_ORDER[: PHASE_ORDER.index(phase) + 1]
     return [*PHASE_ORDER, phase]
+
+
+def _demo_invitation_project(network: Network) -> int | None:
+    """The project with the demo's pending invitation: the first ACTIVE one."""
+    return next((plan.id for plan in network.projects if plan.phase == "ACTIVE"), None)
 
 
 def _at(day: date, hour: int) -> datetime:

@@ -8,6 +8,14 @@ COLUMNS = """o.id, o.kind::text AS kind, o.name, o.industry, o.city, o.country::
     o.founded_year, o.competencies, o.website, o.description, o.funding_stage::text AS funding_stage,
     o.revenue_band::text AS revenue_band, o.created_at, o.updated_at"""
 
+# the unique index of migration 0011: names compared without case and whitespace
+NAME_INDEX = "organizations_normalized_name_idx"
+
+
+def name_taken(error: asyncpg.UniqueViolationError) -> bool:
+    return error.constraint_name == NAME_INDEX
+
+
 # columns a mutation may set; anything else is refused before SQL is built
 WRITABLE = (
     "kind", "name", "industry", "city", "country", "employees", "founded_year", "competencies", "website",

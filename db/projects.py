@@ -6,20 +6,26 @@ import asyncpg
 
 COLUMNS = """p.id, p.title, p.summary, p.kind::text AS kind, p.phase::text AS phase, p.phase_changed_at,
     p.started_on, p.planned_end_on, p.exit_plan, p.story, p.published_at, p.created_at, p.updated_at"""
-PARTNER_COLUMNS = "pp.project_id, pp.organization_id, pp.role::text AS role, pp.joined_on, pp.left_on"
-# a partner row carries its organization's profile (prefixed `o_`): one statement for both
-PARTNER_WITH_ORGANIZATION = (
-    PARTNER_COLUMNS
-    + """, o.id AS o_id, o.kind::text AS o_kind, o.name AS o_name, o.industry AS o_industry,
+PARTNER_COLUMNS = """pp.project_id, pp.organization_id, pp.role::text AS role, pp.joined_on, pp.left_on,
+    pp.publication_approved_at, pp.on_marketplace"""
+_ORGANIZATION_PREFIXED = """o.id AS o_id, o.kind::text AS o_kind, o.name AS o_name, o.industry AS o_industry,
     o.city AS o_city, o.country::text AS o_country, o.employees AS o_employees, o.founded_year AS o_founded_year,
     o.competencies AS o_competencies, o.website AS o_website, o.description AS o_description,
     o.funding_stage::text AS o_funding_stage, o.revenue_band::text AS o_revenue_band, o.created_at AS o_created_at"""
+# a partner (invitation) row carries its organization's profile (prefixed `o_`): one statement for both
+PARTNER_WITH_ORGANIZATION = PARTNER_COLUMNS + ", " + _ORGANIZATION_PREFIXED
+INVITATION_WITH_ORGANIZATION = (
+    """i.project_id, i.organization_id, i.role::text AS role, i.status::text AS status, i.invited_by,
+    i.invited_at, i.answered_at, """
+    + _ORGANIZATION_PREFIXED
 )
 GOAL_COLUMNS = """g.id, g.project_id, g.title, g.owner_organization_id, g.due_on, g.status::text AS status,
     g.created_at, g.updated_at"""
 
-# A project is visible to admins, to its partners (any role) and, once published, to every member.
-_VISIBLE = """($1::bool OR p.published_at IS NOT NULL OR EXISTS (
+# An organization's projects as a viewer sees them (`pp` is the organization's partner row): admins and the
+# project's partners see them all; others a published one only if the organization agreed to appear on the
+# marketplace (a non-partner learns of an organization's project only from its marketplace listing).
+_VISIBLE_AS_PARTNER = """($1::bool OR (p.published_at IS NOT NULL AND pp.on_marketplace) OR EXISTS (
     SELECT 1 FROM project_partners v WHERE v.project_id = p.id AND v.organization_id = $2))"""
 
 
@@ -172,7 +178,7 @@ async def projects_of_organizations(
         CROSS JOIN LATERAL (
             SELECT {COLUMNS} FROM project_partners pp
             JOIN cooperation_projects p ON p.id = pp.project_id
-            WHERE pp.organization_id = o.id AND {_VISIBLE} AND ($4::bigint IS NULL OR p.id < $4)
+            WHERE pp.organization_id = o.id AND {_VISIBLE_AS_PARTNER} AND ($4::bigint IS NULL OR p.id < $4)
             ORDER BY p.id DESC LIMIT $5
         ) page
         """,
@@ -199,7 +205,7 @@ async def count_projects_of_organizations(
         f"""
         SELECT pp.organization_id, count(*) AS n FROM project_partners pp
         JOIN cooperation_projects p ON p.id = pp.project_id
-        WHERE pp.organization_id = ANY($3::bigint[]) AND {_VISIBLE}
+        WHERE pp.organization_id = ANY($3::bigint[]) AND {_VISIBLE_AS_PARTNER}
         GROUP BY pp.organization_id
         """,
         see_all,
@@ -251,6 +257,143 @@ async def insert_partner(
     )
     await bump_data_version(connection, project_id)
     return row
+
+
+async def insert_invitation(
+    connection: asyncpg.Connection, project_id: int, organization_id: int, role: str, invited_by: int | None
+) -> asyncpg.Record:
+    """A new invitation, or a declined one renewed."""
+    return await connection.fetchrow(
+        f"""
+        WITH i AS (
+            INSERT INTO project_invitations (project_id, organization_id, role, invited_by) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (project_id, organization_id) DO UPDATE
+            SET role = excluded.role, invited_by = excluded.invited_by, status = 'INVITED', invited_at = now(),
+                answered_at = NULL
+            RETURNING *
+        )
+        SELECT {INVITATION_WITH_ORGANIZATION} FROM i JOIN organizations o ON o.id = i.organization_id
+        """,
+        project_id,
+        organization_id,
+        role,
+        invited_by,
+    )
+
+
+async def invitation_statuses(connection: asyncpg.Connection, project_id: int) -> dict[int, tuple[str, str]]:
+    """organization id -> (status, role) of the project's invitations."""
+    rows = await connection.fetch(
+        "SELECT organization_id, status::text AS status, role::text AS role FROM project_invitations "
+        "WHERE project_id = $1",
+        project_id,
+    )
+    return {row["organization_id"]: (row["status"], row["role"]) for row in rows}
+
+
+async def lock_pending_invitation(
+    connection: asyncpg.Connection, project_id: int, organization_id: int
+) -> asyncpg.Record | None:
+    return await connection.fetchrow(
+        """
+        SELECT project_id, organization_id, role::text AS role FROM project_invitations
+        WHERE project_id = $1 AND organization_id = $2 AND status = 'INVITED' FOR UPDATE
+        """,
+        project_id,
+        organization_id,
+    )
+
+
+async def answer_invitation(
+    connection: asyncpg.Connection, project_id: int, organization_id: int, status: str
+) -> asyncpg.Record:
+    return await connection.fetchrow(
+        f"""
+        WITH i AS (
+            UPDATE project_invitations SET status = $3, answered_at = now()
+            WHERE project_id = $1 AND organization_id = $2 RETURNING *
+        )
+        SELECT {INVITATION_WITH_ORGANIZATION} FROM i JOIN organizations o ON o.id = i.organization_id
+        """,
+        project_id,
+        organization_id,
+        status,
+    )
+
+
+async def delete_pending_invitation(connection: asyncpg.Connection, project_id: int, organization_id: int) -> None:
+    """An admin added the organization directly: its pending invitation is moot."""
+    await connection.execute(
+        "DELETE FROM project_invitations WHERE project_id = $1 AND organization_id = $2 AND status = 'INVITED'",
+        project_id,
+        organization_id,
+    )
+
+
+async def invitations_by_projects(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
+    return await connection.fetch(
+        f"""
+        SELECT {INVITATION_WITH_ORGANIZATION}
+        FROM project_invitations i JOIN organizations o ON o.id = i.organization_id
+        WHERE i.project_id = ANY($1::bigint[])
+        ORDER BY i.project_id, i.invited_at, i.organization_id
+        """,
+        project_ids,
+    )
+
+
+async def invitations_by_keys(connection: asyncpg.Connection, keys: list[tuple[int, int]]) -> list[asyncpg.Record]:
+    return await connection.fetch(
+        f"""
+        SELECT {INVITATION_WITH_ORGANIZATION}
+        FROM project_invitations i JOIN organizations o ON o.id = i.organization_id
+        JOIN unnest($1::bigint[], $2::bigint[]) AS k(project_id, organization_id)
+          ON k.project_id = i.project_id AND k.organization_id = i.organization_id
+        """,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+
+
+async def pending_invitations_of(connection: asyncpg.Connection, organization_id: int) -> list[asyncpg.Record]:
+    """The invitations waiting for one organization's answer, oldest first."""
+    return await connection.fetch(
+        f"""
+        SELECT {INVITATION_WITH_ORGANIZATION}
+        FROM project_invitations i JOIN organizations o ON o.id = i.organization_id
+        WHERE i.organization_id = $1 AND i.status = 'INVITED'
+        ORDER BY i.invited_at, i.project_id LIMIT 500
+        """,
+        organization_id,
+    )
+
+
+async def publication_approvals(connection: asyncpg.Connection, project_id: int) -> dict[int, bool]:
+    """Current partner -> whether it approved publishing the project."""
+    rows = await connection.fetch(
+        "SELECT organization_id, publication_approved_at IS NOT NULL AS approved FROM project_partners "
+        "WHERE project_id = $1 AND left_on IS NULL",
+        project_id,
+    )
+    return {row["organization_id"]: row["approved"] for row in rows}
+
+
+async def approve_publication(
+    connection: asyncpg.Connection, project_id: int, organization_id: int, on_marketplace: bool
+) -> asyncpg.Record:
+    return await connection.fetchrow(
+        f"""
+        WITH pp AS (
+            UPDATE project_partners
+            SET publication_approved_at = coalesce(publication_approved_at, now()), on_marketplace = $3
+            WHERE project_id = $1 AND organization_id = $2 RETURNING *
+        )
+        SELECT {PARTNER_WITH_ORGANIZATION} FROM pp JOIN organizations o ON o.id = pp.organization_id
+        """,
+        project_id,
+        organization_id,
+        on_marketplace,
+    )
 
 
 async def lock_project(connection: asyncpg.Connection, project_id: int) -> asyncpg.Record | None:

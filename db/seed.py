@@ -33,6 +33,7 @@ DATA_TABLES = [
     "survey_round_participants",
     "survey_rounds",
     "project_goals",
+    "project_invitations",
     "project_partners",
     "project_phase_changes",
     "cooperation_projects",
@@ -115,7 +116,9 @@ async def insert_small_projects(connection: asyncpg.Connection, count: int, part
             RETURNING id
         ), o AS (
             INSERT INTO organizations (kind, name, industry, city, country)
-            SELECT 'SME', 'Benchmark partner ' || i / $2 || '-' || i % $2, 'Logistics', 'Kiel', 'DE'
+            -- names are unique: numbered past every organization there is, so that calls can repeat
+            SELECT 'SME', 'Benchmark partner ' || (SELECT coalesce(max(id), 0) FROM organizations) + i + 1,
+                   'Logistics', 'Kiel', 'DE'
             FROM generate_series(0, $1 * $2 - 1) i
             RETURNING id
         ), pairs AS (  -- identity values grow with the rows of one INSERT: number both sides and pair them up

@@ -67,10 +67,16 @@ def _with_connection(dsn: str, work: Callable[[asyncpg.Connection], Awaitable[T]
 @app.command()
 def migrate() -> None:
     """Apply pending database migrations."""
+    from db.migrate import MigrationError
     from db.migrate import migrate as run_migrations
 
     settings = _settings()
-    applied = asyncio.run(run_migrations(_database_url(settings)))
+    try:
+        applied = asyncio.run(run_migrations(_database_url(settings)))
+    except (MigrationError, asyncpg.PostgresError) as error:
+        # e.g. 0011 refusing duplicate organization names: one line saying which, no traceback
+        console.print(f"migration failed: {error}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     console.print(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
 
 

@@ -81,7 +81,8 @@ class Query:
     )
     marketplace: CooperationProjectConnection = strawberry.field(
         resolver=resolve_marketplace,
-        description="Published success stories, newest first. No token needed.",
+        description="Published success stories, newest first. No token needed. Published only with every "
+        "partner's approval (or by an admin); `partners` lists only those that agreed to appear.",
     )
 
 
@@ -100,7 +101,7 @@ class Mutation:
     )
     add_project_partner = strawberry.mutation(
         resolver=project_mutations.add_project_partner,
-        description="Add a partner to a project. Admins, lead partner, moderators.",
+        description="Add a partner to a project (admins), or invite one (lead partner, moderators).",
     )
     advance_project_phase = strawberry.mutation(
         resolver=project_mutations.advance_project_phase,
@@ -132,6 +133,18 @@ class Mutation:
     publish_project = strawberry.mutation(
         resolver=project_mutations.publish_project,
         description="Publish an ACTIVE or COMPLETED project as a marketplace success story.",
+    )
+    accept_project_invitation = strawberry.mutation(
+        resolver=project_mutations.accept_project_invitation,
+        description="Accept your organization's invitation to a project: it becomes a partner with the offered role.",
+    )
+    decline_project_invitation = strawberry.mutation(
+        resolver=project_mutations.decline_project_invitation,
+        description="Decline your organization's invitation to a project.",
+    )
+    approve_project_publication = strawberry.mutation(
+        resolver=project_mutations.approve_project_publication,
+        description="Approve publishing a project you take part in, and choose whether the marketplace lists you.",
     )
 
 

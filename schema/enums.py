@@ -97,8 +97,16 @@ class PartnerRole(Enum):
     PARTNER = strawberry.enum_value("PARTNER", description="Takes part and answers the surveys.")
     MODERATOR = strawberry.enum_value(
         "MODERATOR",
-        description="Coordinates neutrally, sees individual answers, does not answer surveys.",
+        description="Coordinates neutrally, sees individual answers, does not answer surveys. Appointed by "
+        "admins only.",
     )
+
+
+@strawberry.enum(description="Where an invitation to join a project stands.")
+class InvitationStatus(Enum):
+    INVITED = strawberry.enum_value("INVITED", description="Waiting for the invited organization's answer.")
+    ACCEPTED = strawberry.enum_value("ACCEPTED", description="Accepted: the organization is a partner.")
+    DECLINED = strawberry.enum_value("DECLINED", description="Declined; it may be invited again.")
 
 
 @strawberry.enum(description="Status of a goal a partner expects from the cooperation.")

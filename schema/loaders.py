@@ -10,6 +10,7 @@ from api.auth import Principal
 from db import flags, organizations, projects, statistics, surveys
 from schema.batching import many_per_key, one_per_key, windowed
 from schema.projects.loaders import (
+    invitation_loader,
     partner_loader,
     project_count_loader,
     projects_of_organization_loader,
@@ -28,6 +29,8 @@ class Loaders:
     goal: DataLoader
     partner: DataLoader
     partners_by_project: DataLoader
+    invitation: DataLoader
+    invitations_by_project: DataLoader
     goals_by_project: DataLoader
     viewer_role: DataLoader
     projects_of_organization: DataLoader
@@ -58,6 +61,8 @@ class Loaders:
             goal=loader(one_per_key(pool, projects.goals_by_ids)),
             partner=loader(partner_loader(pool)),
             partners_by_project=loader(many_per_key(pool, projects.partners_by_projects, "project_id")),
+            invitation=loader(invitation_loader(pool)),
+            invitations_by_project=loader(many_per_key(pool, projects.invitations_by_projects, "project_id")),
             goals_by_project=loader(many_per_key(pool, projects.goals_by_projects, "project_id")),
             viewer_role=loader(viewer_role_loader(pool, principal)),
             projects_of_organization=loader(projects_of_organization_loader(pool, principal)),

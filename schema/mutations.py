@@ -32,7 +32,8 @@ class UserErrorCode(Enum):
     )
     ALREADY_EXISTS = strawberry.enum_value(
         "ALREADY_EXISTS",
-        description="The object exists already (a partner added twice, a second open round).",
+        description="The object exists already (a partner added twice, a second open round, an organization "
+        "name taken).",
     )
     INVALID_TRANSITION = strawberry.enum_value(
         "INVALID_TRANSITION",
@@ -42,6 +43,12 @@ class UserErrorCode(Enum):
     ALREADY_ANSWERED = strawberry.enum_value(
         "ALREADY_ANSWERED",
         description="The organization has answered this round already (with another idempotency key).",
+    )
+    CONSENT_REQUIRED = strawberry.enum_value(
+        "CONSENT_REQUIRED",
+        description="The organizations concerned have not agreed yet: a survey round opens only once at least two "
+        "answering partners have accepted their invitations; a member publishes a project only once every "
+        "partner has approved the publication.",
     )
 
 

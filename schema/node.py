@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from schema.context import Context
 from schema.organizations.types import TYPE_OF_KIND
-from schema.projects.types import CooperationProject, ProjectGoal, ProjectPartner
+from schema.projects.types import CooperationProject, ProjectGoal, ProjectInvitation, ProjectPartner
 from schema.risk.types import RiskFlag
 from schema.surveys.types import SurveyResponse, SurveyRound
 
@@ -17,6 +17,7 @@ NODE_TYPES: dict[str, type[relay.Node]] = {
     **{t.__name__: t for t in TYPE_OF_KIND.values()},
     "CooperationProject": CooperationProject,
     "ProjectPartner": ProjectPartner,
+    "ProjectInvitation": ProjectInvitation,
     "ProjectGoal": ProjectGoal,
     "SurveyRound": SurveyRound,
     "SurveyResponse": SurveyResponse,

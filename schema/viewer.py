@@ -6,9 +6,11 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from db import projects
 from schema.context import Context
 from schema.organizations.types import Organization, organization_from_row
 from schema.permissions import require_member
+from schema.projects.types import ProjectInvitation
 
 
 @strawberry.enum(description="What a token may do: administer the whole network, or act for one member.")
@@ -27,6 +29,17 @@ class Viewer:
         if self.organization_id is None:
             return None
         return organization_from_row(await info.context.loaders.organization.load(self.organization_id))
+
+    @strawberry.field(
+        description="Invitations waiting for your organization's answer (acceptProjectInvitation or "
+        "declineProjectInvitation), oldest first, at most 500; empty for admin tokens."
+    )
+    async def project_invitations(self, info: Info[Context, Any]) -> list[ProjectInvitation]:
+        if self.organization_id is None:
+            return []
+        async with info.context.pool.acquire() as connection:
+            rows = await projects.pending_invitations_of(connection, self.organization_id)
+        return [ProjectInvitation.from_row(row) for row in rows]
 
 
 def resolve_viewer(info: Info[Context, Any]) -> Viewer:

@@ -35,11 +35,14 @@ def admin_token(api_url: str, settings: Settings) -> str:
 
     import asyncpg
 
+    from db.seed import truncate_all
     from tests.world import build_world
 
     async def make() -> str:
         connection = await asyncpg.connect(settings.database_url)
         try:
+            # from empty tables, like every test: the previous test's organizations would clash by name
+            await truncate_all(connection)
             world = await build_world(connection)
             return world.tokens["admin"]
         finally:

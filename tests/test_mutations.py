@@ -16,9 +16,17 @@ UPDATE_ORG = f"""mutation($input: UpdateOrganizationInput!) {{
   updateOrganization(input: $input) {{ organization {{ name city website description }} {ERRORS} }} }}"""
 CREATE_PROJECT = f"""mutation($input: CreateCooperationProjectInput!) {{
   createCooperationProject(input: $input) {{
-    cooperationProject {{ id title phase partners {{ role organization {{ name }} }} }} {ERRORS} }} }}"""
+    cooperationProject {{ id title phase partners {{ role organization {{ name }} }}
+      invitations {{ role status organization {{ name }} }} }} {ERRORS} }} }}"""
 ADD_PARTNER = f"""mutation($input: AddProjectPartnerInput!) {{
-  addProjectPartner(input: $input) {{ projectPartner {{ role organization {{ name }} }} {ERRORS} }} }}"""
+  addProjectPartner(input: $input) {{ projectPartner {{ role organization {{ name }} }}
+    invitation {{ role status organization {{ name }} }} {ERRORS} }} }}"""
+ACCEPT = f"""mutation($input: AcceptProjectInvitationInput!) {{
+  acceptProjectInvitation(input: $input) {{ projectPartner {{ role organization {{ name }} }} {ERRORS} }} }}"""
+DECLINE = f"""mutation($input: DeclineProjectInvitationInput!) {{
+  declineProjectInvitation(input: $input) {{ invitation {{ status }} {ERRORS} }} }}"""
+APPROVE = f"""mutation($input: ApproveProjectPublicationInput!) {{
+  approveProjectPublication(input: $input) {{ projectPartner {{ onMarketplace publicationApprovedAt }} {ERRORS} }} }}"""
 ADVANCE = f"""mutation($input: AdvanceProjectPhaseInput!) {{
   advanceProjectPhase(input: $input) {{ cooperationProject {{ phase }} {ERRORS} }} }}"""
 ADD_GOAL = f"""mutation($input: AddProjectGoalInput!) {{
@@ -34,6 +42,7 @@ SNAPSHOT_TABLES = [
     "organizations",
     "cooperation_projects",
     "project_partners",
+    "project_invitations",
     "project_goals",
     "project_phase_changes",
 ]
@@ -148,14 +157,22 @@ async def test_create_cooperation_project(client: httpx.AsyncClient, connection:
     payload = await gql(client, CREATE_PROJECT, {"input": project_input(world)}, world.tokens["startup"])
     project = payload["createCooperationProject"]["cooperationProject"]
     assert project["phase"] == "ASSESSMENT"
+    # a member's project: its own organization joins, the other one is invited until it accepts
+    assert [(p["role"], p["organization"]["name"]) for p in project["partners"]] == [("LEAD", "Quantivo GmbH")]
+    assert project["invitations"] == [
+        {"role": "PARTNER", "status": "INVITED", "organization": {"name": "Nordwerke AG"}}
+    ]
+    by_admin = await gql(client, CREATE_PROJECT, {"input": project_input(world)}, world.tokens["admin"])
+    project = by_admin["createCooperationProject"]["cooperationProject"]
     assert [(p["role"], p["organization"]["name"]) for p in project["partners"]] == [
         ("LEAD", "Quantivo GmbH"),
         ("PARTNER", "Nordwerke AG"),
     ]
+    assert project["invitations"] == []
     history = await connection.fetch(
         "SELECT from_phase, to_phase::text FROM project_phase_changes WHERE project_id > $1", world.projects["story"]
     )
-    assert [tuple(r) for r in history] == [(None, "ASSESSMENT")]
+    assert [tuple(r) for r in history] == [(None, "ASSESSMENT"), (None, "ASSESSMENT")]
 
 
 @pytest.mark.parametrize(
@@ -205,7 +222,17 @@ async def test_partner_phase_goal_exit_plan_and_publication_lifecycle(
         {"input": {"projectId": pilot, "organizationId": world.org_id("outsider"), "role": "PARTNER"}},
         moderator,
     )
-    assert added["addProjectPartner"]["projectPartner"] == {"role": "PARTNER", "organization": {"name": "Nordwerke AG"}}
+    assert added["addProjectPartner"]["projectPartner"] is None
+    assert added["addProjectPartner"]["invitation"] == {
+        "role": "PARTNER",
+        "status": "INVITED",
+        "organization": {"name": "Nordwerke AG"},
+    }
+    accepted = await gql(client, ACCEPT, {"input": {"projectId": pilot}}, world.tokens["outsider"])
+    assert accepted["acceptProjectInvitation"]["projectPartner"] == {
+        "role": "PARTNER",
+        "organization": {"name": "Nordwerke AG"},
+    }
     # the change is marked for recomputation and a job is queued after the commit
     assert (
         await connection.fetchval(
@@ -238,6 +265,13 @@ async def test_partner_phase_goal_exit_plan_and_publication_lifecycle(
     plan = await gql(client, EXIT_PLAN, {"input": {"projectId": pilot, "exitPlan": " Three months' notice. "}}, lead)
     assert plan["setExitPlan"]["cooperationProject"]["exitPlan"] == "Three months' notice."
 
+    # every partner approves first; the outsider does not want to be named
+    errors = await refused(client, connection, PUBLISH, {"input": {"projectId": pilot, "story": "Too soon"}}, lead)
+    assert codes(errors) == [("projectId", "CONSENT_REQUIRED")]
+    for who in ("sme", "startup", "institute", "outsider"):
+        approval = {"projectId": pilot, "appearOnMarketplace": who != "outsider"}
+        approved = (await gql(client, APPROVE, {"input": approval}, world.tokens[who]))["approveProjectPublication"]
+        assert approved["userErrors"] == [] and approved["projectPartner"]["onMarketplace"] is (who != "outsider")
     story = await gql(client, PUBLISH, {"input": {"projectId": pilot, "story": "A pilot that became a product."}}, lead)
     assert story["publishProject"]["cooperationProject"] == {
         "published": True,

@@ -154,3 +154,29 @@ async def test_small_benchmark_projects_have_their_partners_and_tokens(connectio
     tokens = await create_member_tokens(connection, organizations)
     found = [await find_token(connection, token) for token in tokens]
     assert [record.organization_id for record in found if record] == organizations
+
+
+async def test_small_benchmark_projects_can_be_made_twice_in_one_database(connection: asyncpg.Connection) -> None:
+    """Organization names are unique (migration 0011): the benchmark makes two sets of projects in one database."""
+    first = await insert_small_projects(connection, 2, partners=3)
+    second = await insert_small_projects(connection, 2, partners=3)
+    assert len({o for _, *orgs in first + second for o in orgs}) == 12
+
+
+def test_the_demo_shows_the_consent_flow_and_its_stories_name_partners_that_agreed() -> None:
+    """Published stories look as before consent existed: every partner approved and appears. One invitation
+    is pending, to an organization not in the project, so that the demo shows the flow. Names are unique."""
+    network = plan_network(seed=42, today=TODAY)
+    rows: dict[str, list] = defaultdict(list)
+    for batch, _ in iter_project_batches(network):
+        for table, table_rows in batch.items():
+            rows[table].extend(table_rows)
+    published = {p[0] for p in rows["cooperation_projects"] if p[10] is not None}
+    assert published
+    for project, _, _, _, _, approved_at, on_marketplace in rows["project_partners"]:
+        assert (approved_at is not None, on_marketplace) == ((project in published),) * 2
+    [(project, invitee, role, status, invited_by, _)] = rows["project_invitations"]
+    partners = {org: r for p, org, r, *_ in rows["project_partners"] if p == project}
+    assert invitee not in partners and partners[invited_by] == "LEAD" and (role, status) == ("PARTNER", "INVITED")
+    names = ["".join(o.name.split()).lower() for o in network.organizations]
+    assert len(set(names)) == len(names)

@@ -26,6 +26,7 @@ query($first: Int!) {
       title phase viewerRole exitPlan
       partners { role organization { name kind ... on Startup { fundingStage } projectCount } }
       goals { title status owner { name } }
+      invitations { status organization { name } }
     } }
   }
 }

@@ -16,7 +16,13 @@ class World:
     projects: dict[str, int]
 
     def org_id(self, name: str) -> str:
-        kinds = {"sme": "SME", "startup": "STARTUP", "institute": "RESEARCH_INSTITUTE", "outsider": "CORPORATE"}
+        kinds = {
+            "sme": "SME",
+            "startup": "STARTUP",
+            "institute": "RESEARCH_INSTITUTE",
+            "outsider": "CORPORATE",
+            "invitee": "CORPORATE",
+        }
         return organization_global_id(kinds[name], self.organizations[name])
 
     def project_id(self, name: str) -> str:
@@ -25,7 +31,8 @@ class World:
 
 async def build_world(connection: asyncpg.Connection) -> World:
     """sme (lead) + startup (partner) + institute (moderator) run `pilot`; the outsider runs `story`, a
-    published project, alone; nobody else is in `pilot`."""
+    published project, alone (it approved the publication and appears on the marketplace); nobody else is in
+    `pilot`."""
     orgs = {}
     for name, kind, org_name, industry in [
         ("sme", "SME", "Brandt Maschinenbau GmbH", "Mechanical Engineering"),
@@ -56,6 +63,11 @@ async def build_world(connection: asyncpg.Connection) -> World:
             (pilot, orgs["institute"], "MODERATOR"),
             (story, orgs["outsider"], "LEAD"),
         ],
+    )
+    # the published story's only partner approved it and agreed to appear on the marketplace
+    await connection.execute(
+        "UPDATE project_partners SET publication_approved_at = now(), on_marketplace = true WHERE project_id = $1",
+        story,
     )
     await connection.execute(
         "INSERT INTO project_goals (project_id, title, owner_organization_id, due_on) VALUES "

@@ -17,17 +17,22 @@ from schema.mutations import (
     USER_ERRORS,
     Rejected,
     UserError,
+    UserErrorCode,
     forbidden,
     in_transaction,
     invalid,
     not_found,
+    reject,
 )
 from schema.organizations.types import Organization, organization_from_row
 
 
 @strawberry.input(description="A new member organization. Admins only.")
 class CreateOrganizationInput:
-    name: str = strawberry.field(description="Registered name, at most 200 characters.")
+    name: str = strawberry.field(
+        description="Registered name, at most 200 characters; unique in the network, compared ignoring case and "
+        "spaces (ALREADY_EXISTS)."
+    )
     kind: OrganizationKind = strawberry.field(description="Startup, SME, corporate or research institute.")
     industry: str = strawberry.field(description="Industry, at most 100 characters.")
     city: str = strawberry.field(description="City of the headquarters.")
@@ -53,7 +58,10 @@ class CreateOrganizationPayload:
 )
 class UpdateOrganizationInput:
     id: strawberry.ID = strawberry.field(description="Global id of the organization.")
-    name: str | None = strawberry.field(default=strawberry.UNSET, description="New name (required field).")
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="New name (required field); unique, compared ignoring case and spaces (ALREADY_EXISTS).",
+    )
     industry: str | None = strawberry.field(default=strawberry.UNSET, description="New industry (required field).")
     city: str | None = strawberry.field(default=strawberry.UNSET, description="New city (required field).")
     country: str | None = strawberry.field(default=strawberry.UNSET, description="ISO 3166-1 alpha-2.")
@@ -118,6 +126,14 @@ def clean_profile(values: dict[str, Any], kind: str, errors: list[UserError]) ->
     return clean
 
 
+def name_taken() -> Rejected:
+    return reject(
+        UserErrorCode.ALREADY_EXISTS,
+        "Another organization has this name (names are compared ignoring case and spaces).",
+        "name",
+    )
+
+
 async def create_organization(
     info: Info[Context, Any], input: Annotated[CreateOrganizationInput, MUTATION_INPUT]
 ) -> CreateOrganizationPayload:
@@ -129,7 +145,12 @@ async def create_organization(
         clean = clean_profile(values, input.kind.value, errors)
         if errors:
             raise Rejected(*errors)
-        row = await organizations.insert_organization(connection, {**clean, "kind": input.kind.value})
+        try:
+            row = await organizations.insert_organization(connection, {**clean, "kind": input.kind.value})
+        except asyncpg.UniqueViolationError as error:
+            if not organizations.name_taken(error):
+                raise
+            raise name_taken() from None
         return organization_from_row(row)
 
     organization, errors = await in_transaction(info, work)
@@ -152,7 +173,13 @@ async def update_organization(
         clean = clean_profile(values, current["kind"], errors)
         if errors:
             raise Rejected(*errors)
-        return organization_from_row(await organizations.update_organization(connection, organization_id, clean))
+        try:
+            row = await organizations.update_organization(connection, organization_id, clean)
+        except asyncpg.UniqueViolationError as error:
+            if not organizations.name_taken(error):
+                raise
+            raise name_taken() from None
+        return organization_from_row(row)
 
     organization, errors = await in_transaction(info, work)
     return UpdateOrganizationPayload(organization=organization, user_errors=errors)

@@ -22,7 +22,9 @@ ProjectConnection = Annotated["CooperationProjectConnection", strawberry.lazy("s
 
 @strawberry.interface(
     description="A member of the network: a startup, an SME (Mittelstand), a corporate or a research institute. "
-    "The profile is visible to every member; its projects only as far as the viewer may see them."
+    "The profile is visible to every member; its projects only as far as the viewer may see them. Readers "
+    "without a token meet organizations only as partners listed on the marketplace and see only the public "
+    "profile: name, kind, industry, city, country, website and createdAt (the other fields are null or empty)."
 )
 class Organization(relay.Node):
     id: relay.NodeID[int]
@@ -106,8 +108,13 @@ _COMMON = ("name", "industry", "city", "country", "employees", "founded_year", "
 _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {}
 
 
-def organization_from_row(row: Mapping[str, Any], prefix: str = "") -> Organization:
-    """From an organizations row; `prefix`: its columns carry one (e.g. `o_`, joined to another table's row)."""
+# what anonymous marketplace readers see of a listed partner; the rest of the profile is for members
+PUBLIC_FIELDS = frozenset({"name", "industry", "city", "country", "website", "created_at"})
+
+
+def organization_from_row(row: Mapping[str, Any], prefix: str = "", public: bool = False) -> Organization:
+    """From an organizations row; `prefix`: its columns carry one (e.g. `o_`, joined to another table's row).
+    `public`: only the public profile (PUBLIC_FIELDS and the kind), for readers without a token."""
     if prefix not in _COLUMNS:
         _COLUMNS[prefix] = tuple((name, prefix + name) for name in _COMMON)
     common = {name: row[column] for name, column in _COLUMNS[prefix]}
@@ -115,6 +122,11 @@ def organization_from_row(row: Mapping[str, Any], prefix: str = "") -> Organizat
     kind = row[prefix + "kind"]
     common["kind"] = OrganizationKind(kind)
     common["competencies"] = list(row[prefix + "competencies"])
+    if public:
+        common = {name: value if name in PUBLIC_FIELDS else None for name, value in common.items()}
+        common.update(id=row[prefix + "id"], kind=OrganizationKind(kind), competencies=[])
+        extra = {"STARTUP": {"funding_stage": None}, "SME": {"revenue_band": None}}.get(kind, {})
+        return TYPE_OF_KIND[kind](**common, **extra)
     if kind == "STARTUP":
         stage = row[prefix + "funding_stage"]
         return Startup(**common, funding_stage=FundingStage(stage) if stage else None)

@@ -19,6 +19,16 @@ def partner_loader(pool: asyncpg.Pool) -> Batch:
     return load
 
 
+def invitation_loader(pool: asyncpg.Pool) -> Batch:
+    async def load(keys: Sequence[tuple[int, int]]) -> list[asyncpg.Record | None]:
+        async with pool.acquire() as connection:
+            rows = await projects.invitations_by_keys(connection, list(keys))
+        found = {(row["project_id"], row["organization_id"]): row for row in rows}
+        return [found.get(key) for key in keys]
+
+    return load
+
+
 def viewer_role_loader(pool: asyncpg.Pool, principal: Principal) -> Batch:
     """The viewer organization's current role in each project (None: not a partner)."""
 

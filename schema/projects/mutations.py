@@ -26,8 +26,9 @@ from schema.mutations import (
     reject,
     request_recompute,
 )
+from schema.projects import consent
 from schema.projects.phases import FINAL_PHASES, transition_error
-from schema.projects.types import CooperationProject, ProjectGoal, ProjectPartner
+from schema.projects.types import CooperationProject, ProjectGoal, ProjectInvitation, ProjectPartner
 
 
 @strawberry.input(description="An organization taking part in a new project, and its role.")
@@ -38,12 +39,16 @@ class ProjectPartnerInput:
 
 @strawberry.input(
     description="A new cooperation project; it starts in ASSESSMENT. Exactly one partner is the LEAD. Admins, or "
-    "a member that is itself one of the partners."
+    "a member that is itself one of the partners. Called by an admin, every listed organization is a partner at "
+    "once; called by a member, only the member's own organization is, and every other one is invited "
+    "(`CooperationProject.invitations`) and becomes a partner when it accepts. Only admins appoint MODERATORs."
 )
 class CreateCooperationProjectInput:
     title: str = strawberry.field(description="Short title, at most 200 characters.")
     kind: CooperationKind = strawberry.field(description="Kind of cooperation.")
-    partners: list[ProjectPartnerInput] = strawberry.field(description="The partners; exactly one LEAD.")
+    partners: list[ProjectPartnerInput] = strawberry.field(
+        description="The partners; exactly one LEAD; MODERATOR only from admins (FORBIDDEN otherwise)."
+    )
     summary: str | None = strawberry.field(default=None, description="What it is about, at most 5,000 characters.")
     planned_end_on: date | None = strawberry.field(default=None, description="Planned end; not in the past.")
 
@@ -56,17 +61,26 @@ class CreateCooperationProjectPayload:
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@strawberry.input(description="Add an organization to a project. Admins, the lead partner and moderators.")
+@strawberry.input(
+    description="Add an organization to a project. Admins, the lead partner and moderators. An admin adds it as a "
+    "partner at once; the lead partner and moderators invite it, and it becomes a partner when it accepts "
+    "(inviting again after a decline renews the invitation). Only admins appoint MODERATORs."
+)
 class AddProjectPartnerInput:
     project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
     organization_id: strawberry.ID = strawberry.field(description="Global id of the organization joining.")
-    role: PartnerRole = strawberry.field(description="Its role; a project has one LEAD.")
+    role: PartnerRole = strawberry.field(
+        description="Its role; a project has one LEAD; MODERATOR only from admins (FORBIDDEN otherwise)."
+    )
 
 
 @strawberry.type(description="Result of `addProjectPartner`.")
 class AddProjectPartnerPayload:
     project_partner: ProjectPartner | None = strawberry.field(
-        description="The result; null when the mutation was refused."
+        description="The new partner when an admin added it; null when the mutation was refused or it invited."
+    )
+    invitation: ProjectInvitation | None = strawberry.field(
+        description="The invitation when the lead partner or a moderator invited the organization; null otherwise."
     )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
@@ -136,7 +150,9 @@ class SetExitPlanPayload:
 
 @strawberry.input(
     description="Publish an ACTIVE or COMPLETED project as a success story on the marketplace. Admins and the "
-    "lead partner."
+    "lead partner; the lead partner only once every current partner (the lead and moderators included) has "
+    "approved with approveProjectPublication (CONSENT_REQUIRED otherwise). The marketplace lists only the "
+    "partners that agreed to appear."
 )
 class PublishProjectInput:
     project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
@@ -147,6 +163,57 @@ class PublishProjectInput:
 class PublishProjectPayload:
     cooperation_project: CooperationProject | None = strawberry.field(
         description="The result; null when the mutation was refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+@strawberry.input(
+    description="Accept your organization's pending invitation to a project: it becomes a partner with the role "
+    "offered. Members only (the invited organization)."
+)
+class AcceptProjectInvitationInput:
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project you are invited to.")
+
+
+@strawberry.input(
+    description="Decline your organization's pending invitation to a project. Members only (the invited organization)."
+)
+class DeclineProjectInvitationInput:
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project you are invited to.")
+
+
+@strawberry.type(description="Result of `acceptProjectInvitation`.")
+class AcceptProjectInvitationPayload:
+    project_partner: ProjectPartner | None = strawberry.field(
+        description="Your organization as a partner of the project; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+@strawberry.type(description="Result of `declineProjectInvitation`.")
+class DeclineProjectInvitationPayload:
+    invitation: ProjectInvitation | None = strawberry.field(description="The declined invitation; null when refused.")
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+@strawberry.input(
+    description="Your organization's consent to publishing the project on the marketplace, and whether it "
+    "appears there among the partners. Any current partner of the project (members only); call again to change "
+    "`appearOnMarketplace`, also after publication."
+)
+class ApproveProjectPublicationInput:
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
+    appear_on_marketplace: bool = strawberry.field(
+        default=True,
+        description="Whether your organization is listed among the partners of the published story (name, kind, "
+        "industry, city, country and website for readers without a token). False: the story does not name you.",
+    )
+
+
+@strawberry.type(description="Result of `approveProjectPublication`.")
+class ApproveProjectPublicationPayload:
+    project_partner: ProjectPartner | None = strawberry.field(
+        description="Your organization as a partner, with the approval; null when refused."
     )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
@@ -222,11 +289,19 @@ async def create_cooperation_project(
             raise Rejected(*errors)
         if not principal.is_admin and principal.organization_id not in (p[0] for p in partners):
             raise forbidden("Members create projects they take part in: list your organization as a partner.")
+        for index, (_, role) in enumerate(partners):
+            if not consent.may_appoint(principal.is_admin, role):
+                raise reject(UserErrorCode.FORBIDDEN, "Only admins appoint moderators.", f"partners.{index}.role")
         row = await projects.insert_project(
             connection, title=title or "", summary=summary, kind=input.kind.value, planned_end_on=planned_end_on
         )
         for organization_id, role in partners:
-            await projects.insert_partner(connection, row["id"], organization_id, role)
+            if consent.joins_directly(principal.is_admin, principal.organization_id, organization_id):
+                await projects.insert_partner(connection, row["id"], organization_id, role)
+            else:
+                await projects.insert_invitation(
+                    connection, row["id"], organization_id, role, principal.organization_id
+                )
         return CooperationProject.from_row(row)
 
     project, errors = await in_transaction(info, work)
@@ -236,25 +311,41 @@ async def create_cooperation_project(
 async def add_project_partner(
     info: Info[Context, Any], input: Annotated[AddProjectPartnerInput, MUTATION_INPUT]
 ) -> AddProjectPartnerPayload:
-    async def work(connection: asyncpg.Connection) -> ProjectPartner:
+    async def work(connection: asyncpg.Connection) -> ProjectPartner | ProjectInvitation:
         access = await locked_project(info, connection, project_id_of(input.project_id))
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators add partners.")
+        if not consent.may_appoint(access.is_admin, input.role.value):
+            raise reject(UserErrorCode.FORBIDDEN, "Only admins appoint moderators.", "role")
         require_open(access)
         organization_id = decode_organization_id(input.organization_id)
         if organization_id is None or await organizations.organization_kind(connection, organization_id) is None:
             raise not_found("organization", "organizationId")
         if organization_id in access.roles:
             raise reject(UserErrorCode.ALREADY_EXISTS, "The organization is already a partner.", "organizationId")
-        if input.role == PartnerRole.LEAD and "LEAD" in access.roles.values():
-            raise Rejected(invalid("role", "The project already has a lead partner."))
-        row = await projects.insert_partner(connection, access.row["id"], organization_id, input.role.value)
-        return ProjectPartner.from_row(row)
+        invitations = await projects.invitation_statuses(connection, access.row["id"])
+        pending = {org: role for org, (status, role) in invitations.items() if status == "INVITED"}
+        if organization_id in pending and not access.is_admin:
+            raise reject(UserErrorCode.ALREADY_EXISTS, "The organization is already invited.", "organizationId")
+        lead_taken = "LEAD" in access.roles.values() or any(
+            role == "LEAD" and org != organization_id for org, role in pending.items()
+        )
+        if input.role == PartnerRole.LEAD and lead_taken:
+            raise Rejected(invalid("role", "The project already has (or has invited) a lead partner."))
+        if access.is_admin:
+            await projects.delete_pending_invitation(connection, access.row["id"], organization_id)
+            row = await projects.insert_partner(connection, access.row["id"], organization_id, input.role.value)
+            return ProjectPartner.from_row(row)
+        row = await projects.insert_invitation(
+            connection, access.row["id"], organization_id, input.role.value, info.context.principal.organization_id
+        )
+        return ProjectInvitation.from_row(row)
 
-    partner, errors = await in_transaction(info, work)
-    if partner:
-        await request_recompute(info, partner.project_id)
-    return AddProjectPartnerPayload(project_partner=partner, user_errors=errors)
+    added, errors = await in_transaction(info, work)
+    if isinstance(added, ProjectPartner):
+        await request_recompute(info, added.project_id)
+        return AddProjectPartnerPayload(project_partner=added, invitation=None, user_errors=errors)
+    return AddProjectPartnerPayload(project_partner=None, invitation=added, user_errors=errors)
 
 
 async def advance_project_phase(
@@ -360,7 +451,85 @@ async def publish_project(
         story = validation.text(errors, "story", input.story, maximum=10_000)
         if errors:
             raise Rejected(*errors)
+        if not access.is_admin:
+            missing = consent.missing_approvals(await projects.publication_approvals(connection, access.row["id"]))
+            if missing:
+                raise reject(
+                    UserErrorCode.CONSENT_REQUIRED,
+                    f"{len(missing)} partner(s) have not approved the publication yet (approveProjectPublication).",
+                    "projectId",
+                )
         return CooperationProject.from_row(await projects.publish(connection, access.row["id"], story or ""))
 
     project, errors = await in_transaction(info, work)
     return PublishProjectPayload(cooperation_project=project, user_errors=errors)
+
+
+async def _invited_organization(info: Info[Context, Any], connection: asyncpg.Connection, global_id: str) -> tuple:
+    """(locked project row, the caller's pending invitation) or a refusal."""
+    organization_id = info.context.principal.organization_id
+    if organization_id is None:
+        raise forbidden("Invitations are answered by the invited organization; admins add partners directly.")
+    project_id = project_id_of(global_id)
+    project = await projects.lock_project(connection, project_id) if project_id else None
+    invitation = await projects.lock_pending_invitation(connection, project_id, organization_id) if project else None
+    if invitation is None:
+        # no invitation: the project does not exist for the caller (or it is already answered)
+        raise not_found("pending invitation of your organization to a project", "projectId")
+    return project, invitation
+
+
+async def accept_project_invitation(
+    info: Info[Context, Any], input: Annotated[AcceptProjectInvitationInput, MUTATION_INPUT]
+) -> AcceptProjectInvitationPayload:
+    async def work(connection: asyncpg.Connection) -> ProjectPartner:
+        project, invitation = await _invited_organization(info, connection, input.project_id)
+        if project["phase"] in FINAL_PHASES:
+            raise reject(UserErrorCode.INVALID_TRANSITION, f"The project is {project['phase']}.", "projectId")
+        roles = await projects.partner_roles(connection, project["id"])
+        if invitation["role"] == "LEAD" and "LEAD" in roles.values():
+            raise reject(UserErrorCode.ALREADY_EXISTS, "The project has a lead partner already.", "projectId")
+        await projects.answer_invitation(connection, project["id"], invitation["organization_id"], "ACCEPTED")
+        row = await projects.insert_partner(
+            connection, project["id"], invitation["organization_id"], invitation["role"]
+        )
+        return ProjectPartner.from_row(row)
+
+    partner, errors = await in_transaction(info, work)
+    if partner:
+        await request_recompute(info, partner.project_id)
+    return AcceptProjectInvitationPayload(project_partner=partner, user_errors=errors)
+
+
+async def decline_project_invitation(
+    info: Info[Context, Any], input: Annotated[DeclineProjectInvitationInput, MUTATION_INPUT]
+) -> DeclineProjectInvitationPayload:
+    async def work(connection: asyncpg.Connection) -> ProjectInvitation:
+        project, invitation = await _invited_organization(info, connection, input.project_id)
+        row = await projects.answer_invitation(connection, project["id"], invitation["organization_id"], "DECLINED")
+        return ProjectInvitation.from_row(row)
+
+    invitation, errors = await in_transaction(info, work)
+    return DeclineProjectInvitationPayload(invitation=invitation, user_errors=errors)
+
+
+async def approve_project_publication(
+    info: Info[Context, Any], input: Annotated[ApproveProjectPublicationInput, MUTATION_INPUT]
+) -> ApproveProjectPublicationPayload:
+    async def work(connection: asyncpg.Connection) -> ProjectPartner:
+        access = await locked_project(info, connection, project_id_of(input.project_id))
+        if access.is_admin:
+            raise forbidden("Approvals are the partners' own; admins publish without them.")
+        if access.viewer_role is None:
+            raise forbidden("Only the project's partners approve its publication.")
+        organization_id = info.context.principal.organization_id
+        row = await projects.approve_publication(
+            connection,
+            access.row["id"],
+            organization_id,
+            input.appear_on_marketplace,  # type: ignore[arg-type]
+        )
+        return ProjectPartner.from_row(row)
+
+    partner, errors = await in_transaction(info, work)
+    return ApproveProjectPublicationPayload(project_partner=partner, user_errors=errors)

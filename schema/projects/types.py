@@ -17,6 +17,7 @@ from schema.enums import (
     MEAN_COLUMN,
     CooperationKind,
     GoalStatus,
+    InvitationStatus,
     PartnerRole,
     ProjectPhase,
     RiskLevel,
@@ -29,6 +30,7 @@ from schema.permissions import (
     ProjectPartnersOnly,
     can_see_project,
     can_see_project_details,
+    details_visible_now,
     is_suppressed,
     sees_individual_numbers,
     sees_individual_numbers_now,
@@ -67,6 +69,8 @@ class CooperationProject(relay.Node):
     published_at: datetime | None = strawberry.field(description="When the story was published.")
     story: str | None = strawberry.field(description="The published success story (marketplace).")
     exit_plan_text: strawberry.Private[str | None]
+    # reached through the viewer's own pending invitation: it sees every partner it is asked to join
+    seen_by_invitee: strawberry.Private[bool] = False
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> "CooperationProject":
@@ -95,11 +99,36 @@ class CooperationProject(relay.Node):
     # The fields below return their value at once when a list resolver prefetched it, else an awaitable
     # (schema/prefetch.py); the confidential ones check the viewer the same way (`for_partners`).
 
-    @strawberry.field(description="The organizations taking part, with their roles (lead first).")
+    @strawberry.field(
+        description="The organizations taking part, with their roles (lead first); invited organizations are not "
+        "among them until they accept. On a published project, readers who are neither its partners nor admins "
+        "see only the partners that agreed to appear on the marketplace, and readers without a token only their "
+        "public profile."
+    )
     def partners(self, info: Info[Context, Any]) -> list["ProjectPartner"]:
-        return now_or_later(
-            info.context.loaders.partners_by_project.load(self.id),
-            lambda rows: [ProjectPartner.from_row(row) for row in rows],
+        loaded = info.context.loaders.partners_by_project.load(self.id)
+        # an unpublished project reaches only its partners, admins and (through an invitation) invitees
+        full = True if not self.published or self.seen_by_invitee else details_visible_now(info, self.id)
+        if full is None:
+            return self._partners_later(info, loaded)
+        return now_or_later(loaded, lambda rows: partner_list(info, rows, full))
+
+    async def _partners_later(self, info: Info[Context, Any], loaded: Any) -> list["ProjectPartner"]:
+        full = await can_see_project_details(info, self.id)
+        return partner_list(info, await loaded, full)
+
+    @strawberry.field(
+        description="Invitations to join the project (pending, accepted and declined), oldest first. Partners, "
+        "moderators and admins (empty for others).",
+        directives=PARTNERS_ONLY,
+    )
+    def invitations(self, info: Info[Context, Any]) -> list["ProjectInvitation"]:
+        return for_partners(
+            info,
+            self.id,
+            [],
+            lambda: info.context.loaders.invitations_by_project.load(self.id),
+            lambda rows: [ProjectInvitation.from_row(row) for row in rows],
         )
 
     @strawberry.field(
@@ -269,7 +298,13 @@ class CooperationProject(relay.Node):
         return [p if p is not None and await can_see_project(info, p) else None for p in found]
 
 
-@strawberry.type(description="An organization's participation in a project.")
+def partner_list(info: Info[Context, Any], rows: list[asyncpg.Record], full: bool) -> list["ProjectPartner"]:
+    """A project's partners as the viewer may see them: all (`full`), or those listed on the marketplace."""
+    public = not info.context.principal.is_authenticated
+    return [ProjectPartner.from_row(row, public=public) for row in rows if full or row["on_marketplace"]]
+
+
+@strawberry.type(description="An organization's participation in a project (it accepted, or an admin added it).")
 class ProjectPartner(relay.Node):
     id: relay.NodeID[str]
     project_id: strawberry.Private[int]
@@ -277,14 +312,23 @@ class ProjectPartner(relay.Node):
     role: PartnerRole = strawberry.field(description="Lead, partner or moderator.")
     joined_on: date = strawberry.field(description="When the organization joined the project.")
     left_on: date | None = strawberry.field(description="When it left, if it did.")
+    publication_approved_at: datetime | None = strawberry.field(
+        description="When the partner approved publishing the project on the marketplace "
+        "(approveProjectPublication); null before."
+    )
+    on_marketplace: bool = strawberry.field(
+        description="Whether the partner agreed to appear among the partners of the published story. Readers "
+        "who are not partners of the project see only the partners for which this is true."
+    )
 
     # built with the partner row (it carries the organization's columns): a plain field resolves faster
     # than a resolver, and the partner lists of a dashboard hold a hundred of them
     organization: Organization = strawberry.field(description="The partner organization.")
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "ProjectPartner":
-        """From a partner row with its organization's `o_` columns (db.projects.PARTNER_WITH_ORGANIZATION)."""
+    def from_row(cls, row: asyncpg.Record, public: bool = False) -> "ProjectPartner":
+        """From a partner row with its organization's `o_` columns (db.projects.PARTNER_WITH_ORGANIZATION);
+        `public`: with the organization's public profile only."""
         return cls(
             id=f"{row['project_id']}:{row['organization_id']}",
             project_id=row["project_id"],
@@ -292,7 +336,9 @@ class ProjectPartner(relay.Node):
             role=PartnerRole(row["role"]),
             joined_on=row["joined_on"],
             left_on=row["left_on"],
-            organization=organization_from_row(row, prefix="o_"),
+            publication_approved_at=row["publication_approved_at"],
+            on_marketplace=row["on_marketplace"],
+            organization=organization_from_row(row, prefix="o_", public=public),
         )
 
     @strawberry.field(description="The project.")
@@ -312,6 +358,78 @@ class ProjectPartner(relay.Node):
             row = await info.context.loaders.partner.load(key) if key else None
             project = await info.context.loaders.project.load(key[0]) if row else None
             visible = project is not None and await can_see_project(info, CooperationProject.from_row(project))
+            # a published project's unlisted partners exist only for its partners and admins
+            if visible and not row["on_marketplace"]:
+                visible = await can_see_project_details(info, key[0])
+            results.append(cls.from_row(row) if visible else None)
+        return results
+
+
+@strawberry.type(
+    description="An invitation of an organization to join a project with a role. The organization becomes a "
+    "partner only when it accepts (acceptProjectInvitation); until then it is no partner for anything: it sees "
+    "none of the project's confidential details, is not expected to answer and cannot answer. Visible to the "
+    "invited organization, the project's partners and admins."
+)
+class ProjectInvitation(relay.Node):
+    id: relay.NodeID[str]
+    project_id: strawberry.Private[int]
+    organization_id: strawberry.Private[int]
+    invited_by_id: strawberry.Private[int | None]
+    role: PartnerRole = strawberry.field(description="The role offered: LEAD or PARTNER.")
+    status: InvitationStatus = strawberry.field(description="Waiting, accepted or declined.")
+    invited_at: datetime = strawberry.field(description="When the invitation was sent (or renewed).")
+    answered_at: datetime | None = strawberry.field(description="When it was accepted or declined.")
+    organization: Organization = strawberry.field(description="The invited organization.")
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "ProjectInvitation":
+        """From an invitation row with its organization's `o_` columns (db.projects.INVITATION_WITH_ORGANIZATION)."""
+        return cls(
+            id=f"{row['project_id']}:{row['organization_id']}",
+            project_id=row["project_id"],
+            organization_id=row["organization_id"],
+            invited_by_id=row["invited_by"],
+            role=PartnerRole(row["role"]),
+            status=InvitationStatus(row["status"]),
+            invited_at=row["invited_at"],
+            answered_at=row["answered_at"],
+            organization=organization_from_row(row, prefix="o_"),
+        )
+
+    @strawberry.field(description="The organization that sent the invitation; null when an admin did.")
+    async def invited_by(self, info: Info[Context, Any]) -> Organization | None:
+        if self.invited_by_id is None:
+            return None
+        return organization_from_row(await info.context.loaders.organization.load(self.invited_by_id))
+
+    @strawberry.field(
+        description="The project: title, summary, kind, phase and partners, so that the invited organization "
+        "knows what and with whom it is asked to join (moderators included); its confidential details only once "
+        "it is a partner."
+    )
+    async def project(self, info: Info[Context, Any]) -> CooperationProject:
+        project = CooperationProject.from_row(await info.context.loaders.project.load(self.project_id))
+        invitee = self.organization_id == info.context.principal.organization_id
+        project.seen_by_invitee = invitee and self.status == InvitationStatus.INVITED
+        return project
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
+    ) -> list["ProjectInvitation | None"]:
+        principal = info.context.principal
+        results: list[ProjectInvitation | None] = []
+        for node_id in node_ids:
+            project_id, _, organization_id = node_id.partition(":")
+            if not f"{project_id}{organization_id}".isdigit() or not organization_id:
+                results.append(None)
+                continue
+            row = await info.context.loaders.invitation.load((int(project_id), int(organization_id)))
+            visible = row is not None and (
+                row["organization_id"] == principal.organization_id
+                or await can_see_project_details(info, row["project_id"])
+            )
             results.append(cls.from_row(row) if visible else None)
         return results
 

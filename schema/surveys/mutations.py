@@ -18,16 +18,19 @@ from schema.mutations import (
     UserErrorCode,
     forbidden,
     in_transaction,
-    invalid,
     not_found,
     reject,
     request_recompute,
 )
+from schema.projects import consent
 from schema.projects.mutations import locked_project, project_id_of
 from schema.surveys.types import SurveyResponse, SurveyRound
 
 
-@strawberry.input(description="Open the next survey round of an ACTIVE project. Lead partner, moderators, admins.")
+@strawberry.input(
+    description="Open the next survey round of an ACTIVE project with at least two answering partners that have "
+    "accepted (CONSENT_REQUIRED otherwise). Lead partner, moderators, admins."
+)
 class OpenSurveyRoundInput:
     project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
 
@@ -90,8 +93,9 @@ async def open_survey_round(
             raise reject(UserErrorCode.INVALID_TRANSITION, "Survey rounds run in ACTIVE projects only.", "projectId")
         if await surveys.has_open_round(connection, access.row["id"]):
             raise reject(UserErrorCode.ALREADY_EXISTS, "The project already has an open round.", "projectId")
-        if not any(role != "MODERATOR" for role in access.roles.values()):
-            raise Rejected(invalid("projectId", "The project has no partner who could answer."))
+        problem = consent.round_opening_problem(access.roles)
+        if problem:
+            raise reject(UserErrorCode.CONSENT_REQUIRED, problem, "projectId")
         return SurveyRound.from_row(await surveys.open_round(connection, access.row["id"]))
 
     survey_round, errors = await in_transaction(info, work)
