@@ -249,13 +249,18 @@ async def _answer_input(w: World, c: asyncpg.Connection) -> dict:
     return {"roundId": to_base64("SurveyRound", await _open_round(w, c)), **scores, "continueLikelihood": 8}
 
 
-async def _flag_input(w: World, c: asyncpg.Connection) -> dict:
+async def _flag_input(w: World, c: asyncpg.Connection, audience: str = "PARTNERS") -> dict:
     flag = await c.fetchval(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation) "
-        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'No exit plan.') RETURNING id",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanation, audience) "
+        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'No exit plan.', $2) RETURNING id",
         w.projects["pilot"],
+        audience,
     )
     return {"id": to_base64("RiskFlag", flag)}
+
+
+async def _full_flag_input(w: World, c: asyncpg.Connection) -> dict:
+    return await _flag_input(w, c, "FULL")
 
 
 async def _approved_pilot(w: World, c: asyncpg.Connection) -> dict:
@@ -359,6 +364,12 @@ MUTATIONS: dict[str, MutationCase] = {
         _m("acknowledgeRiskFlag", "AcknowledgeRiskFlagInput"),
         _flag_input,
         {"admin", "lead", "moderator"},
+    ),
+    # a flag computed from every answer exists for moderators and admins only (the lead gets NOT_FOUND)
+    "acknowledgeRiskFlag of a full flag": (
+        _m("acknowledgeRiskFlag", "AcknowledgeRiskFlagInput"),
+        _full_flag_input,
+        {"admin", "moderator"},
     ),
     # consent: the lead publishes only what every partner approved (admins may publish without)
     "publishProject": (
