@@ -16,6 +16,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import TokenCache
 from api.dashboard import dashboard_routes
+from api.documents import DocumentEndpoint, TrustedDocuments
 from api.graphql import PartnerPulseGraphQL
 from api.health import healthz, readyz
 from api.limits import BoundedPool, RequestLimits
@@ -76,8 +77,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # an open socket that never authenticates holds a connection for nothing (strawberry's default: 1 min)
         connection_init_wait_timeout=timedelta(seconds=settings.websocket_init_seconds),
     )
+    graphql.documents = TrustedDocuments.load(only=settings.trusted_documents_only)
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", DocumentEndpoint(graphql), methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

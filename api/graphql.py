@@ -17,6 +17,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
 from api.auth import ANONYMOUS, Principal, authenticate
+from api.documents import DocumentError, TrustedDocuments
 from api.metrics import count_graphql_errors
 from api.rate_limit import Budget
 from schema.context import Context
@@ -33,6 +34,12 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler):
     and an abrupt close. The protocol's answer to a malformed message is close code 4400."""
 
     async def handle_message(self, message: Any) -> None:
+        if self.connection_acknowledged and _is_subscribe(message):
+            try:
+                message = {**message, "payload": self.view.documents.resolve(message["payload"])}
+            except DocumentError as error:
+                await self.websocket.send_json({"id": message["id"], "type": "error", "payload": [error.as_graphql()]})
+                return
         problem = _message_problem(message)
         if problem:
             await self.handle_invalid_message(problem)
@@ -42,6 +49,7 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler):
 
 class PartnerPulseGraphQL(GraphQL):
     graphql_transport_ws_handler_class = CheckedTransportWSHandler
+    documents = TrustedDocuments({})  # create_app sets the registry; api/documents.py
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -86,7 +94,21 @@ class PartnerPulseGraphQL(GraphQL):
             problem = _operation_problem(operation)
             if problem:
                 raise HTTPException(400, problem)
-        return parsed
+        if isinstance(parsed, list):
+            return [self.documents.resolve(operation) for operation in parsed]
+        return self.documents.resolve(parsed)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        return request.query_params.get("documentId") is None and super().should_render_graphql_ide(request)
+
+    def parse_query_params(self, params: Any) -> dict[str, Any]:
+        """GET: `variables` and `extensions` are JSON (decoded without the checks of a body above), and a
+        `documentId` names a registered document."""
+        data = dict(params)
+        for name in ("variables", "extensions"):
+            if data.get(name):
+                data[name] = super().parse_json(data[name])
+        return self.documents.resolve(data)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
@@ -233,7 +255,7 @@ def _with_allow_header(scope: Scope, send: Send) -> Send:
     return send_with_allow
 
 
-OPERATION_FIELDS = {"query": str, "operationName": str, "variables": dict, "extensions": dict}
+OPERATION_FIELDS = {"query": str, "documentId": str, "operationName": str, "variables": dict, "extensions": dict}
 
 
 def _operation_problem(operation: object) -> str | None:
@@ -244,6 +266,15 @@ def _operation_problem(operation: object) -> str | None:
         if value is not None and not isinstance(value, kind):
             return f"`{name}` must be {'a string' if kind is str else 'an object'} or null."
     return None
+
+
+def _is_subscribe(message: object) -> bool:
+    return (
+        isinstance(message, dict)
+        and message.get("type") == "subscribe"
+        and isinstance(message.get("id"), str)
+        and isinstance(message.get("payload"), dict)
+    )
 
 
 def _message_problem(message: object) -> str | None:

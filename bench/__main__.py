@@ -8,8 +8,9 @@ server set-up), and measures in one run, at fixed concurrency for a fixed time:
 
   a. three frontend queries over HTTP — the ecosystem manager's dashboard, a project page, a directory page
   b. the same answers from the floor; the ratio GraphQL/floor of the p50 latency is the figure that matters
-  c. PostGraphile (bench/postgraphile.py, from npm) answering the same questions on the same database and
-     server set-up; the ratio of requests per second PartnerPulse/PostGraphile
+  c. PostGraphile 5 and 4 (bench/postgraphile.py, from npm) answering the same questions on the same database
+     with one process per core; the ratios of requests per second PartnerPulse/PostGraphile 5 and
+     PostGraphile 5/4 (and PartnerPulse/PostGraphile 4)
   d. survey submissions per second at the same concurrency, and the submission-to-flag latency while answers
      arrive at 50 a second (bench/submissions.py)
   e. the full (bulk) recomputation of statistics, trends, flags and portfolio, at a tenth of the network
@@ -139,21 +140,21 @@ def percentile_ms(values: list[float], share: float) -> float:
 
 
 async def compare(
-    api: str, floor: str, postgraphile_url: str | None, token: str, project: int, concurrency: int, seconds: float
+    api: str, floor: str, theirs: dict[str, str], token: str, project: int, concurrency: int, seconds: float
 ) -> list[dict]:
+    """One row per query; `theirs` maps each running PostGraphile version's name to its URL."""
     headers = {"Authorization": f"Bearer {token}"}
     cases = [
-        ("dashboard", "dashboard (20 at-risk projects)", {"query": DASHBOARD}, "/dashboard",
-         {"query": postgraphile.DASHBOARD}),
+        ("dashboard", "dashboard (20 at-risk projects)", {"query": DASHBOARD}, "/dashboard"),
         ("project", "project page", {"query": PROJECT, "variables": {"id": to_base64("CooperationProject", project)}},
-         f"/project/{project}", {"query": postgraphile.PROJECT, "variables": {"id": str(project)}}),
-        ("directory", "directory (100 organizations)", {"query": DIRECTORY}, "/directory",
-         {"query": postgraphile.DIRECTORY}),
+         f"/project/{project}"),
+        ("directory", "directory (100 organizations)", {"query": DIRECTORY}, "/directory"),
     ]  # fmt: skip
+    versions = [version for version in (postgraphile.V5, postgraphile.V4) if version.name in theirs]
     rows = []
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        for case, name, body, path, their_body in cases:
+        for case, name, body, path in cases:
             graphql = (await client.post(f"{api}/graphql", json=body, headers=headers)).json()
             floor_answer = (await client.get(f"{floor}{path}")).json()
             row: dict = {"query": name, "same answer": graphql.get("data") == floor_answer.get("data")}
@@ -165,15 +166,19 @@ async def compare(
             async def floor_call(path: str = path) -> bool:
                 return (await client.get(f"{floor}{path}")).status_code == 200
 
-            async def their_call(body: dict = their_body) -> bool:
-                response = await client.post(postgraphile_url or "", json=body)
-                return response.status_code == 200 and b'"errors"' not in response.content
-
             sides = [("graphql", graphql_call), ("floor", floor_call)]
-            if postgraphile_url:
-                theirs = (await client.post(postgraphile_url, json=their_body)).json()
-                row["postgraphile same answer"] = postgraphile.same_answer(case, graphql["data"], theirs["data"])
-                sides.append(("postgraphile", their_call))
+            for version in versions:
+                url, their_body = theirs[version.name], version.body(case, project)
+                answer = (await client.post(url, json=their_body)).json()
+                row[f"{version.name} same answer"] = "data" in answer and postgraphile.same_answer(
+                    case, graphql["data"], answer["data"]
+                )
+
+                async def their_call(url: str = url, body: dict = their_body) -> bool:
+                    response = await client.post(url, json=body)
+                    return response.status_code == 200 and b'"errors"' not in response.content
+
+                sides.append((version.name, their_call))
             errors = 0
             for side, call in sides:
                 rps, latencies, failed = await hammer(call, concurrency, seconds)
@@ -182,8 +187,10 @@ async def compare(
                 errors += failed
             row["errors"] = errors
             row["p50 ratio"] = row["graphql p50"] / row["floor p50"]
-            if postgraphile_url:
-                row["rps ratio postgraphile"] = row["graphql rps"] / row["postgraphile rps"]
+            for version in versions:
+                row[f"rps ratio {version.name}"] = row["graphql rps"] / row[f"{version.name} rps"]
+            if len(versions) == 2:
+                row["rps ratio 5/4"] = row[f"{postgraphile.V5.name} rps"] / row[f"{postgraphile.V4.name} rps"]
             rows.append(row)
     return rows
 
@@ -229,40 +236,54 @@ def main() -> None:
         token, project, timings = asyncio.run(prepare(dsn, scale))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppsuite", rate_limits=False,
                             log_level="WARNING")  # fmt: skip
-        floor = their_server = their_url = None
+        floor = None
+        their_servers: list[subprocess.Popen[bytes]] = []
+        theirs: dict[str, str] = {}
         try:
             floor, floor_url = start_floor(dsn, cores)
-            executable = postgraphile.install(WORK)
-            if executable is None:
-                print("PostGraphile skipped: Node.js and npm are needed for it")
-            else:
-                their_server, their_url = postgraphile.start(executable, dsn, cores, WORK / "postgraphile.log")
-            with api_and_worker(settings, "suite", api_workers=cores) as running:
-                rows = asyncio.run(
-                    compare(running.url, floor_url, their_url, token, project, args.concurrency, seconds)
+            for version in (postgraphile.V5, postgraphile.V4):
+                folder = postgraphile.install(WORK, version)
+                if folder is None:
+                    print(f"{version.name} skipped: it needs npm (and Node.js, or x86-64 Linux for version 5)")
+                    continue
+                server, theirs[version.name] = postgraphile.start(
+                    version, folder, dsn, cores, WORK / f"{version.folder}.log"
                 )
+                their_servers.append(server)
+            with api_and_worker(settings, "suite", api_workers=cores) as running:
+                rows = asyncio.run(compare(running.url, floor_url, theirs, token, project, args.concurrency, seconds))
                 submitted = asyncio.run(measure_submissions(dsn, running.url, token, args.concurrency, seconds))
                 memory = {"API": peak_memory_mb(running.api_pid), "worker": peak_memory_mb(running.worker_pid)}
         finally:
-            for server in (floor, their_server):
+            for server in (floor, *their_servers):
                 if server is not None:
                     server.terminate()
                     server.wait(10)
     total = time.perf_counter() - began
     print(f"\nPartnerPulse benchmark — {date.today()}, {platform.machine()}, {cores} cores, "
           f"scale {scale}: {int(timings['answers']):,} answers; total {total:.0f} s\n")  # fmt: skip
+    v5, v4 = postgraphile.V5.name, postgraphile.V4.name
     print(f"| query (concurrency {args.concurrency}, {seconds:.0f} s each) | GraphQL rps | p50 ms | p99 ms "
-          "| floor rps | p50 ms | p99 ms | p50 GraphQL/floor | PostGraphile rps | p50 ms | p99 ms "
-          "| rps PartnerPulse/PostGraphile | same answer (floor, PostGraphile) | errors |")  # fmt: skip
-    print("| --- " * 14 + "|")
+          "| floor rps | p50 ms | p99 ms | p50 GraphQL/floor | PostGraphile 5 rps | p50 ms | p99 ms "
+          "| PostGraphile 4 rps | p50 ms | p99 ms | rps PartnerPulse/PostGraphile 5 | rps PostGraphile 5/4 "
+          "| rps PartnerPulse/PostGraphile 4 | same answer (floor, PostGraphile 5, 4) | errors |")  # fmt: skip
+    print("| --- " * 19 + "|")
     for r in rows:
-        theirs = (f"{r['postgraphile rps']:.0f} | {r['postgraphile p50']:.1f} | {r['postgraphile p99']:.1f} "
-                  f"| {r['rps ratio postgraphile']:.2f}×") if "postgraphile rps" in r else "– | – | – | –"  # fmt: skip
-        same = "yes" if r["same answer"] else "NO"
-        same += ", " + {True: "yes", False: "NO", None: "–"}[r.get("postgraphile same answer")]
+        sides = " | ".join(
+            f"{r[f'{name} rps']:.0f} | {r[f'{name} p50']:.1f} | {r[f'{name} p99']:.1f}" if f"{name} rps" in r
+            else "– | – | –"
+            for name in (v5, v4)
+        )  # fmt: skip
+        ratios = " | ".join(
+            f"{r[key]:.2f}×" if key in r else "–" for key in (f"rps ratio {v5}", "rps ratio 5/4", f"rps ratio {v4}")
+        )
+        same = ", ".join(
+            {True: "yes", False: "NO", None: "–"}[r.get(key)]
+            for key in ("same answer", f"{v5} same answer", f"{v4} same answer")
+        )
         print(f"| {r['query']} | {r['graphql rps']:.0f} | {r['graphql p50']:.1f} | {r['graphql p99']:.1f} "
               f"| {r['floor rps']:.0f} | {r['floor p50']:.1f} | {r['floor p99']:.1f} | {r['p50 ratio']:.2f}× "
-              f"| {theirs} | {same} | {r['errors']} |")  # fmt: skip
+              f"| {sides} | {ratios} | {same} | {r['errors']} |")  # fmt: skip
     rate, latency = submitted
     print(f"\nsubmissions at concurrency {args.concurrency}: {rate.per_second:.0f} per second "
           f"({rate.submitted:,} acknowledged, {rate.errors} errors)")  # fmt: skip

@@ -30,7 +30,7 @@ FROM (
          ORDER BY s.sequence DESC LIMIT 1) AS latest,
         (SELECT json_agg(json_build_object('reason', f.reason, 'severity', f.severity, 'explanation', f.explanation)
                          ORDER BY f.severity DESC, f.raised_at DESC, f.id DESC)
-         FROM risk_flags f WHERE f.project_id = p.id AND f.resolved_at IS NULL) AS flags
+         FROM risk_flags f WHERE f.project_id = p.id AND f.resolved_at IS NULL AND f.audience = 'FULL') AS flags
     FROM project_health h JOIN cooperation_projects p ON p.id = h.project_id
     WHERE h.risk_level <> 'NONE'
     ORDER BY h.risk_rank DESC, h.project_id DESC LIMIT 20
@@ -52,7 +52,8 @@ SELECT json_build_object('node', json_build_object(
     'riskFlags', coalesce((SELECT json_agg(json_build_object('reason', f.reason, 'severity', f.severity,
                                                              'explanation', f.explanation)
                                            ORDER BY f.severity DESC, f.raised_at DESC, f.id DESC)
-                           FROM risk_flags f WHERE f.project_id = p.id AND f.resolved_at IS NULL), '[]'),
+                           FROM risk_flags f
+                           WHERE f.project_id = p.id AND f.resolved_at IS NULL AND f.audience = 'FULL'), '[]'),
     'surveyRounds', json_build_object('edges', coalesce((
         SELECT json_agg(json_build_object('node', json_build_object(
             'sequence', r.sequence, 'status', r.status,

@@ -382,6 +382,31 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The number `token
         raise typer.Exit(1)
 
 
+@app.command()
+def documents(
+    write: Annotated[bool, typer.Option("--write", help="Write the registry to api/documents.json.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when api/documents.json is not current.")] = False,
+) -> None:
+    """The trusted documents (the dashboard's and the README's, by documentId): print, write or check them."""
+    from api.documents import REGISTRY, collect, render
+
+    try:
+        text = render(collect())
+    except (OSError, ValueError) as error:
+        console.print(f"[red]Cannot collect the documents:[/] {str(error).splitlines()[0]}", highlight=False)
+        raise typer.Exit(1) from None
+    if check:
+        current = REGISTRY.exists() and REGISTRY.read_text() == text
+        console.print("api/documents.json is current." if current else
+                      "api/documents.json is not current: run `partnerpulse documents --write`.")  # fmt: skip
+        raise typer.Exit(0 if current else 1)
+    if write:
+        REGISTRY.write_text(text)
+        console.print(f"{len(json.loads(text))} documents written to api/documents.json.")
+        return
+    print(text, end="")
+
+
 @schema_app.command("print")
 def schema_print() -> None:
     """Print the GraphQL schema (SDL)."""

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Live subscriptions one token may hold open in one API process."
     )
     introspection: bool = Field(default=True, description="Allow schema introspection (switch off in production).")
+    trusted_documents_only: bool = Field(
+        default=False, description="Run only the registered documents (api/documents.json), by documentId or text."
+    )
     request_timeout: float = Field(default=15.0, gt=0, description="Deadline of one HTTP request, seconds.")
     db_acquire_timeout: float = Field(default=3.0, gt=0, description="Longest wait for a pool connection.")
 
