@@ -197,14 +197,15 @@ async def test_redis_restart_loses_nothing_and_api_worker_and_subscriptions_carr
             flag = await eventually(
                 lambda: connection.fetchval(
                     "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = 'LOW_SATISFACTION' "
-                    "AND resolved_at IS NULL",
+                    "AND resolved_at IS NULL AND audience = 'FULL'",
                     world.projects["pilot"],
                 ),
                 what="the LOW_SATISFACTION flag",
             )
             await asyncio.sleep(6)
             acknowledge = "mutation($id: ID!) { acknowledgeRiskFlag(input: {id: $id}) { userErrors { code } } }"
-            done = await gql(client, acknowledge, {"id": to_base64("RiskFlag", flag)}, world.tokens["sme"])
+            # the flag of the full view, which the subscribing admin receives
+            done = await gql(client, acknowledge, {"id": to_base64("RiskFlag", flag)}, world.tokens["admin"])
             assert done["acknowledgeRiskFlag"]["userErrors"] == []
             while True:  # events of the recomputations come first
                 event = await next_event(subscriber, within=10)
@@ -230,8 +231,8 @@ async def test_a_flag_change_made_while_redis_was_away_reaches_live_subscribers_
     own = settings.model_copy(update={"redis_url": redis_server.start()})
     world = await build_world(connection)
     flag = await connection.fetchval(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence) "
-        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}') RETURNING id",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence, audience) "
+        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}', 'PARTNERS') RETURNING id",
         world.projects["pilot"],
     )
     api, url = start_api(own, tmp_path / "api.log")
