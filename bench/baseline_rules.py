@@ -325,3 +325,7 @@ def evaluate(facts: ProjectFacts, thresholds: Thresholds) -> list[Finding]:
             Finding(**{**f.__dict__, "severity": Severity(min(f.severity + 1, Severity.HIGH))}) for f in findings
         ]
     return findings
+
+
+# the rule table as it stood (thresholds that changed meaning or default since)
+BASELINE = Thresholds(satisfaction_gap=1.5)
