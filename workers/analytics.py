@@ -189,6 +189,7 @@ class Level:
     sd: float
     observed: float
     round: RoundFacts
+    shrunk: bool = True  # toward the rounds before or the portfolio (False: the round's own mean)
 
 
 def level(points: list[tuple[RoundFacts, float]], t: Thresholds, prior: float | None = None) -> Level | None:
@@ -205,7 +206,7 @@ def level(points: list[tuple[RoundFacts, float]], t: Thresholds, prior: float | 
     elif prior is not None:
         prior_mean, prior_variance = prior, t.portfolio_spread**2
     else:
-        return Level(observed, math.sqrt(variance), observed, latest)
+        return Level(observed, math.sqrt(variance), observed, latest, shrunk=False)
     weight = prior_variance / (prior_variance + variance)
     estimate = weight * observed + (1 - weight) * prior_mean
     return Level(estimate, math.sqrt(weight * variance), observed, latest)
@@ -316,13 +317,14 @@ def low_satisfaction(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     distance = max(0.0, t.low_satisfaction - found.estimate)
     numbers = (
         f"Overall satisfaction is likely at or below {_fmt(t.low_satisfaction)} ({_pct(probability)}): "
-        f"round {latest.sequence} averaged {_fmt(found.observed)} from {latest.response_count} answers, "
-        f"an estimated level of {_fmt(found.estimate)} with the rounds before."
+        f"round {latest.sequence} averaged {_fmt(found.observed)} from {latest.response_count} answers"
+        + (f", an estimated level of {_fmt(found.estimate)} with the rounds before." if found.shrunk else ".")
     )
     numbers_de = (
         f"Die Gesamtzufriedenheit liegt wahrscheinlich auf oder unter {_fmt_de(t.low_satisfaction)} "
         f"({_pct(probability)}): Runde {latest.sequence} ergab im Mittel {_fmt_de(found.observed)} aus "
-        f"{latest.response_count} Antworten, mit den Runden davor geschätzt {_fmt_de(found.estimate)}."
+        f"{latest.response_count} Antworten"
+        + (f", mit den Runden davor geschätzt {_fmt_de(found.estimate)}." if found.shrunk else ".")
     )
     small = suppressed(latest.response_count, t.min_group_size)
     return [
