@@ -229,17 +229,27 @@ class Decline:
 def decline(points: list[tuple[RoundFacts, float]], t: Thresholds) -> Decline | None:
     """The likeliest change point among the last three known rounds: how probable is it that the rounds from
     there on sit more than `decline_margin` below the (up to five) rounds before? Needs two rounds before."""
-    best: Decline | None = None
-    for start in range(max(2, len(points) - 3), len(points)):
-        before, after = points[max(0, start - 5) : start], points[start:]
-        before_mean, before_count = _pooled(before)
-        after_mean, after_count = _pooled(after)
+    points = points[-8:]  # five before the earliest change point, three after
+    if len(points) < 3:
+        return None
+    sums, counts = [0.0], [0]  # running totals: each change point costs O(1)
+    for round_, mean in points:
+        sums.append(sums[-1] + mean * round_.response_count)
+        counts.append(counts[-1] + round_.response_count)
+    end, best = len(points), None
+    for start in range(max(2, end - 3), end):
+        first = max(0, start - 5)
+        before_count, after_count = counts[start] - counts[first], counts[end] - counts[start]
+        before_mean = (sums[start] - sums[first]) / before_count
+        after_mean = (sums[end] - sums[start]) / after_count
         sd = t.answer_noise * math.sqrt(1 / before_count + 1 / after_count)
         drop = before_mean - after_mean
         probability = _normal_cdf((drop - t.decline_margin) / sd)
-        if best is None or probability > best.probability:
-            best = Decline(probability, drop, before_mean, after_mean, after[0][0].sequence, before + after)
-    return best
+        if best is None or probability > best[0]:
+            best = (probability, drop, before_mean, after_mean, start, first)
+    assert best is not None
+    probability, drop, before_mean, after_mean, start, first = best
+    return Decline(probability, drop, before_mean, after_mean, points[start][0].sequence, points[first:])
 
 
 def latched(probabilities: list[float], t: Thresholds) -> bool:
@@ -426,26 +436,35 @@ class Gap:
 
 def gaps(rounds: list[RoundFacts], t: Thresholds) -> dict[int, Gap]:
     """Per partner over the last two known rounds with answers from two or more partners: how far below the
-    others' answers in the same rounds its own lie, and how likely that is more than `satisfaction_gap`."""
-    window = [r for r in rounds if len(r.overall_by_organization) >= 2][-2:]
+    others' answers in the same rounds its own lie, and how likely that is more than `satisfaction_gap`.
+    Only partners with a probability of at least `resolve_probability` (the others hold no flag)."""
+    window: list[RoundFacts] = []
+    for round_ in reversed(rounds):
+        if len(round_.overall_by_organization) >= 2:
+            window.insert(0, round_)
+            if len(window) == 2:
+                break
     if not window or window[-1] is not rounds[-1]:
         return {}
+    totals = [(sum(r.overall_by_organization.values()), len(r.overall_by_organization)) for r in window]
     found = {}
     for organization in sorted({org for r in window for org in r.overall_by_organization}):
-        own = [r.overall_by_organization[organization] for r in window if organization in r.overall_by_organization]
-        others = [s for r in window if organization in r.overall_by_organization
-                  for org, s in r.overall_by_organization.items() if org != organization]  # fmt: skip
-        own_mean, others_mean = sum(own) / len(own), sum(others) / len(others)
-        sd = t.answer_noise * math.sqrt(1 / len(own) + 1 / len(others))
+        own_sum = own_count = others_sum = others_count = 0
+        for round_, (total, count) in zip(window, totals, strict=True):
+            score = round_.overall_by_organization.get(organization)
+            if score is not None:
+                own_sum, own_count = own_sum + score, own_count + 1
+                others_sum, others_count = others_sum + total - score, others_count + count - 1
+        own_mean, others_mean = own_sum / own_count, others_sum / others_count
         gap = others_mean - own_mean
-        found[organization] = Gap(
-            organization,
-            _normal_cdf((gap - t.satisfaction_gap) / sd),
-            gap,
-            own_mean,
-            others_mean,
-            [r.sequence for r in window if organization in r.overall_by_organization],
-        )
+        if gap < t.satisfaction_gap:  # a probability below one half: nothing to raise or to hold
+            continue
+        sd = t.answer_noise * math.sqrt(1 / own_count + 1 / others_count)
+        probability = _normal_cdf((gap - t.satisfaction_gap) / sd)
+        if probability < t.resolve_probability:
+            continue
+        sequences = [r.sequence for r in window if organization in r.overall_by_organization]
+        found[organization] = Gap(organization, probability, gap, own_mean, others_mean, sequences)
     return found
 
 
