@@ -11,6 +11,7 @@ false alarms per 100 healthy project-rounds and flapping (raised, resolved, rais
 """
 
 import argparse
+import asyncio
 import random
 import time
 from collections import Counter, defaultdict
@@ -18,9 +19,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from statistics import median
 
+import asyncpg
+
 from bench import baseline_rules
+from bench.system import fresh_database
+from db.pool import init_connection
 from workers import analytics
 from workers.analytics import DIMENSIONS, Finding, ProjectFacts, RoundFacts, Thresholds
+from workers.recompute import recompute
 
 ROUNDS = 10
 ONSET = 5
@@ -54,6 +60,8 @@ class Project:
     noise: float
     levels: list[dict[int, float]]  # per round: partner -> true level (overall) of the partners expected
     states: list[ProjectFacts] = field(default_factory=list)  # two per round: open (first answer), closed
+    # per round: who was expected, each answer (overall, expectations met), who answered first
+    answers: list[tuple[frozenset[int], dict[int, tuple[int, int]], int | None]] = field(default_factory=list)
 
     def truth(self, reason: str, round_: int) -> bool | None:
         """Whether the rule should hold at `round_` (1-based); None where either answer is fair."""
@@ -113,6 +121,7 @@ def simulate(rng: random.Random) -> Project:
         order = list(answers)
         rng.shuffle(order)
         first = {org: answers[org] for org in order[:1]}
+        project.answers.append((frozenset(expected), answers, order[0] if order else None))
         open_round = round_facts(round_, False, frozenset(expected), first)
         project.states.append(facts(names, [*closed, open_round]))
         closed.append(round_facts(round_, True, frozenset(expected), answers))
@@ -218,6 +227,80 @@ def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> F
     return figures
 
 
+async def through_the_workers(connection: asyncpg.Connection, projects: list[Project], rules: Thresholds) -> list[str]:
+    """The agreement check: each project's rounds written to the database as the API would store them, the
+    last round first open with its first answer, then closed, each time recomputed by the workers' own job
+    code; its open flags (moderators' view) must be what `evaluate` makes of the simulated facts. Returns
+    the differences (none expected)."""
+    problems = []
+    for number, project in enumerate(projects):
+        project_id = await connection.fetchval(
+            "INSERT INTO cooperation_projects (title, kind, phase, exit_plan, phase_changed_at) "
+            "VALUES ($1, 'RESEARCH', 'ACTIVE', 'agreed', now() - interval '30 days') RETURNING id",
+            f"Simulated project {number}",
+        )
+        organizations = {}
+        for org in sorted(project.levels[-1] | project.levels[0]):
+            organizations[org] = await connection.fetchval(
+                "INSERT INTO organizations (kind, name, industry, city, country) "
+                "VALUES ('SME', $1, 'Simulation', 'Berlin', 'DE') RETURNING id",
+                f"Simulated {number}-{org}",
+            )
+            await connection.execute(
+                "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, $3)",
+                project_id,
+                organizations[org],
+                "LEAD" if org == 1 else "PARTNER",
+            )
+        back = {db: org for org, db in organizations.items()}
+        for sequence, (expected, answers, first) in enumerate(project.answers, 1):
+            last = sequence == len(project.answers)
+            round_id = await connection.fetchval(
+                "INSERT INTO survey_rounds (project_id, sequence) VALUES ($1, $2) RETURNING id", project_id, sequence
+            )
+            await connection.executemany(
+                "INSERT INTO survey_round_participants (round_id, organization_id) VALUES ($1, $2)",
+                [(round_id, organizations[org]) for org in expected],
+            )
+            order = ([first] if first is not None else []) + [org for org in answers if org != first]
+            for index, org in enumerate(order):
+                overall, expectations = answers[org]
+                await connection.execute(
+                    "INSERT INTO survey_responses (round_id, organization_id, overall, expectations_met, "
+                    "mutual_benefit, decision_speed, communication_trust, continue_likelihood) "
+                    "VALUES ($1, $2, $3, $4, $3, $3, $3, 8)",
+                    round_id,
+                    organizations[org],
+                    overall,
+                    expectations,
+                )
+                if last and index == 0:  # the open round with its first answer, as the workers see it
+                    problems += await _compare(connection, project_id, back, project.states[-2], rules, number)
+            await connection.execute(
+                "UPDATE survey_rounds SET status = 'CLOSED', closed_at = now() WHERE id = $1", round_id
+            )
+        problems += await _compare(connection, project_id, back, project.states[-1], rules, number)
+    return problems
+
+
+async def _compare(
+    connection: asyncpg.Connection, project_id: int, back: dict[int, int], facts: ProjectFacts, rules: Thresholds,
+    number: int,
+) -> list[str]:  # fmt: skip
+    await connection.execute(
+        "UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project_id
+    )
+    await recompute(connection, project_id, rules)
+    rows = await connection.fetch(
+        "SELECT reason::text, organization_id, severity::text FROM risk_flags "
+        "WHERE project_id = $1 AND audience = 'FULL' AND resolved_at IS NULL",
+        project_id,
+    )
+    stored = sorted((r["reason"], back.get(r["organization_id"]), r["severity"]) for r in rows)
+    expected = sorted((f.reason, f.organization_id, f.severity.name) for f in analytics.evaluate(facts, rules))
+    return [] if stored == expected else [f"project {number}: workers {stored}, evaluate {expected}"]
+
+
 def _ratio(part: float, whole: float) -> str:
     return f"{part / whole:.2f}" if whole else "–"
 
@@ -265,6 +348,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="300 projects instead of 2000")
     parser.add_argument("--projects", type=int, default=None)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also pass the first N projects through the real workers on a fresh database (DATABASE_URL's "
+        "server, or an embedded one) and compare their flags with the rules'",
+    )
     options = parser.parse_args()
     count = options.projects or (300 if options.quick else 2000)
     rng = random.Random(options.seed)
@@ -279,6 +370,23 @@ def main() -> None:
           f"baseline {middle - started:.1f} s, current {done - middle:.1f} s")  # fmt: skip
     for line in report(before, after):
         print(line)
+    if options.workers:
+        subset = projects[: options.workers]
+        with fresh_database("flags") as (dsn, _):
+            problems = asyncio.run(_through_the_workers(dsn, subset, rules))
+        print(f"workers: {len(subset)} projects stored and recomputed twice each (last round open, then closed): "
+              + ("flags agree with the rules" if not problems else f"{len(problems)} differ"))  # fmt: skip
+        for problem in problems:
+            print("  " + problem)
+
+
+async def _through_the_workers(dsn: str, projects: list[Project], rules: Thresholds) -> list[str]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await init_connection(connection)
+        return await through_the_workers(connection, projects, rules)
+    finally:
+        await connection.close()
 
 
 if __name__ == "__main__":
