@@ -12,6 +12,7 @@ false alarms per 100 healthy project-rounds and flapping (raised, resolved, rais
 
 import argparse
 import asyncio
+import dataclasses
 import random
 import time
 from collections import Counter, defaultdict
@@ -169,6 +170,7 @@ class Figures:
     stories_caught: Counter = field(default_factory=Counter)
     story_delays: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     early_signals: int = 0
+    healthy_early_signals: int = 0
 
 
 def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> Figures:
@@ -177,7 +179,10 @@ def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> F
         timeline: list[set[tuple[str, int | None]]] = []
         for state in project.states:
             findings = evaluate(state, rules)
-            figures.early_signals += sum(f.reason == "EARLY_SIGNAL" for f in findings)
+            signals = sum(f.reason == "EARLY_SIGNAL" for f in findings)
+            figures.early_signals += signals
+            if project.situation == "healthy":
+                figures.healthy_early_signals += signals
             timeline.append({(f.reason, f.organization_id) for f in findings if f.reason != "EARLY_SIGNAL"})
         by_round = [{reason for reason, _ in timeline[2 * i] | timeline[2 * i + 1]} for i in range(ROUNDS)]
         for key in set().union(*timeline):
@@ -339,7 +344,8 @@ def report(before: Figures, after: Figures) -> Iterator[str]:
             f"{label}: false alarms {100 * sum(f.false_alarms.values()) / max(1, f.healthy_rounds):.1f} per 100 "
             f"healthy project-rounds ({100 * f.healthy_any / max(1, f.healthy_rounds):.1f} with any flag); "
             f"flapping {_ratio(sum(f.flaps.values()), total)} of {total} raised flags; "
-            f"early signals (moderators only) {f.early_signals}"
+            f"early signals (moderators only) {f.early_signals}, "
+            f"{100 * f.healthy_early_signals / max(1, f.healthy_rounds):.1f} per 100 healthy open rounds"
         )
 
 
@@ -348,6 +354,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="300 projects instead of 2000")
     parser.add_argument("--projects", type=int, default=None)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a threshold of the current rules changed for this run (workers.analytics.Thresholds), e.g. "
+        "raise_probability=0.9; repeatable",
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -360,13 +374,24 @@ def main() -> None:
     count = options.projects or (300 if options.quick else 2000)
     rng = random.Random(options.seed)
     projects = [simulate(rng) for _ in range(count)]
-    rules = Thresholds()
+    defaults = Thresholds()
+    changes = {}
+    for item in options.rule:
+        name, _, value = item.partition("=")
+        if not hasattr(defaults, name) or not value:
+            parser.error(f"--rule {item}: expected NAME=VALUE with NAME a field of Thresholds")
+        try:
+            changes[name] = type(getattr(defaults, name))(value)
+        except ValueError:
+            parser.error(f"--rule {item}: {value!r} is not a {type(getattr(defaults, name)).__name__}")
+    rules = dataclasses.replace(defaults, **changes)
     started = time.perf_counter()
     before = measure(projects, baseline_rules.evaluate, baseline_rules.BASELINE)
     middle = time.perf_counter()
     after = measure(projects, analytics.evaluate, rules)
     done = time.perf_counter()
-    print(f"{count} simulated projects, {ROUNDS} rounds each, seed {options.seed}; "
+    print(f"{count} simulated projects, {ROUNDS} rounds each, seed {options.seed}"
+          + "".join(f", {item}" for item in options.rule) + "; "
           f"baseline {middle - started:.1f} s, current {done - middle:.1f} s")  # fmt: skip
     for line in report(before, after):
         print(line)

@@ -172,9 +172,9 @@ class RiskReason(Enum):
     )
     EARLY_SIGNAL = strawberry.enum_value(
         "EARLY_SIGNAL",
-        description="Moderators and admins only: the first answers of a still open round, too few to count, lie far "
-        "below the rounds before (or at the low threshold). Always LOW; it puts no project at risk and costs no "
-        "health.",
+        description="Moderators and admins only: the first answers of a still open round, too few to count, are low "
+        "(at most 2.5 by default) and 1.0 or more below the rounds before. Always LOW; it puts no project at risk "
+        "and costs no health.",
     )
 
 

@@ -138,7 +138,9 @@ def test_an_open_round_counts_only_with_its_quorum() -> None:
 def test_an_early_signal_needs_a_marked_difference() -> None:
     assert reasons(facts([*steady(4, 3), rnd(4, {1: 4}, closed=False)])) == set()
     assert reasons(facts([*steady(4, 3), rnd(4, {1: 5}, closed=False)])) == set()
-    assert reasons(facts([*steady(4, 3), rnd(4, {1: 3}, closed=False)])) == {"EARLY_SIGNAL"}  # 1.0 below
+    assert reasons(facts([*steady(4, 3), rnd(4, {1: 3}, closed=False)])) == set()  # 1.0 below, but not low
+    assert reasons(facts([*steady(3, 3), rnd(4, {1: 2}, closed=False)])) == {"EARLY_SIGNAL"}  # low and 1.0 below
+    assert reasons(facts([*steady(2, 3), rnd(4, {1: 2}, closed=False)])) == set()  # low as before: nothing new
     [signal] = evaluate(facts([*steady(4, 3), rnd(4, {1: 1}, closed=False)]), T)
     assert (
         signal.severity == Severity.LOW
@@ -338,3 +340,11 @@ def test_every_finding_explains_itself_in_english_and_german() -> None:
     assert "„Pilotlinie in Betrieb“" in unmet.explanation_de and "überfällig" in unmet.explanation_de
     [stalled] = evaluate(facts([], phase="PARTNER_SEARCH", days_in_phase=100), T)
     assert stalled.explanation_de == "Das Projekt steht seit 100 Tagen in der Phase „Partnersuche“, ohne voranzukommen."
+
+
+def test_a_first_round_is_shrunk_toward_the_portfolio_when_its_level_is_given() -> None:
+    lone = [rnd(1, {1: 2, 2: 1})]  # 1.5 from two answers: 96 % sure below 2.5 on its own
+    assert "LOW_SATISFACTION" in reasons(facts(lone))
+    shrunk = facts(lone, portfolio_means={"OVERALL": 3.9})
+    assert "LOW_SATISFACTION" not in reasons(shrunk)
+    assert health(facts(lone), []).score < health(shrunk, []).score < 25 * (3.9 - 1)

@@ -622,9 +622,9 @@ def response_rate_drop(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
 
 
 def early_signal(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
-    """An open round's first answers, too few to count, already far below the known level (or at the low
-    threshold): a warning for moderators and admins only. Released facts never hold an open round's means,
-    so the partners' evaluation cannot produce it; it raises no risk level and costs no health."""
+    """An open round's first answers, too few to count, at or below the low threshold and (after earlier
+    rounds) `decline_drop` below them: a warning for moderators and admins only. Released facts never hold
+    an open round's means, so the partners' evaluation cannot produce it; no risk level, no health cost."""
     rounds = facts.rounds
     if not rounds or rounds[-1].closed or rounds[-1].response_count == 0 or _quorate(rounds[-1], t):
         return []
@@ -635,7 +635,7 @@ def early_signal(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     history = _series(known_rounds(facts, t), "OVERALL")[-3:]
     usual = _pooled(history)[0] if history else None
     below = usual is not None and usual - mean >= t.decline_drop
-    if not below and (usual is not None or mean > t.low_satisfaction):
+    if mean > t.low_satisfaction or (usual is not None and not below):
         return []
     compared = (
         f", {_fmt(usual - mean)} below the {_fmt(usual)} of the rounds before" if below and usual is not None else ""
