@@ -282,10 +282,6 @@ HYSTERESIS_ROUNDS = 4
 # -- risk rules --------------------------------------------------------------------------------------------
 
 
-def answered_rounds(facts: ProjectFacts) -> list[RoundFacts]:
-    return [r for r in facts.rounds if r.response_count > 0]
-
-
 def _grade(distance: float, medium: float, high: float) -> Severity:
     return Severity.HIGH if distance >= high else Severity.MEDIUM if distance >= medium else Severity.LOW
 
