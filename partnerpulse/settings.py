@@ -93,15 +93,53 @@ class Settings(BaseSettings):
         default=3, ge=2, description="Plain partners see numbers only where this many organizations stand behind them."
     )
 
-    # risk rules (DESIGN section 2)
-    rule_low_satisfaction: float = Field(default=2.5, description="LOW_SATISFACTION: latest mean overall ≤ this.")
-    rule_decline_slope: float = Field(default=-0.3, description="DECLINING_SATISFACTION: slope per round ≤ this.")
-    rule_decline_drop: float = Field(default=1.0, description="DECLINING_SATISFACTION: latest ≥ this below the best.")
-    rule_satisfaction_gap: float = Field(default=1.5, description="SATISFACTION_GAP: two partners differ by ≥ this.")
+    # risk rules (DESIGN section 2; measured by `python -m bench.flags`)
+    rule_low_satisfaction: float = Field(
+        default=2.5, description="LOW_SATISFACTION: the estimated overall level is likely ≤ this."
+    )
+    rule_decline_slope: float = Field(
+        default=-0.3, description="DECLINING_SATISFACTION: at least MEDIUM when the slope per round is ≤ this."
+    )
+    rule_decline_drop: float = Field(
+        default=1.0,
+        description="DECLINING_SATISFACTION: HIGH from this fall; EARLY_SIGNAL: first answers this far below.",
+    )
+    rule_decline_margin: float = Field(
+        default=0.3, gt=0, description="DECLINING_SATISFACTION: the level likely fell by more than this."
+    )
+    rule_satisfaction_gap: float = Field(
+        default=1.0, description="SATISFACTION_GAP: a partner likely rates more than this below the others."
+    )
     rule_silent_rounds: int = Field(default=2, ge=1, description="SILENT_PARTNER: closed rounds without an answer.")
-    rule_unmet_expectations: float = Field(default=2.0, description="UNMET_EXPECTATIONS: mean ≤ this.")
+    rule_silent_chance: float = Field(
+        default=0.003, gt=0, lt=1, description="SILENT_PARTNER: missing them by chance is at most this likely."
+    )
+    rule_response_rate_chance: float = Field(
+        default=0.002, gt=0, lt=1, description="RESPONSE_RATE_DROP: this few answers by chance at most this likely."
+    )
+    rule_unmet_expectations: float = Field(
+        default=2.0, description="UNMET_EXPECTATIONS: the estimated expectations level is likely ≤ this."
+    )
     rule_no_exit_plan_days: int = Field(default=90, ge=1, description="NO_EXIT_PLAN: days ACTIVE without a plan.")
     rule_stalled_days: int = Field(default=60, ge=1, description="STALLED: days in a phase before ACTIVE.")
+    rule_raise_probability: float = Field(
+        default=0.95, gt=0.5, lt=1, description="A statistical rule raises its flag at this probability."
+    )
+    rule_resolve_probability: float = Field(
+        default=0.5, gt=0, lt=1, description="… and resolves it only below this one (hysteresis)."
+    )
+    rule_open_round_quorum: float = Field(
+        default=0.75, gt=0, le=1, description="An open round counts once this share of its expected answers is in."
+    )
+    rule_answer_noise: float = Field(
+        default=0.8, gt=0, description="Standard deviation of one answer around its group's level (1-5 scale)."
+    )
+    rule_level_drift: float = Field(
+        default=0.8, gt=0, description="How far a level may move from the rounds before in one round (shrinkage)."
+    )
+    rule_portfolio_spread: float = Field(
+        default=0.6, gt=0, description="Spread of project levels around the portfolio's (prior of first rounds)."
+    )
 
     @property
     def queue_name(self) -> str:

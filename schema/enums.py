@@ -142,26 +142,33 @@ class SatisfactionDimension(Enum):
 class RiskReason(Enum):
     LOW_SATISFACTION = strawberry.enum_value(
         "LOW_SATISFACTION",
-        description="Mean overall satisfaction of the latest round with answers is low (≤ 2.5 by default).",
+        description="Overall satisfaction is likely low: the latest known round's mean, shrunk toward the rounds "
+        "before, is at or below 2.5 with a probability of at least 95 % (by default).",
     )
     DECLINING_SATISFACTION = strawberry.enum_value(
         "DECLINING_SATISFACTION",
-        description="Overall satisfaction falls over the last three or more rounds with answers (slope ≤ −0.3 per "
-        "round, or the latest mean 1.0 below the best, by default).",
+        description="Overall satisfaction likely fell: the rounds since a change point among the last three known "
+        "rounds sit more than 0.3 below the rounds before with a probability of at least 95 % (by default).",
     )
     SATISFACTION_GAP = strawberry.enum_value(
         "SATISFACTION_GAP",
-        description="In the latest round two partners' overall scores differ by 1.5 or more (by default); the flag "
-        "names the less satisfied partner.",
+        description="Over the last two known rounds one partner likely rates overall satisfaction more than 1.0 "
+        "below the other partners (probability of at least 95 %, by default); the flag names that partner.",
     )
     SILENT_PARTNER = strawberry.enum_value(
         "SILENT_PARTNER",
-        description="A partner answered none of the last two closed rounds; the flag names the partner.",
+        description="A partner answered none of the last two or more closed rounds, and at its own answer rate "
+        "that is unlikely to be chance (at most 0.3 %, by default); the flag names the partner.",
+    )
+    RESPONSE_RATE_DROP = strawberry.enum_value(
+        "RESPONSE_RATE_DROP",
+        description="The last two closed rounds got fewer answers than the project usually gets, unlikely by chance "
+        "(at most 0.2 %, by default): an early sign of disengagement.",
     )
     UNMET_EXPECTATIONS = strawberry.enum_value(
         "UNMET_EXPECTATIONS",
-        description="Expectations met is low in the latest round (≤ 2.0 by default), or a goal is past due and still "
-        "OPEN.",
+        description="Expectations met is likely low (estimated level at or below 2.0 by default, as for "
+        "LOW_SATISFACTION), or a goal is past due and still OPEN.",
     )
     NO_EXIT_PLAN = strawberry.enum_value(
         "NO_EXIT_PLAN",
@@ -170,6 +177,12 @@ class RiskReason(Enum):
     STALLED = strawberry.enum_value(
         "STALLED",
         description="In a phase before ACTIVE for more than 60 days (by default).",
+    )
+    EARLY_SIGNAL = strawberry.enum_value(
+        "EARLY_SIGNAL",
+        description="Moderators and admins only: the first answers of a still open round, too few to count, are low "
+        "(at most 2.5 by default) and 1.0 or more below the rounds before. Always LOW; it puts no project at risk "
+        "and costs no health.",
     )
 
 

@@ -3,8 +3,17 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.disclosure import release_facts
 from tests.test_analytics import facts, rnd
-from workers.analytics import Thresholds, evaluate, least_squares_slope, suppressed, theil_sen_slope, trend_slope
+from workers.analytics import (
+    Thresholds,
+    evaluate,
+    health,
+    least_squares_slope,
+    suppressed,
+    theil_sen_slope,
+    trend_slope,
+)
 
 T = Thresholds()
 means = st.floats(min_value=1.0, max_value=5.0, allow_nan=False)
@@ -73,3 +82,33 @@ def test_least_squares_is_exact_on_lines(values: list[float]) -> None:
     start, step = values[0], (values[-1] - values[0]) / 10
     line = [start + step * i for i in range(len(values))]
     assert abs(least_squares_slope(line) - step) < 1e-9
+
+
+history_rounds = st.lists(
+    st.dictionaries(st.sampled_from([1, 2, 3]), scores, min_size=0, max_size=3), min_size=0, max_size=10
+)
+
+
+@settings(max_examples=300)
+@given(history_rounds, scores, st.sampled_from([1, 2, 3]))
+def test_a_lone_early_answer_changes_no_flag_and_no_health(rounds, score, who) -> None:
+    """One answer in an open round of three expected partners never raises, resolves or changes a flag (it may
+    add a moderators' early signal) and never moves the health score: the round counts once it has its quorum."""
+    history = [rnd(i + 1, answers) for i, answers in enumerate(rounds)]
+    before = facts(history)
+    after = facts([*history, rnd(len(history) + 1, {who: score}, closed=False)])
+    found = evaluate(after, T)
+    assert [f for f in found if f.reason != "EARLY_SIGNAL"] == evaluate(before, T)
+    assert health(after, found, T) == health(before, evaluate(before, T), T)
+
+
+@settings(max_examples=300)
+@given(history_rounds, st.booleans())
+def test_rules_on_released_facts_never_use_what_was_withheld(rounds, last_open) -> None:
+    history = [rnd(i + 1, answers, closed=not (last_open and i == len(rounds) - 1)) for i, answers in enumerate(rounds)]
+    released = release_facts(facts(history), T.min_group_size)
+    found = evaluate(released, T)
+    assert not {f.reason for f in found} & {"EARLY_SIGNAL", "SATISFACTION_GAP"}
+    assert 0 <= health(released, found, T).score <= 100
+    for finding in evaluate(facts(history), T) + found:
+        assert 0.0 <= finding.evidence.get("probability", 0.0) <= 1.0

@@ -38,6 +38,15 @@ def thresholds(settings: Settings) -> Thresholds:
         no_exit_plan_days=settings.rule_no_exit_plan_days,
         stalled_days=settings.rule_stalled_days,
         min_group_size=settings.min_group_size,
+        decline_margin=settings.rule_decline_margin,
+        silent_chance=settings.rule_silent_chance,
+        response_rate_chance=settings.rule_response_rate_chance,
+        raise_probability=settings.rule_raise_probability,
+        resolve_probability=settings.rule_resolve_probability,
+        open_round_quorum=settings.rule_open_round_quorum,
+        answer_noise=settings.rule_answer_noise,
+        level_drift=settings.rule_level_drift,
+        portfolio_spread=settings.rule_portfolio_spread,
     )
 
 
@@ -88,12 +97,12 @@ class Views:
 
 def evaluate_views(facts: ProjectFacts, rules: Thresholds) -> Views:
     findings = analytics.evaluate(facts, rules)
-    health = analytics.health(facts, findings)
+    health = analytics.health(facts, findings, rules)
     if not any(r.response_count for r in facts.rounds):  # nothing to withhold: the same results, half the work
         return Views(findings, health, findings, health)
     released = release_facts(facts, rules.min_group_size)
     partner_findings = analytics.evaluate(released, rules)
-    return Views(findings, health, partner_findings, analytics.health(released, partner_findings))
+    return Views(findings, health, partner_findings, analytics.health(released, partner_findings, rules))
 
 
 def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, int]]:

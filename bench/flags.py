@@ -1,0 +1,418 @@
+"""How often are the risk rules right? `python -m bench.flags` (about a minute) or `--quick` (seconds).
+
+A simulation with known ground truth: small projects (2-6 partners answering a 1-5 scale with a person's
+noise of SD 0.5-0.8, 85 % of partners answering a round, some joining late) over ten survey rounds, each
+telling one planted story from round 5 on (the onset): healthy (flat), slow decline (−0.3 a round), sudden
+drop (−1.5), asymmetry (one partner −2.0), a partner going silent, recovery after a dip (rounds 3-4). Each
+round is evaluated twice, as the workers do: while it is open with its first answer, and once it has closed.
+Both rule sets (the frozen baseline of bench/baseline_rules.py and today's workers/analytics.py) run on the
+same facts; per rule it prints precision, recall within two rounds of onset, rounds from onset to detection,
+false alarms per 100 healthy project-rounds and flapping (raised, resolved, raised again within three rounds).
+"""
+
+import argparse
+import asyncio
+import dataclasses
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from statistics import median
+
+import asyncpg
+
+from bench import baseline_rules
+from bench.system import fresh_database
+from db.pool import init_connection
+from workers import analytics
+from workers.analytics import DIMENSIONS, Finding, ProjectFacts, RoundFacts, Thresholds
+from workers.recompute import recompute
+
+ROUNDS = 10
+ONSET = 5
+ANSWER_RATE = 0.85
+FLAP_ROUNDS = 3
+SITUATIONS = {"healthy": 40, "decline": 12, "drop": 12, "asymmetry": 12, "silent": 12, "recovery": 12}
+# rules the simulation can judge (time rules need no statistics); EARLY_SIGNAL is counted, not judged
+JUDGED = (
+    "LOW_SATISFACTION",
+    "DECLINING_SATISFACTION",
+    "SATISFACTION_GAP",
+    "SILENT_PARTNER",
+    "RESPONSE_RATE_DROP",
+    "UNMET_EXPECTATIONS",
+)
+# which flag a planted story must raise (the target: within two rounds of onset)
+EXPECTED = {
+    "decline": ("DECLINING_SATISFACTION", "LOW_SATISFACTION"),
+    "drop": ("DECLINING_SATISFACTION", "LOW_SATISFACTION"),
+    "asymmetry": ("SATISFACTION_GAP",),
+    "silent": ("SILENT_PARTNER", "RESPONSE_RATE_DROP"),
+    "recovery": ("DECLINING_SATISFACTION", "LOW_SATISFACTION"),
+}
+
+Evaluate = Callable[[ProjectFacts, Thresholds], list[Finding]]
+
+
+@dataclass
+class Project:
+    situation: str
+    noise: float
+    levels: list[dict[int, float]]  # per round: partner -> true level (overall) of the partners expected
+    states: list[ProjectFacts] = field(default_factory=list)  # two per round: open (first answer), closed
+    # per round: who was expected, each answer (overall, expectations met), who answered first
+    answers: list[tuple[frozenset[int], dict[int, tuple[int, int]], int | None]] = field(default_factory=list)
+
+    def truth(self, reason: str, round_: int) -> bool | None:
+        """Whether the rule should hold at `round_` (1-based); None where either answer is fair."""
+        levels = self.levels[round_ - 1]
+        mean = sum(levels.values()) / len(levels)
+        if reason == "LOW_SATISFACTION":
+            return True if mean <= 2.5 else None if mean <= 2.75 else False
+        if reason == "UNMET_EXPECTATIONS":
+            return True if mean - 0.3 <= 2.0 else None if mean - 0.3 <= 2.25 else False
+        if reason == "SATISFACTION_GAP":
+            gap = max(levels.values()) - min(levels.values())
+            return True if gap >= 1.5 else None if gap >= 1.0 else False
+        after = round_ >= ONSET
+        if reason == "DECLINING_SATISFACTION":
+            if self.situation in ("decline", "drop"):
+                return after
+            if self.situation == "recovery":
+                return True if round_ in (3, 4) else None if round_ in (5, 6) else False
+            return None if self.situation == "asymmetry" and after else False
+        if reason == "SILENT_PARTNER":
+            if self.situation != "silent":
+                return False
+            return True if round_ > ONSET else None if round_ == ONSET else False
+        if reason == "RESPONSE_RATE_DROP":
+            return self.situation == "silent" and after
+        return None
+
+
+def simulate(rng: random.Random) -> Project:
+    situation = rng.choices(list(SITUATIONS), weights=list(SITUATIONS.values()))[0]
+    size = rng.randint(2, 6)
+    noise = rng.uniform(0.5, 0.8)
+    base = rng.uniform(3.3, 4.3)
+    offset = {org: rng.gauss(0, 0.3) for org in range(1, size + 1)}
+    joins = dict.fromkeys(offset, 1)
+    if size >= 3 and rng.random() < 0.3:
+        joins[size] = rng.randint(2, 4)
+    silent, unhappy = 1, size  # the first partner goes silent; the last (the startup) grows unhappy
+    names = {org: f"Partner {org}" for org in offset}
+    project = Project(situation, noise, [])
+    closed: list[RoundFacts] = []
+    for round_ in range(1, ROUNDS + 1):
+        shift = 0.0
+        if situation == "decline" and round_ >= ONSET:
+            shift = -0.3 * (round_ - ONSET + 1)
+        elif (situation == "drop" and round_ >= ONSET) or (situation == "recovery" and round_ in (3, 4)):
+            shift = -1.5
+        expected = [org for org in offset if joins[org] <= round_]
+        levels = {org: base + offset[org] + shift - (2.0 if situation == "asymmetry" and org == unhappy
+                                                      and round_ >= ONSET else 0.0) for org in expected}  # fmt: skip
+        project.levels.append(levels)
+        answers: dict[int, tuple[int, int]] = {}
+        for org in expected:
+            if rng.random() > ANSWER_RATE or (situation == "silent" and org == silent and round_ >= ONSET):
+                continue
+            answers[org] = tuple(min(5, max(1, round(levels[org] - lift + rng.gauss(0, noise)))) for lift in (0, 0.3))
+        order = list(answers)
+        rng.shuffle(order)
+        first = {org: answers[org] for org in order[:1]}
+        project.answers.append((frozenset(expected), answers, order[0] if order else None))
+        open_round = round_facts(round_, False, frozenset(expected), first)
+        project.states.append(facts(names, [*closed, open_round]))
+        closed.append(round_facts(round_, True, frozenset(expected), answers))
+        project.states.append(facts(names, list(closed)))
+    return project
+
+
+def round_facts(
+    sequence: int, closed: bool, expected: frozenset[int], answers: dict[int, tuple[int, int]]
+) -> RoundFacts:
+    def mean(values: list[int]) -> float | None:
+        return sum(values) / len(values) if values else None
+
+    overall = mean([a[0] for a in answers.values()])
+    means: dict[str, float | None] = dict.fromkeys(DIMENSIONS, overall)
+    means["EXPECTATIONS_MET"] = mean([a[1] for a in answers.values()])
+    return RoundFacts(
+        sequence=sequence,
+        closed=closed,
+        means=means,
+        response_count=len(answers),
+        expected=expected,
+        overall_by_organization={org: a[0] for org, a in answers.items()},
+        answered=frozenset(answers),
+    )
+
+
+def facts(names: dict[int, str], rounds: list[RoundFacts]) -> ProjectFacts:
+    return ProjectFacts(phase="ACTIVE", days_in_phase=30, has_exit_plan=True, rounds=rounds, partner_names=names)
+
+
+@dataclass
+class Figures:
+    raised: Counter = field(default_factory=Counter)  # reason -> judged project-rounds raised
+    correct: Counter = field(default_factory=Counter)
+    planted: Counter = field(default_factory=Counter)  # reason -> episodes the rule should catch
+    caught: Counter = field(default_factory=Counter)  # … caught within two rounds
+    delays: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    healthy_rounds: int = 0
+    false_alarms: Counter = field(default_factory=Counter)  # reason -> raised rounds in healthy projects
+    healthy_any: int = 0  # healthy project-rounds with any flag
+    raises: Counter = field(default_factory=Counter)
+    flaps: Counter = field(default_factory=Counter)
+    stories: Counter = field(default_factory=Counter)
+    stories_caught: Counter = field(default_factory=Counter)
+    story_delays: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    early_signals: int = 0
+    healthy_early_signals: int = 0
+
+
+def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> Figures:
+    figures = Figures()
+    for project in projects:
+        timeline: list[set[tuple[str, int | None]]] = []
+        for state in project.states:
+            findings = evaluate(state, rules)
+            signals = sum(f.reason == "EARLY_SIGNAL" for f in findings)
+            figures.early_signals += signals
+            if project.situation == "healthy":
+                figures.healthy_early_signals += signals
+            timeline.append({(f.reason, f.organization_id) for f in findings if f.reason != "EARLY_SIGNAL"})
+        by_round = [{reason for reason, _ in timeline[2 * i] | timeline[2 * i + 1]} for i in range(ROUNDS)]
+        for key in set().union(*timeline):
+            off_since: int | None = None
+            was_on = False
+            for index, keys in enumerate(timeline):
+                on = key in keys
+                if on and not was_on:
+                    figures.raises[key[0]] += 1
+                    if off_since is not None and index - off_since <= 2 * FLAP_ROUNDS:
+                        figures.flaps[key[0]] += 1
+                if was_on and not on:
+                    off_since = index
+                was_on = on
+        for reason in JUDGED:
+            first_true = None
+            for round_ in range(1, ROUNDS + 1):
+                truth = project.truth(reason, round_)
+                on = reason in by_round[round_ - 1]
+                if truth is not None and on:
+                    figures.raised[reason] += 1
+                    figures.correct[reason] += truth
+                if truth and first_true is None:
+                    first_true = round_
+            if first_true is not None:
+                figures.planted[reason] += 1
+                hits = [r for r in range(first_true, ROUNDS + 1) if reason in by_round[r - 1]]
+                if hits and hits[0] - first_true <= 2:
+                    figures.caught[reason] += 1
+                if hits:
+                    figures.delays[reason].append(hits[0] - first_true)
+        if project.situation == "healthy":
+            figures.healthy_rounds += ROUNDS
+            for found in by_round:
+                figures.healthy_any += bool(found)
+                for reason in found:
+                    figures.false_alarms[reason] += 1
+        else:
+            figures.stories[project.situation] += 1
+            start = 3 if project.situation == "recovery" else ONSET
+            wanted = EXPECTED[project.situation]
+            hits = [r for r in range(start, ROUNDS + 1) if set(wanted) & by_round[r - 1]]
+            if hits and hits[0] - start <= 2:
+                figures.stories_caught[project.situation] += 1
+            if hits:
+                figures.story_delays[project.situation].append(hits[0] - start)
+    return figures
+
+
+async def through_the_workers(connection: asyncpg.Connection, projects: list[Project], rules: Thresholds) -> list[str]:
+    """The agreement check: each project's rounds written to the database as the API would store them, the
+    last round first open with its first answer, then closed, each time recomputed by the workers' own job
+    code; its open flags (moderators' view) must be what `evaluate` makes of the simulated facts. Returns
+    the differences (none expected)."""
+    problems = []
+    for number, project in enumerate(projects):
+        project_id = await connection.fetchval(
+            "INSERT INTO cooperation_projects (title, kind, phase, exit_plan, phase_changed_at) "
+            "VALUES ($1, 'RESEARCH', 'ACTIVE', 'agreed', now() - interval '30 days') RETURNING id",
+            f"Simulated project {number}",
+        )
+        organizations = {}
+        for org in sorted(project.levels[-1] | project.levels[0]):
+            organizations[org] = await connection.fetchval(
+                "INSERT INTO organizations (kind, name, industry, city, country) "
+                "VALUES ('SME', $1, 'Simulation', 'Berlin', 'DE') RETURNING id",
+                f"Simulated {number}-{org}",
+            )
+            await connection.execute(
+                "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, $3)",
+                project_id,
+                organizations[org],
+                "LEAD" if org == 1 else "PARTNER",
+            )
+        back = {db: org for org, db in organizations.items()}
+        for sequence, (expected, answers, first) in enumerate(project.answers, 1):
+            last = sequence == len(project.answers)
+            round_id = await connection.fetchval(
+                "INSERT INTO survey_rounds (project_id, sequence) VALUES ($1, $2) RETURNING id", project_id, sequence
+            )
+            await connection.executemany(
+                "INSERT INTO survey_round_participants (round_id, organization_id) VALUES ($1, $2)",
+                [(round_id, organizations[org]) for org in expected],
+            )
+            order = ([first] if first is not None else []) + [org for org in answers if org != first]
+            for index, org in enumerate(order):
+                overall, expectations = answers[org]
+                await connection.execute(
+                    "INSERT INTO survey_responses (round_id, organization_id, overall, expectations_met, "
+                    "mutual_benefit, decision_speed, communication_trust, continue_likelihood) "
+                    "VALUES ($1, $2, $3, $4, $3, $3, $3, 8)",
+                    round_id,
+                    organizations[org],
+                    overall,
+                    expectations,
+                )
+                if last and index == 0:  # the open round with its first answer, as the workers see it
+                    problems += await _compare(connection, project_id, back, project.states[-2], rules, number)
+            await connection.execute(
+                "UPDATE survey_rounds SET status = 'CLOSED', closed_at = now() WHERE id = $1", round_id
+            )
+        problems += await _compare(connection, project_id, back, project.states[-1], rules, number)
+    return problems
+
+
+async def _compare(
+    connection: asyncpg.Connection, project_id: int, back: dict[int, int], facts: ProjectFacts, rules: Thresholds,
+    number: int,
+) -> list[str]:  # fmt: skip
+    await connection.execute(
+        "UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project_id
+    )
+    await recompute(connection, project_id, rules)
+    rows = await connection.fetch(
+        "SELECT reason::text, organization_id, severity::text FROM risk_flags "
+        "WHERE project_id = $1 AND audience = 'FULL' AND resolved_at IS NULL",
+        project_id,
+    )
+    stored = sorted((r["reason"], back.get(r["organization_id"]), r["severity"]) for r in rows)
+    expected = sorted((f.reason, f.organization_id, f.severity.name) for f in analytics.evaluate(facts, rules))
+    return [] if stored == expected else [f"project {number}: workers {stored}, evaluate {expected}"]
+
+
+def _ratio(part: float, whole: float) -> str:
+    return f"{part / whole:.2f}" if whole else "–"
+
+
+def _median(values: list[int]) -> str:
+    return f"{median(values):.1f}" if values else "–"
+
+
+def report(before: Figures, after: Figures) -> Iterator[str]:
+    yield f"{'rule':<24}{'precision':>16}{'recall≤2':>14}{'delay':>12}{'FA/100':>14}{'flapping':>14}"
+    yield f"{'':<24}{'before  after':>16}{'before after':>14}{'bef. aft.':>12}{'before after':>14}{'before after':>14}"
+    for reason in JUDGED:
+        cells = []
+        for pair in (
+            (_ratio(f.correct[reason], f.raised[reason]) for f in (before, after)),
+            (_ratio(f.caught[reason], f.planted[reason]) for f in (before, after)),
+            (_median(f.delays[reason]) for f in (before, after)),
+            (f"{100 * f.false_alarms[reason] / max(1, f.healthy_rounds):.1f}" for f in (before, after)),
+            (_ratio(f.flaps[reason], f.raises[reason]) for f in (before, after)),
+        ):
+            a, b = pair
+            cells.append(f"{a:>6} {b:>6}")
+        yield f"{reason:<24}{cells[0]:>16}{cells[1]:>14}{cells[2]:>12}{cells[3]:>14}{cells[4]:>14}"
+    yield ""
+    yield f"{'story (onset)':<24}{'caught ≤2 rounds':>20}{'median delay':>16}"
+    for story in SITUATIONS:
+        if story == "healthy":
+            continue
+        pair = " ".join(f"{_ratio(f.stories_caught[story], f.stories[story]):>6}" for f in (before, after))
+        delay = " ".join(f"{_median(f.story_delays[story]):>6}" for f in (before, after))
+        yield f"{story:<24}{pair:>20}{delay:>16}"
+    yield ""
+    for label, f in (("before", before), ("after", after)):
+        total = sum(f.raises.values())
+        yield (
+            f"{label}: false alarms {100 * sum(f.false_alarms.values()) / max(1, f.healthy_rounds):.1f} per 100 "
+            f"healthy project-rounds ({100 * f.healthy_any / max(1, f.healthy_rounds):.1f} with any flag); "
+            f"flapping {_ratio(sum(f.flaps.values()), total)} of {total} raised flags; "
+            f"early signals (moderators only) {f.early_signals}, "
+            f"{100 * f.healthy_early_signals / max(1, f.healthy_rounds):.1f} per 100 healthy open rounds"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="300 projects instead of 2000")
+    parser.add_argument("--projects", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a threshold of the current rules changed for this run (workers.analytics.Thresholds), e.g. "
+        "raise_probability=0.9; repeatable",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also pass the first N projects through the real workers on a fresh database (DATABASE_URL's "
+        "server, or an embedded one) and compare their flags with the rules'",
+    )
+    options = parser.parse_args()
+    count = options.projects or (300 if options.quick else 2000)
+    rng = random.Random(options.seed)
+    projects = [simulate(rng) for _ in range(count)]
+    defaults = Thresholds()
+    changes = {}
+    for item in options.rule:
+        name, _, value = item.partition("=")
+        if not hasattr(defaults, name) or not value:
+            parser.error(f"--rule {item}: expected NAME=VALUE with NAME a field of Thresholds")
+        try:
+            changes[name] = type(getattr(defaults, name))(value)
+        except ValueError:
+            parser.error(f"--rule {item}: {value!r} is not a {type(getattr(defaults, name)).__name__}")
+    rules = dataclasses.replace(defaults, **changes)
+    started = time.perf_counter()
+    before = measure(projects, baseline_rules.evaluate, baseline_rules.BASELINE)
+    middle = time.perf_counter()
+    after = measure(projects, analytics.evaluate, rules)
+    done = time.perf_counter()
+    print(f"{count} simulated projects, {ROUNDS} rounds each, seed {options.seed}"
+          + "".join(f", {item}" for item in options.rule) + "; "
+          f"baseline {middle - started:.1f} s, current {done - middle:.1f} s")  # fmt: skip
+    for line in report(before, after):
+        print(line)
+    if options.workers:
+        subset = projects[: options.workers]
+        with fresh_database("flags") as (dsn, _):
+            problems = asyncio.run(_through_the_workers(dsn, subset, rules))
+        print(f"workers: {len(subset)} projects stored and recomputed twice each (last round open, then closed): "
+              + ("flags agree with the rules" if not problems else f"{len(problems)} differ"))  # fmt: skip
+        for problem in problems:
+            print("  " + problem)
+
+
+async def _through_the_workers(dsn: str, projects: list[Project], rules: Thresholds) -> list[str]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await init_connection(connection)
+        return await through_the_workers(connection, projects, rules)
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    main()
