@@ -119,16 +119,38 @@ def test_declining_by_slope_and_by_drop_with_the_explanation_in_words_and_number
     [finding] = [f for f in evaluate(project, T) if f.reason == "DECLINING_SATISFACTION"]
     assert (
         finding.explanation
-        == "Overall satisfaction fell from 4.3 to 2.7 over the last 3 rounds (−0.8 per round; best 4.3)."
+        == "Overall satisfaction fell from 4.3 to 2.7 over the last 3 rounds (−0.83 per round; best 4.3)."
     )
     assert (
         finding.explanation_de
-        == "Die Gesamtzufriedenheit fiel in den letzten 3 Runden von 4,3 auf 2,7 (−0,8 je Runde; bester Wert 4,3)."
+        == "Die Gesamtzufriedenheit fiel in den letzten 3 Runden von 4,3 auf 2,7 (−0,83 je Runde; bester Wert 4,3)."
     )
     assert finding.severity >= Severity.MEDIUM
     # a slow slide that is not steep enough per round, but ends a full point below the best
     slide = facts([rnd(i, {1: s, 2: s, 3: s}) for i, s in enumerate([5, 5, 5, 4, 4], 1)])
     assert "DECLINING_SATISFACTION" in reasons(slide)
+
+
+def test_a_slope_is_shown_precisely_enough_to_compare_it_with_its_threshold() -> None:
+    """−0.25 per round is above the threshold of −0.3 (the drop of a full point raises the flag): shown with one
+    decimal it read "−0.2", as if it were further from the threshold than it is."""
+    scores = [[5, 5, 5, 5], [5, 5, 5, 4], [5, 5, 4, 4], [5, 4, 4, 4], [4, 4, 4, 4]]
+    slide = facts([rnd(i, dict(enumerate(s, 1)), expected={1, 2, 3, 4}) for i, s in enumerate(scores, 1)])
+    [finding] = [f for f in evaluate(slide, T) if f.reason == "DECLINING_SATISFACTION"]
+    assert "(−0.25 per round;" in finding.explanation, finding.explanation
+    assert "(−0,25 je Runde;" in finding.explanation_de, finding.explanation_de
+
+
+def test_phases_are_named_in_words_in_every_language() -> None:
+    for phase, english, german in [
+        ("PARTNER_SEARCH", "partner search", "Partnersuche"),
+        ("GOAL_SETTING", "goal setting", "Zielsetzung"),
+    ]:
+        [finding] = evaluate(facts([], phase=phase, days_in_phase=61), T)
+        assert english in finding.explanation and german in finding.explanation_de
+        assert phase not in finding.explanation + finding.explanation_de
+    [finding] = evaluate(facts([], has_exit_plan=False, days_in_phase=200), T)
+    assert "ACTIVE" not in finding.explanation + finding.explanation_de, finding.explanation
 
 
 def test_adding_a_round_equal_to_the_mean_after_a_flat_history_raises_nothing() -> None:
