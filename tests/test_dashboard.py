@@ -217,3 +217,60 @@ async def test_a_flag_raised_by_a_submission_appears_without_reloading(
 
 async def _has(client: httpx.AsyncClient, world, reason: str) -> bool:
     return reason in await open_flags(client, world)
+
+
+async def demo(connection: asyncpg.Connection, settings: Settings) -> str:
+    await load_network(connection, plan_network(seed=42, scale=1, today=date.today()))
+    await recompute_all(connection, thresholds(settings))
+    _, admin = await create_token(connection, organization_id=None, label="browser test")
+    return admin
+
+
+async def test_pages_show_no_null_and_every_column_has_a_header(
+    browser, settings: Settings, connection: asyncpg.Connection, tmp_path: Path, screenshots: Path
+) -> None:
+    """A project with an open round, and an organization with neither description, competencies, employees
+    nor founding year: no "null" anywhere, every column has a header, the 0-10 question says what it asks."""
+    admin = await demo(connection, settings)
+    project = await connection.fetchval("SELECT project_id FROM survey_rounds WHERE status = 'OPEN' ORDER BY 1 LIMIT 1")
+    bare = await connection.fetchval(
+        "INSERT INTO organizations (kind, name, industry, city, country) VALUES ('SME', 'Bare GmbH', 'Logistics', "
+        "'Kiel', 'DE') RETURNING id"
+    )
+    await connection.execute(
+        "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, 'PARTNER')", project, bare
+    )
+    await recompute_all(connection, thresholds(settings))
+    api, url = start_api(settings, tmp_path / "api.log")
+    try:
+        page, problems = await open_page(browser, url, LAPTOP)
+        await sign_in(page, admin)
+        await page.goto(f"{url}/#/project/{to_base64('CooperationProject', project)}")
+        await page.wait_for_selector("#answers tbody tr")
+        await page.screenshot(path=str(screenshots / "project-open-round.png"), full_page=True)
+        text = await page.locator("main").inner_text()
+        assert "null" not in text.lower() and "undefined" not in text, text
+        assert "NPS" not in text and "Continue (0–10)" in await page.locator("#answers thead").inner_text()
+        headers = await page.locator("th").all_inner_texts()
+        assert headers and all(h.strip() for h in headers), headers
+        assert await page.locator("thead tr th").count() == await page.evaluate(
+            "[...document.querySelectorAll('tbody tr:first-child')].reduce((n, r) => n + r.children.length, 0)"
+        )
+        await page.goto(f"{url}/#/organization/{to_base64('Sme', bare)}")
+        await page.wait_for_selector("#organization-projects tbody tr", timeout=5_000)
+        await page.screenshot(path=str(screenshots / "organization-bare.png"), full_page=True)
+        text = await page.locator("main").inner_text()
+        assert "null" not in text.lower() and "undefined" not in text, text
+        assert all(h.strip() for h in await page.locator("th").all_inner_texts())
+
+        # a running project past its planned end says so; one that ended does not
+        assert await page.locator("#overdue").count() == 0
+        await connection.execute(
+            "UPDATE cooperation_projects SET planned_end_on = current_date - 1 WHERE id = $1", project
+        )
+        await page.goto(f"{url}/#/project/{to_base64('CooperationProject', project)}")
+        await page.wait_for_selector("#overdue")
+        assert "past its planned end" in await page.locator("#overdue").inner_text()
+        assert problems == []
+    finally:
+        api.stop()

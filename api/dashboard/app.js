@@ -18,7 +18,9 @@ const TEXT = {
     suppressed: "Hidden: fewer answers than the minimum group size.", back: "← Overview", exitPlan: "Exit plan",
     none: "none", notFound: "Not found, or not visible to you.", rateLimited: "Too many requests; try again in a moment.",
     error: "Something went wrong", employees: "employees", founded: "founded", month: "Month", score: "Score",
-    concerns: "concerns", comment: "Comment", project: "Kooperation (cooperation project)",
+    concerns: "concerns", comment: "Comment", project: "Cooperation project", overdue: "past its planned end", status: "Status",
+    organization: "Organization", continueLikelihood: "Continue (0–10)",
+    continueLikelihoodHint: "How likely the partner is to continue the cooperation, from 0 (not at all) to 10 (certainly).",
   },
   de: {
     signInTitle: "Anmelden", tokenLabel: "API-Token", signIn: "Anmelden", signOut: "Abmelden",
@@ -36,7 +38,9 @@ const TEXT = {
     none: "keiner", notFound: "Nicht gefunden oder für Sie nicht sichtbar.",
     rateLimited: "Zu viele Anfragen; bitte gleich noch einmal versuchen.", error: "Etwas ist schiefgelaufen",
     employees: "Beschäftigte", founded: "gegründet", month: "Monat", score: "Wert", concerns: "betrifft",
-    comment: "Kommentar", project: "Kooperation",
+    comment: "Kommentar", project: "Kooperation", overdue: "über das geplante Ende hinaus", status: "Status", organization: "Organisation",
+    continueLikelihood: "Weitermachen (0–10)",
+    continueLikelihoodHint: "Wie wahrscheinlich der Partner die Kooperation fortsetzt, von 0 (gar nicht) bis 10 (sicher).",
   },
 };
 
@@ -91,6 +95,8 @@ const state = {
 const t = (key) => TEXT[state.lang][key] ?? TEXT.en[key] ?? key;
 const label = (value) => ENUMS[state.lang][value] ?? value;
 const main = () => document.getElementById("main");
+// replaceChildren turns null into the text "null": sections a page does not have are left out first
+const show = (...children) => main().replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false));
 
 // DOM from data: text always goes through textContent, never through HTML parsing.
 function h(tag, attributes = {}, ...children) {
@@ -313,12 +319,13 @@ async function projectView(id) {
   });
   const anySuppressed = DIMENSIONS.some((d) => project[d].some((p) => p.suppressed));
   const rounds = project.surveyRounds.edges.map((e) => e.node);
-  main().replaceChildren(
+  show(
     backLink(),
     h("h1", {}, project.title),
     h("p", { class: "meta" },
       h("span", { class: "badge" }, label(project.phase)), " ", label(project.kind), " · ",
       `${formatDate(project.startedOn)}${project.plannedEndOn ? ` – ${formatDate(project.plannedEndOn)}` : ""}`,
+      overdue(project) ? h("span", { class: "badge high", id: "overdue" }, t("overdue")) : null,
       project.health ? h("span", { class: `badge ${project.health.riskLevel.toLowerCase()}` }, `${t("health")} ${project.health.score}`) : null),
     project.summary ? h("p", {}, project.summary) : null,
     h("div", { class: "columns" },
@@ -346,7 +353,7 @@ async function projectView(id) {
         : h("p", { class: "muted" }, t("noData"))),
     h("section", { class: "card", id: "rounds" }, h("h2", {}, t("rounds")),
       h("div", { class: "scroll" }, h("table", {},
-        h("thead", {}, h("tr", {}, [t("round"), "", t("responses"), t("responseRate")].map((c) => h("th", {}, c)))),
+        h("thead", {}, h("tr", {}, [t("round"), t("status"), t("responses"), t("responseRate")].map((c) => h("th", {}, c)))),
         h("tbody", {}, rounds.map((r) => h("tr", {},
           h("td", {}, `${r.sequence} (${formatDate(r.openedAt)})`), h("td", {}, label(r.status)),
           h("td", {}, `${r.responseCount} / ${r.expectedResponses}`),
@@ -356,12 +363,17 @@ async function projectView(id) {
   );
 }
 
+// still running after its planned end (a project that ended keeps the dates it had)
+const overdue = (project) =>
+  project.plannedEndOn && !["COMPLETED", "TERMINATED"].includes(project.phase) && new Date(project.plannedEndOn) < new Date(new Date().toDateString());
+
 function answersSection(rounds) {
   const rows = rounds.flatMap((r) => (r.responses ?? []).map((a) => ({ round: r.sequence, ...a })));
   return h("section", { class: "card", id: "answers" }, h("h2", {}, t("answers")), h("p", { class: "muted" }, t("answersHint")),
     rows.length
       ? h("div", { class: "scroll" }, h("table", {},
-          h("thead", {}, h("tr", {}, [t("round"), "", ...DIMENSIONS.map(label), "NPS 0–10", t("comment")].map((c) => h("th", {}, c)))),
+          h("thead", {}, h("tr", {}, [t("round"), t("organization"), ...DIMENSIONS.map(label)].map((c) => h("th", {}, c)),
+            h("th", { title: t("continueLikelihoodHint") }, t("continueLikelihood")), h("th", {}, t("comment")))),
           h("tbody", {}, rows.map((a) => h("tr", {}, h("td", {}, a.round), h("td", {}, a.organization.name),
             [a.overall, a.expectationsMet, a.mutualBenefit, a.decisionSpeed, a.communicationTrust, a.continueLikelihood].map((v) => h("td", { class: "number" }, v)),
             h("td", {}, a.comment ?? ""))))))
@@ -376,7 +388,7 @@ async function organizationView(id) {
   const { node: organization } = await graphql(ORGANIZATION, { id });
   if (!organization) return main().replaceChildren(h("p", { class: "error" }, t("notFound")), backLink());
   const projects = organization.projects.edges.map((e) => e.node);
-  main().replaceChildren(
+  show(
     backLink(),
     h("h1", {}, organization.name),
     h("p", { class: "meta" }, h("span", { class: "badge" }, label(organization.kind)), ` ${organization.industry} · ${organization.city}, ${organization.country}`,
