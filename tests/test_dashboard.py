@@ -274,3 +274,47 @@ async def test_pages_show_no_null_and_every_column_has_a_header(
         assert problems == []
     finally:
         api.stop()
+
+
+async def test_the_at_risk_list_counts_by_severity_pages_through_all_and_explains_its_order(
+    browser, settings: Settings, connection: asyncpg.Connection, tmp_path: Path, screenshots: Path
+) -> None:
+    admin = await demo(connection, settings)
+    levels = dict(
+        await connection.fetch(
+            "SELECT risk_level::text, count(*) FROM project_health WHERE risk_level <> 'NONE' GROUP BY 1"
+        )
+    )
+    total = sum(levels.values())
+    assert total > 25  # more than one page: the list used to stop at 25
+    api, url = start_api(settings, tmp_path / "api.log")
+    try:
+        page, problems = await open_page(browser, url, LAPTOP)
+        await sign_in(page, admin)
+        await page.wait_for_selector("#at-risk-summary [data-severity]")
+        summary = await page.locator("#at-risk-summary").inner_text()
+        assert summary.startswith(f"{total} projects at risk"), summary
+        for severity in ("HIGH", "MEDIUM", "LOW"):
+            badge = await page.locator(f"#at-risk-summary [data-severity={severity}]").inner_text()
+            assert badge == f"{levels.get(severity, 0)} {severity.lower()}", badge
+        assert "most severe open flag" in await page.locator("#at-risk-order").inner_text()
+        assert await page.locator("#at-risk-list li.risk").count() == 25
+        assert f"(25 of {total})" in await page.locator("#at-risk-more").inner_text()
+        while await page.locator("#at-risk-more").is_visible():
+            shown = await page.locator("#at-risk-list li.risk").count()
+            await page.click("#at-risk-more")
+            await page.wait_for_function(
+                "(n) => document.querySelectorAll('#at-risk-list li.risk').length > n", arg=shown, timeout=10_000
+            )
+        items = page.locator("#at-risk-list li.risk")
+        assert await items.count() == total
+        projects = [await items.nth(i).get_attribute("data-project") for i in range(total)]
+        assert len(set(projects)) == total
+        # most severe first: the worst flag's severity never grows down the list
+        ranks = {"high": 3, "medium": 2, "low": 1}
+        severities = [ranks[(await items.nth(i).get_attribute("class")).split()[1]] for i in range(total)]
+        assert severities == sorted(severities, reverse=True)
+        await page.screenshot(path=str(screenshots / "at-risk-all.png"))
+        assert problems == []
+    finally:
+        api.stop()

@@ -9,7 +9,9 @@ const TEXT = {
     badToken: "This token is not valid (revoked or mistyped).", admin: "Network manager (admin)",
     overview: "Network overview", portfolio: "Satisfaction over time", byKind: "by organization kind",
     byIndustry: "by industry (the eight with most answers)", dimension: "Dimension", atRisk: "Cooperations at risk",
-    atRiskHint: "Most severe first; updates live when flags are raised or resolved.", noRisk: "No project at risk.",
+    atRiskHint: "Order: by the most severe open flag (high, medium, low), then by how far the flags are past their "
+      + "thresholds and by lower health. Updates live when flags are raised or resolved.", noRisk: "No project at risk.",
+    projectsAtRisk: "projects at risk", projectAtRisk: "project at risk", showMore: "Show more", of: "of",
     live: "live", offline: "reconnecting…", health: "Health", phase: "Phase", partners: "Partners",
     goals: "Goals", trend: "Satisfaction per round", rounds: "Survey rounds", flags: "Risk flags (with history)",
     answers: "Individual answers", answersHint: "Visible to moderators and admins only.", round: "Round",
@@ -28,7 +30,10 @@ const TEXT = {
     badToken: "Dieser Token ist ungültig (widerrufen oder vertippt).", admin: "Netzwerkmanagement (Admin)",
     overview: "Netzwerk-Überblick", portfolio: "Zufriedenheit im Zeitverlauf", byKind: "nach Organisationsart",
     byIndustry: "nach Branche (die acht mit den meisten Antworten)", dimension: "Dimension",
-    atRisk: "Gefährdete Kooperationen", atRiskHint: "Die schwersten zuerst; aktualisiert sich live.",
+    atRisk: "Gefährdete Kooperationen",
+    atRiskHint: "Reihenfolge: nach dem schwersten offenen Hinweis (hoch, mittel, niedrig), dann danach, wie weit die "
+      + "Hinweise über ihren Schwellen liegen, und nach niedrigerer Gesundheit. Aktualisiert sich live.",
+    projectsAtRisk: "Kooperationen gefährdet", projectAtRisk: "Kooperation gefährdet", showMore: "Mehr zeigen", of: "von",
     noRisk: "Keine Kooperation gefährdet.", live: "live", offline: "verbinde neu…", health: "Gesundheit",
     phase: "Phase", partners: "Partner", goals: "Ziele", trend: "Zufriedenheit je Runde", rounds: "Befragungsrunden",
     flags: "Risikohinweise (mit Verlauf)", answers: "Einzelantworten", answersHint: "Nur für Moderation und Admins sichtbar.",
@@ -235,9 +240,15 @@ const PORTFOLIO = `query Portfolio($dimension: SatisfactionDimension!) {
   industries: satisfactionTrends(groupBy: INDUSTRY, dimension: $dimension) { key label points { period mean responseCount } }
 }`;
 
-const AT_RISK = `query AtRisk($language: Language!) { atRiskProjects(first: 25) { edges { node { id title phase
-  health { score riskLevel }
-  riskFlags { id reason severity explanation(language: $language) raisedAt organization { name } } } } } }`;
+// one page of the list, and how many projects are at risk by the severity of their worst open flag
+const AT_RISK = `query AtRisk($language: Language!, $first: Int!, $after: String) {
+  atRiskProjects(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node {
+    id title phase health { score riskLevel }
+    riskFlags { id reason severity explanation(language: $language) raisedAt organization { name } } } } }
+  medium: atRiskProjects(minSeverity: MEDIUM, first: 0) { totalCount }
+  high: atRiskProjects(minSeverity: HIGH, first: 0) { totalCount }
+}`;
+const PAGE = 25;
 
 async function overviewView() {
   const dimensionSelect = h("select", { id: "dimension", onchange: async (event) => {
@@ -248,8 +259,10 @@ async function overviewView() {
     h("div", { class: "section-head" }, h("h2", {}, t("portfolio")),
       h("label", { class: "inline" }, `${t("dimension")} `, dimensionSelect)),
     h("div", { id: "portfolio-charts", class: "charts" }));
+  const more = h("button", { id: "at-risk-more", type: "button", hidden: true, onclick: () => loadAtRisk(shown + PAGE).catch(showError) });
   const atRisk = h("section", { id: "at-risk", class: "card" },
-    h("h2", {}, t("atRisk")), h("p", { class: "muted" }, t("atRiskHint")), h("ol", { id: "at-risk-list", class: "risk-list" }));
+    h("h2", {}, t("atRisk")), h("p", { id: "at-risk-summary" }), h("p", { class: "muted", id: "at-risk-order" }, t("atRiskHint")),
+    h("ol", { id: "at-risk-list", class: "risk-list" }), h("p", { class: "more" }, more));
   main().replaceChildren(h("h1", {}, t("overview")), h("div", { class: "columns overview" }, portfolio, atRisk));
 
   async function renderPortfolio() {
@@ -265,15 +278,34 @@ async function overviewView() {
   }
   const total = (series) => series.points.reduce((sum, p) => sum + p.responseCount, 0);
 
-  async function renderAtRisk(changedProjectIds = new Set()) {
-    const data = await graphql(AT_RISK, { language: state.lang.toUpperCase() });
+  // the first `count` projects of the list, page by page (a live refresh keeps as many as were shown)
+  let shown = PAGE;
+  async function loadAtRisk(count, changedProjectIds = new Set()) {
+    const nodes = [];
+    let after = null;
+    let data;
+    do {
+      data = await graphql(AT_RISK, { language: state.lang.toUpperCase(), first: Math.min(100, count - nodes.length), after });
+      nodes.push(...data.atRiskProjects.edges.map((e) => e.node));
+      after = data.atRiskProjects.pageInfo.endCursor;
+    } while (nodes.length < count && data.atRiskProjects.pageInfo.hasNextPage);
     const list = document.getElementById("at-risk-list");
     if (!list) return; // left the overview meanwhile
-    const items = data.atRiskProjects.edges.map(({ node }) => riskItem(node, changedProjectIds.has(node.id)));
+    shown = Math.max(PAGE, nodes.length);
+    const total = data.atRiskProjects.totalCount;
+    const items = nodes.map((node) => riskItem(node, changedProjectIds.has(node.id)));
     list.replaceChildren(...(items.length ? items : [h("li", { class: "muted" }, t("noRisk"))]));
+    const high = data.high.totalCount, medium = data.medium.totalCount - high, low = total - data.medium.totalCount;
+    document.getElementById("at-risk-summary").replaceChildren(...(total ? [
+      `${total} ${t(total === 1 ? "projectAtRisk" : "projectsAtRisk")}: `,
+      ...[["HIGH", high], ["MEDIUM", medium], ["LOW", low]].flatMap(([severity, n], i) => [i ? " " : "",
+        h("span", { class: `badge ${severity.toLowerCase()}`, "data-severity": severity }, `${n} ${label(severity)}`)]),
+    ] : []));
+    more.hidden = !data.atRiskProjects.pageInfo.hasNextPage;
+    more.textContent = `${t("showMore")} (${nodes.length} ${t("of")} ${total})`;
   }
-  state.refreshAtRisk = renderAtRisk;
-  await Promise.all([renderAtRisk(), renderPortfolio()]);
+  state.refreshAtRisk = (changedProjectIds) => loadAtRisk(shown, changedProjectIds);
+  await Promise.all([loadAtRisk(PAGE), renderPortfolio()]);
 }
 
 function riskItem(project, changed) {
