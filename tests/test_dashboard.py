@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import asyncpg
@@ -103,8 +104,9 @@ async def test_an_ecosystem_manager_sees_the_demo_network(
         await sign_in(page, admin)
         await page.wait_for_selector("#at-risk-list li.risk")
         await page.wait_for_selector("#portfolio-kind path.line")
-        assert await page.locator("#portfolio-kind path.line").count() == 4  # one line per organization kind
-        assert 2 <= await page.locator("#portfolio-industry path.line").count() <= 8
+        # one line per organization kind (and the dashed stretch into the current month)
+        assert await page.locator("#portfolio-kind path.line:not(.partial)").count() == 4
+        assert 2 <= await page.locator("#portfolio-industry path.line:not(.partial)").count() <= 8
         first = page.locator("#at-risk-list li.risk").first
         assert await first.locator("li[data-reason]").count() >= 1  # its reasons, in words
         assert await page.locator("#who").inner_text() == "Network manager (admin)"
@@ -315,6 +317,61 @@ async def test_the_at_risk_list_counts_by_severity_pages_through_all_and_explain
         severities = [ranks[(await items.nth(i).get_attribute("class")).split()[1]] for i in range(total)]
         assert severities == sorted(severities, reverse=True)
         await page.screenshot(path=str(screenshots / "at-risk-all.png"))
+        assert problems == []
+    finally:
+        api.stop()
+
+
+async def test_charts_mark_the_current_month_start_the_scale_at_1_and_stay_readable_on_a_phone(
+    browser, settings: Settings, connection: asyncpg.Connection, tmp_path: Path, screenshots: Path
+) -> None:
+    admin = await demo(connection, settings)
+    assert await connection.fetchval(
+        "SELECT count(*) FROM survey_responses WHERE submitted_at >= date_trunc('month', now())"
+    )  # the demo has answers in the current month
+    api, url = start_api(settings, tmp_path / "api.log")
+    try:
+        page, problems = await open_page(browser, url, LAPTOP)
+        await sign_in(page, admin)
+        await page.wait_for_selector("#portfolio-kind path.line")
+        for chart in ("#portfolio-kind", "#portfolio-industry"):
+            assert await page.locator(f"{chart} text.axis.y").all_text_contents() == ["1", "2", "3", "4", "5"]
+            last = await page.locator(f"{chart} text.axis.x").last.text_content()
+            assert last.endswith("(so far)"), last
+            assert await page.locator(f"{chart} path.line.partial").count() >= 1
+            assert await page.locator(f"{chart} circle.partial").count() >= 1
+            assert "not over yet" in await page.locator(f"{chart} .partial-note").inner_text()
+        await page.screenshot(path=str(screenshots / "charts.png"))
+        await page.locator("#at-risk-list li.risk a").first.click()
+        await page.wait_for_selector("#trend path.line")
+        assert await page.locator("#trend text.axis.y").all_text_contents() == ["1", "2", "3", "4", "5"]
+        assert await page.locator("#trend .partial-note").count() == 0  # rounds are complete
+
+        phone, _ = await open_page(browser, url, PHONE)
+        await sign_in(phone, admin)
+        await phone.wait_for_selector("#portfolio-industry path.line")
+        lines = await phone.locator("#portfolio-industry g.series").count()
+        assert lines >= 2
+        # axis text as large as the page's small print, not scaled down to a few pixels
+        heights = await phone.evaluate(
+            "() => [...document.querySelectorAll('#portfolio-industry text.axis')]"
+            ".map((t) => t.getBoundingClientRect().height)"
+        )
+        assert min(heights) >= 11, heights
+        labels = await phone.evaluate(
+            "() => [...document.querySelectorAll('#portfolio-industry text.axis.x')].map((t) => t.getBoundingClientRect())"
+            ".map((r) => [r.left, r.right])"
+        )
+        assert all(a[1] <= b[0] for a, b in pairwise(labels)), labels  # no label overlaps
+        # one industry at a time: tapping its legend entry dims the others, tapping again shows all alike
+        entry = phone.locator("#portfolio-industry .legend button").nth(1)
+        await entry.click()
+        assert await phone.locator("#portfolio-industry g.series.dim").count() == lines - 1
+        chosen = await phone.locator("#portfolio-industry g.series.chosen").get_attribute("data-series")
+        assert chosen == await entry.inner_text()
+        await phone.locator("#portfolio-industry").screenshot(path=str(screenshots / "phone-industry.png"))
+        await entry.click()
+        assert await phone.locator("#portfolio-industry g.series.dim").count() == 0
         assert problems == []
     finally:
         api.stop()

@@ -21,6 +21,7 @@ const TEXT = {
     none: "none", notFound: "Not found, or not visible to you.", rateLimited: "Too many requests; try again in a moment.",
     error: "Something went wrong", employees: "employees", founded: "founded", month: "Month", score: "Score",
     concerns: "concerns", comment: "Comment", project: "Cooperation project", overdue: "past its planned end", status: "Status",
+    soFar: "(so far)", partialMonth: "The current month is not over yet: its point (hollow, dashed line) rests on the answers so far.",
     organization: "Organization", continueLikelihood: "Continue (0–10)",
     continueLikelihoodHint: "How likely the partner is to continue the cooperation, from 0 (not at all) to 10 (certainly).",
   },
@@ -43,7 +44,8 @@ const TEXT = {
     none: "keiner", notFound: "Nicht gefunden oder für Sie nicht sichtbar.",
     rateLimited: "Zu viele Anfragen; bitte gleich noch einmal versuchen.", error: "Etwas ist schiefgelaufen",
     employees: "Beschäftigte", founded: "gegründet", month: "Monat", score: "Wert", concerns: "betrifft",
-    comment: "Kommentar", project: "Kooperation", overdue: "über das geplante Ende hinaus", status: "Status", organization: "Organisation",
+    comment: "Kommentar", project: "Kooperation", overdue: "über das geplante Ende hinaus", status: "Status", organization: "Organisation", soFar: "(bisher)",
+    partialMonth: "Der laufende Monat ist noch nicht vorbei: sein Punkt (hohl, gestrichelte Linie) beruht auf den bisherigen Antworten.",
     continueLikelihood: "Weitermachen (0–10)",
     continueLikelihoodHint: "Wie wahrscheinlich der Partner die Kooperation fortsetzt, von 0 (gar nicht) bis 10 (sicher).",
   },
@@ -152,54 +154,79 @@ async function graphql(query, variables = {}) {
 const formatScore = (value) => (value === null || value === undefined ? "–" : value.toFixed(2));
 const formatDate = (value) => (value ? new Date(value).toLocaleDateString(state.lang === "de" ? "de-DE" : "en-GB") : "");
 const formatMonth = (value) =>
-  new Date(value).toLocaleDateString(state.lang === "de" ? "de-DE" : "en-GB", { month: "short", year: "2-digit" });
+  new Date(value).toLocaleDateString(state.lang === "de" ? "de-DE" : "en-GB", { month: "short", year: "2-digit", timeZone: "UTC" });
 
 // -- charts ---------------------------------------------------------------------------------------------------
 
-// Scores lie between 1 and 5; the axis shows the whole points around the data (at least two apart) so that
-// changes stay visible. Missing or suppressed points leave a gap in their line.
-function lineChart(xLabels, series, { title, caption = true }) {
-  const width = 640, height = 240, left = 34, right = 14, top = 12, bottom = 30;
-  const values = series.flatMap((line) => line.values).filter((v) => v !== null && v !== undefined);
-  let low = Math.max(1, Math.floor(Math.min(...values, 5)));
-  let high = Math.min(5, Math.ceil(Math.max(...values, 1)));
-  if (high - low < 2) [low, high] = high - 2 >= 1 ? [high - 2, high] : [low, low + 2];
+// Scores lie between 1 and 5, and the axis always shows the whole scale, from 1: a zoomed axis made a change
+// of a quarter point look like a collapse. Missing or suppressed points leave a gap in their line. With
+// `partialLast` the last point is the current month, which is not over yet: it is drawn hollow, reached by a
+// dashed line, and labelled as so far. The chart is drawn at the width it gets, so that its text stays as large
+// on a phone as on a laptop; tapping a legend entry brings its line to the front and dims the others.
+function lineChart(xLabels, series, { title, caption = true, partialLast = false }) {
+  const width = Math.round(Math.min(640, Math.max(300, main().clientWidth - 72)));
+  const height = width < 480 ? 220 : 240, left = 30, right = 14, top = 12, bottom = 30;
+  const low = 1, high = 5;
   const x = (i) => left + (xLabels.length < 2 ? (width - left - right) / 2 : (i * (width - left - right)) / (xLabels.length - 1));
   const y = (v) => top + ((high - v) * (height - top - bottom)) / (high - low);
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title, class: "chart" });
   for (let v = low; v <= high; v += 0.5) {
     chart.append(svg("line", { x1: left, x2: width - right, y1: y(v), y2: y(v), class: Number.isInteger(v) ? "grid" : "grid minor" }));
-    if (Number.isInteger(v)) chart.append(svg("text", { x: left - 8, y: y(v) + 4, class: "axis", "text-anchor": "end" }, String(v)));
+    if (Number.isInteger(v)) chart.append(svg("text", { x: left - 8, y: y(v) + 4, class: "axis y", "text-anchor": "end" }, String(v)));
   }
-  const every = Math.max(1, Math.ceil(xLabels.length / 8));
-  xLabels.forEach((text, i) => {
-    const last = i === xLabels.length - 1;
-    if ((i % every === 0 && xLabels.length - 1 - i >= every / 2) || last) {
-      const anchor = last && xLabels.length > 1 ? "end" : i === 0 && xLabels.length > 1 ? "start" : "middle";
-      chart.append(svg("text", { x: x(i), y: height - 8, class: "axis", "text-anchor": anchor }, text));
+  const labels = xLabels.map((text, i) => (partialLast && i === xLabels.length - 1 ? `${text} ${t("soFar")}` : text));
+  // as many labels as fit side by side (about 7.5 px a character), the last one always
+  const widest = Math.max(...labels.map((text) => text.length)) * 7.5 + 16;
+  const every = Math.max(1, Math.ceil((xLabels.length * widest) / (width - left - right)));
+  labels.forEach((text, i) => {
+    const last = i === labels.length - 1;
+    if ((i % every === 0 && labels.length - 1 - i >= every) || last) {
+      const anchor = last && labels.length > 1 ? "end" : i === 0 && labels.length > 1 ? "start" : "middle";
+      chart.append(svg("text", { x: x(i), y: height - 8, class: `axis x${last && partialLast ? " partial" : ""}`, "text-anchor": anchor }, text));
     }
   });
   series.forEach((line, index) => {
     const color = COLORS[index % COLORS.length];
+    const group = svg("g", { class: "series", "data-series": line.label });
     let path = "";
-    let pen = false;
+    let dashed = "";
+    let previous = null; // the point drawn before, null after a gap
     line.values.forEach((value, i) => {
       if (value === null || value === undefined) {
-        pen = false;
+        previous = null;
         return;
       }
-      path += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(value).toFixed(1)}`;
-      pen = true;
-      chart.append(
-        svg("circle", { cx: x(i), cy: y(value), r: 2.5, fill: color },
-          svg("title", {}, `${line.label} · ${xLabels[i]}: ${formatScore(value)}`)),
+      const point = `${x(i).toFixed(1)},${y(value).toFixed(1)}`;
+      const partial = partialLast && i === line.values.length - 1;
+      if (partial) dashed = previous ? `M${previous}L${point}` : "";
+      else path += `${previous ? "L" : "M"}${point}`;
+      previous = point;
+      group.append(
+        svg("circle", { cx: x(i), cy: y(value), r: 2.5, fill: partial ? "#fff" : color, stroke: color, class: partial ? "partial" : "" },
+          svg("title", {}, `${line.label} · ${labels[i]}: ${formatScore(value)}`)),
       );
     });
-    if (path) chart.append(svg("path", { d: path, stroke: color, class: "line", "data-series": line.label }));
+    if (path) group.prepend(svg("path", { d: path, stroke: color, class: "line", "data-series": line.label }));
+    if (dashed) group.prepend(svg("path", { d: dashed, stroke: color, class: "line partial", "data-series": line.label }));
+    chart.append(group);
   });
-  const legend = h("ul", { class: "legend" },
-    series.map((line, index) => h("li", {}, h("span", { class: `swatch c${index % COLORS.length}` }), line.label)));
-  return h("figure", { class: "figure" }, caption ? h("figcaption", {}, title) : null, chart, legend);
+  const entries = series.map((line, index) => h("li", {}, h("button", { type: "button", class: "legend-entry", "aria-pressed": "false",
+    onclick: (event) => emphasize(chart, event.currentTarget, line.label) }, h("span", { class: `swatch c${index % COLORS.length}` }), line.label)));
+  const legend = h("ul", { class: "legend" }, entries);
+  return h("figure", { class: "figure" }, caption ? h("figcaption", {}, title) : null, chart, legend,
+    partialLast ? h("p", { class: "muted note partial-note" }, t("partialMonth")) : null);
+}
+
+// one line in front, the others dimmed; the same entry again shows all alike
+function emphasize(chart, button, seriesLabel) {
+  const on = button.getAttribute("aria-pressed") !== "true";
+  button.closest(".legend").querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(on && b === button)));
+  chart.querySelectorAll("g.series").forEach((group) => {
+    const chosen = group.dataset.series === seriesLabel;
+    group.classList.toggle("dim", on && !chosen);
+    group.classList.toggle("chosen", on && chosen);
+    if (on && chosen) chart.append(group); // drawn last, so on top
+  });
 }
 
 function portfolioChart(seriesList, title, labelOf) {
@@ -209,7 +236,9 @@ function portfolioChart(seriesList, title, labelOf) {
     const byPeriod = new Map(s.points.map((p) => [p.period, p.mean]));
     return { label: labelOf(s), values: periods.map((p) => byPeriod.get(p) ?? null) };
   });
-  return lineChart(periods.map(formatMonth), series, { title });
+  const now = new Date();
+  const thisMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}-01`;
+  return lineChart(periods.map(formatMonth), series, { title, partialLast: periods.at(-1) === thisMonth });
 }
 
 // -- views ------------------------------------------------------------------------------------------------------
