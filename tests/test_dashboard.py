@@ -250,9 +250,17 @@ async def test_pages_show_no_null_and_every_column_has_a_header(
         await page.goto(f"{url}/#/project/{to_base64('CooperationProject', project)}")
         await page.wait_for_selector("#answers tbody tr")
         await page.screenshot(path=str(screenshots / "project-open-round.png"), full_page=True)
+        assert await page.locator("#overdue").count() == 0  # it ends as planned, after today
         text = await page.locator("main").inner_text()
         assert "null" not in text.lower() and "undefined" not in text, text
         assert "NPS" not in text and "Continue (0–10)" in await page.locator("#answers thead").inner_text()
+        await page.click("#language")  # the same in German
+        await page.wait_for_selector("#answers th:text('Weitermachen (0–10)')")
+        text = await page.locator("main").inner_text()
+        assert "null" not in text.lower() and "undefined" not in text, text
+        assert all(h.strip() for h in await page.locator("th").all_inner_texts())
+        await page.click("#language")
+        await page.wait_for_selector("#answers th:text('Continue (0–10)')")
         headers = await page.locator("th").all_inner_texts()
         assert headers and all(h.strip() for h in headers), headers
         assert await page.locator("thead tr th").count() == await page.evaluate(
@@ -265,8 +273,7 @@ async def test_pages_show_no_null_and_every_column_has_a_header(
         assert "null" not in text.lower() and "undefined" not in text, text
         assert all(h.strip() for h in await page.locator("th").all_inner_texts())
 
-        # a running project past its planned end says so; one that ended does not
-        assert await page.locator("#overdue").count() == 0
+        # a running project past its planned end says so
         await connection.execute(
             "UPDATE cooperation_projects SET planned_end_on = current_date - 1 WHERE id = $1", project
         )
