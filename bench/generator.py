@@ -411,10 +411,21 @@ def _organization(rng: random.Random, organization_id: int, total: int) -> Organ
     else:
         industry = "Research"
         name = rng.choice(RESEARCH_FORMS).format(topic=rng.choice(RESEARCH_TOPICS), city=city)
+    name = _legal_form_of_country(name, country)
     if total > 400 and kind != "RESEARCH_INSTITUTE":
         # large networks: keep names distinguishable
         name = f"{name}, {city}" if rng.random() < 0.5 else name
     return Organization(organization_id, kind, name, industry, city, country)
+
+
+def _legal_form_of_country(name: str, country: str) -> str:
+    """The UG exists only in Germany and the GmbH & Co. KG not in Switzerland: an organization located there gets
+    the country's nearest form (no random draw, so the rest of the network stays as drawn)."""
+    if country != "DE":
+        name = name.replace("UG (haftungsbeschränkt)", "GmbH")
+    if country == "CH":
+        name = name.replace("GmbH & Co. KG", "AG")
+    return name
 
 
 def _choose_partners(
@@ -519,7 +530,8 @@ def organization_rows(network: Network) -> list[tuple]:
             "RESEARCH_INSTITUTE": rng.randint(40, 900),
         }[org.kind]
         founded = {
-            "STARTUP": rng.randint(2015, network.today.year),
+            # before the organization joined the network, and so before any of its projects started
+            "STARTUP": rng.randint(2015, (network.today - timedelta(days=1_300)).year),
             "SME": rng.randint(1890, 1995),
             "CORPORATE": rng.randint(1850, 1970),
             "RESEARCH_INSTITUTE": rng.randint(1950, 2010),
@@ -599,10 +611,14 @@ def project_rows(network: Network, plan: ProjectPlan, round_id_start: int) -> tu
     )
     published = plan.phase == "COMPLETED" and rng.random() < 0.75
     lead, *_ = plan.partners
+    further = len(plan.partners) - 1
     summary = (
         f"{plan.title.split(' (')[0]}: a {plan.kind.replace('_', ' ').lower()} cooperation "
-        f"led by partner {lead[0]} with {len(plan.partners) - 1} further partner(s)."
+        f"led by {network.organizations[lead[0] - 1].name} with {further} further partner{'s' if further != 1 else ''}."
     )
+    planned_end = started.date() + timedelta(days=rng.choice([365, 540, 730]))
+    while plan.phase not in ("COMPLETED", "TERMINATED") and planned_end <= today:
+        planned_end += timedelta(days=365)  # a running project past its planned end was extended
     rows["cooperation_projects"].append(
         (
             plan.id,
@@ -612,13 +628,13 @@ def project_rows(network: Network, plan: ProjectPlan, round_id_start: int) -> tu
             plan.phase,
             changed[current_index],
             started.date(),
-            started.date() + timedelta(days=rng.choice([365, 540, 730])),
+            planned_end,
             "Hand-over of the joint IP to the lead partner; either side may leave with 3 months' notice after "
             "the pilot; results are documented in the project wiki."
             if has_exit_plan
             else None,
-            "Aus einer Pilotidee wurde ein Produkt: the partners shipped the result to their first customers "
-            "and keep working together."
+            "A pilot idea became a product: the partners shipped the result to their first customers and keep "
+            "working together."
             if published
             else None,
             changed[current_index] + timedelta(days=3) if published else None,

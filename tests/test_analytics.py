@@ -154,11 +154,11 @@ def test_declining_by_probability_with_the_explanation_in_words_and_numbers() ->
     [finding] = [f for f in evaluate(project, T) if f.reason == "DECLINING_SATISFACTION"]
     assert finding.explanation == (
         "Overall satisfaction is likely declining (99 % that it fell by more than 0.3): from 4.0 before round 5 "
-        "to 2.0 since; 4.0 to 2.0 over the last 5 rounds (−0.6 per round)."
+        "to 2.0 since; 4.0 to 2.0 over the last 5 rounds (−0.58 per round)."
     )
     assert finding.explanation_de == (
         "Die Gesamtzufriedenheit sinkt wahrscheinlich (99 %, dass sie um mehr als 0,3 fiel): von 4,0 vor Runde 5 "
-        "auf 2,0 seitdem; in den letzten 5 Runden von 4,0 auf 2,0 (−0,6 je Runde)."
+        "auf 2,0 seitdem; in den letzten 5 Runden von 4,0 auf 2,0 (−0,58 je Runde)."
     )
     assert finding.severity == Severity.HIGH and finding.evidence["since"] == 5
 
@@ -186,6 +186,28 @@ def test_hysteresis_a_flag_resolves_only_when_the_situation_is_clearly_over() ->
     # recovered for good: resolved
     over = [*partly, rnd(8, {1: 4, 2: 4, 3: 4}), rnd(9, {1: 4, 2: 4, 3: 4})]
     assert "DECLINING_SATISFACTION" not in reasons(facts(over))
+
+
+def test_a_slope_is_shown_precisely_enough_to_compare_it_with_its_threshold() -> None:
+    """−0.25 per round is above the threshold of −0.3 (the drop of a full point raises the flag): shown with one
+    decimal it read "−0.2", as if it were further from the threshold than it is."""
+    scores = [[5, 5, 5, 5], [5, 5, 5, 4], [5, 5, 4, 4], [5, 4, 4, 4], [4, 4, 4, 4], [4, 4, 4, 3], [4, 4, 3, 3]]
+    slide = facts([rnd(i, dict(enumerate(s, 1)), expected={1, 2, 3, 4}) for i, s in enumerate(scores, 1)])
+    [finding] = [f for f in evaluate(slide, T) if f.reason == "DECLINING_SATISFACTION"]
+    assert "(−0.25 per round)" in finding.explanation, finding.explanation
+    assert "(−0,25 je Runde)" in finding.explanation_de, finding.explanation_de
+
+
+def test_phases_are_named_in_words_in_every_language() -> None:
+    for phase, english, german in [
+        ("PARTNER_SEARCH", "partner search", "Partnersuche"),
+        ("GOAL_SETTING", "goal setting", "Zielsetzung"),
+    ]:
+        [finding] = evaluate(facts([], phase=phase, days_in_phase=61), T)
+        assert english in finding.explanation and german in finding.explanation_de
+        assert phase not in finding.explanation + finding.explanation_de
+    [finding] = evaluate(facts([], has_exit_plan=False, days_in_phase=200), T)
+    assert "ACTIVE" not in finding.explanation + finding.explanation_de, finding.explanation
 
 
 def test_adding_a_round_equal_to_the_mean_after_a_flat_history_raises_nothing() -> None:

@@ -11,7 +11,7 @@ import pytest
 from graphql import OperationDefinitionNode, OperationType, parse, validate
 
 from bench.generator import plan_network
-from db.seed import load_network
+from db.seed import demo_principals, load_network
 from db.tokens import create_token
 from partnerpulse.settings import Settings
 from schema import schema
@@ -59,3 +59,87 @@ async def test_every_readme_query_runs_on_the_demo_network(
             await gql(client, document, variables, token)  # fails on any GraphQL error
         ran += 1
     assert ran >= 4
+
+
+async def test_the_readme_says_what_the_demo_tokens_are(
+    settings: Settings, connection: asyncpg.Connection, client: httpx.AsyncClient
+) -> None:
+    """The organizations `partnerpulse dev` makes tokens for (db.seed.demo_principals), as the README tells."""
+    await load_network(connection, plan_network(seed=42, scale=1, today=date.today()))
+    await recompute_all(connection, thresholds(settings))
+    principals = await demo_principals(connection)
+    member, moderator = principals["member"], principals["moderator"]
+    assert member is not None and moderator is not None
+    assert f"  member — {member['name']}\n" in README and f"  moderator — {moderator['name']}\n" in README
+    tokens = {"admin": (await create_token(connection, organization_id=None, label="readme"))[1]}
+    for name, principal in principals.items():
+        assert principal is not None
+        tokens[name] = (await create_token(connection, organization_id=principal["id"], label="readme"))[1]
+    roles = {
+        name: (await gql(client, "{ viewer { role organization { name } } }", token=token))["viewer"]
+        for name, token in tokens.items()
+    }
+    assert roles["admin"] == {"role": "ADMIN", "organization": None}
+    assert roles["member"]["role"] == roles["moderator"]["role"] == "MEMBER"
+    assert "`role` is `ADMIN` for the admin\ntoken and `MEMBER` for the other two" in README
+
+    # the member: a startup that a SATISFACTION_GAP flag names
+    assert member["kind"] == "STARTUP"
+    assert await connection.fetchval(
+        "SELECT count(*) FROM risk_flags WHERE reason = 'SATISFACTION_GAP' AND organization_id = $1 "
+        "AND resolved_at IS NULL",
+        member["id"],
+    )
+    assert "a `SATISFACTION_GAP` flag names it" in README
+    # the moderator: of the at-risk projects with a moderator, it moderates the highest-ranked one, which is
+    # high on the admin's list but not its top
+    listing = await gql(
+        client,
+        "{ atRiskProjects(first: 100) { edges { node { id partners { role organization { name } } } } } }",
+        token=tokens["admin"],
+    )
+    projects = [edge["node"] for edge in listing["atRiskProjects"]["edges"]]
+    position, moderated = next(
+        (i, p) for i, p in enumerate(projects) if any(x["role"] == "MODERATOR" for x in p["partners"])
+    )
+    assert moderator["name"] in {x["organization"]["name"] for x in moderated["partners"] if x["role"] == "MODERATOR"}
+    assert 0 < position < 10, position
+    assert "research institute moderating the highest-ranked at-risk project that has a moderator" in " ".join(
+        README.split()
+    )
+    node = await gql(
+        client,
+        "query($id: ID!) { node(id: $id) { ... on CooperationProject { viewerRole } } }",
+        {"id": moderated["id"]},
+        token=tokens["moderator"],
+    )
+    assert node["node"]["viewerRole"] == "MODERATOR"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|<(?:img|a)\s[^>]*(?:src|href)=\"([^\"]+)\"")
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's ids of a document's headings: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#+\s+(.+?)\s*$", re.sub(r"```.*?```", "", markdown, flags=re.S), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_relative_link_in_the_documentation_resolves_inside_the_repository() -> None:
+    documents = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    broken, checked = [], 0
+    for document in documents:
+        text = document.read_text()
+        for match in LINK.finditer(re.sub(r"```.*?```", "", text, flags=re.S)):
+            target = match.group(1) or match.group(2)
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target):  # http:, https:, mailto:
+                continue
+            checked += 1
+            path, _, fragment = target.partition("#")
+            resolved = (document.parent / path).resolve() if path else document
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                broken.append(f"{document.name}: {target} (no such file in the repository)")
+            elif fragment and resolved.suffix == ".md" and fragment not in anchors(resolved.read_text()):
+                broken.append(f"{document.name}: {target} (no such heading)")
+    assert checked >= 5 and broken == []

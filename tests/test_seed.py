@@ -1,10 +1,11 @@
+import re
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import asyncpg
 import pytest
 
-from bench.generator import Trajectory, iter_project_batches, plan_network, project_rows
+from bench.generator import Trajectory, iter_project_batches, organization_rows, plan_network, project_rows
 from db.seed import insert_small_projects, load_network, truncate_all
 from db.tokens import create_member_tokens, find_token
 
@@ -180,3 +181,42 @@ def test_the_demo_shows_the_consent_flow_and_its_stories_name_partners_that_agre
     assert invitee not in partners and partners[invited_by] == "LEAD" and (role, status) == ("PARTNER", "INVITED")
     names = ["".join(o.name.split()).lower() for o in network.organizations]
     assert len(set(names)) == len(names)
+
+
+GERMAN_WORDS = {"und", "der", "die", "das", "wurde", "ein", "eine", "mit", "nur", "bei", "uns", "wir", "nie"}
+ENGLISH_WORDS = {"the", "and", "with", "a", "of", "to", "their", "is", "our", "who"}
+
+
+def test_the_demo_network_reads_like_a_real_one() -> None:
+    """What a visitor reads in the demo: names instead of internal ids, organizations founded before their
+    projects started, each text in one language, legal forms that exist where the SMEs and startups are located
+    (all in the DACH region), and no running project past its planned end."""
+    for seed in (42, 7):
+        network = plan_network(seed=seed, today=TODAY)
+        organizations = {row[0]: row for row in organization_rows(network)}
+        rows: dict[str, list] = defaultdict(list)
+        for batch, _ in iter_project_batches(network):
+            for table, table_rows in batch.items():
+                rows[table].extend(table_rows)
+        names = {o.id: o.name for o in network.organizations}
+        started = {p[0]: p[6] for p in rows["cooperation_projects"]}
+        texts = [p[2] for p in rows["cooperation_projects"]] + [p[8] for p in rows["cooperation_projects"]]
+        texts += [p[9] for p in rows["cooperation_projects"]] + [o[10] for o in organizations.values()]
+        texts += [a[8] for a in rows["survey_responses"]]
+        for text in filter(None, texts):
+            assert not re.search(r"\b(partner|organi[sz]ation|project|id) #?\d+", text, flags=re.I), text
+            words = set(re.findall(r"\w+", text.lower()))
+            assert not (words & GERMAN_WORDS and words & ENGLISH_WORDS), f"two languages in one text: {text}"
+        for project in rows["cooperation_projects"]:
+            lead = next(p[1] for p in rows["project_partners"] if p[0] == project[0] and p[2] == "LEAD")
+            assert names[lead] in project[2]
+        for project, organization, *_ in rows["project_partners"]:
+            assert organizations[organization][7] <= started[project].year, (project, organizations[organization])
+        for o in network.organizations:
+            if o.kind in ("SME", "STARTUP"):
+                assert o.country in ("DE", "AT", "CH"), o
+                assert "UG (haftungsbeschränkt)" not in o.name or o.country == "DE", o
+                assert "GmbH & Co. KG" not in o.name or o.country != "CH", o
+        for project in rows["cooperation_projects"]:
+            if project[4] not in ("COMPLETED", "TERMINATED"):
+                assert project[7] > TODAY, f"project {project[0]} ({project[4]}) ended on {project[7]} as planned"

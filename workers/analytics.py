@@ -286,14 +286,20 @@ def _grade(distance: float, medium: float, high: float) -> Severity:
     return Severity.HIGH if distance >= high else Severity.MEDIUM if distance >= medium else Severity.LOW
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.1f}".replace("-", "−")
+def _fmt(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}".replace("-", "−")
 
 
-def _fmt_de(value: float) -> str:
-    return _fmt(value).replace(".", ",")
+def _fmt_de(value: float, digits: int = 1) -> str:
+    return _fmt(value, digits).replace(".", ",")
 
 
+# slopes are compared with thresholds such as −0.3 per round: one decimal would show −0.25 as "−0.2"
+SLOPE_DIGITS = 2
+
+
+PHASES_EN = {"ASSESSMENT": "assessment", "GOAL_SETTING": "goal setting", "PARTNER_SEARCH": "partner search",
+             "INITIATION": "initiation", "ACTIVE": "active"}  # fmt: skip
 PHASES_DE = {"ASSESSMENT": "Bewertung", "GOAL_SETTING": "Zielsetzung", "PARTNER_SEARCH": "Partnersuche",
              "INITIATION": "Anbahnung", "ACTIVE": "Aktiv"}  # fmt: skip
 
@@ -379,13 +385,13 @@ def declining_satisfaction(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
         f"Overall satisfaction is likely declining ({_pct(probability)} that it fell by more than "
         f"{_fmt(t.decline_margin)}): from {_fmt(found.before)} before round {found.since} to {_fmt(found.after)} "
         f"since; {_fmt(values[0])} to {_fmt(values[-1])} over the last {len(window)} rounds"
-        + (f" ({_fmt(slope)} per round)." if slope is not None else ".")
+        + (f" ({_fmt(slope, SLOPE_DIGITS)} per round)." if slope is not None else ".")
     )
     numbers_de = (
         f"Die Gesamtzufriedenheit sinkt wahrscheinlich ({_pct(probability)}, dass sie um mehr als "
         f"{_fmt_de(t.decline_margin)} fiel): von {_fmt_de(found.before)} vor Runde {found.since} auf "
         f"{_fmt_de(found.after)} seitdem; in den letzten {len(window)} Runden von {_fmt_de(values[0])} auf "
-        f"{_fmt_de(values[-1])}" + (f" ({_fmt_de(slope)} je Runde)." if slope is not None else ".")
+        f"{_fmt_de(values[-1])}" + (f" ({_fmt_de(slope, SLOPE_DIGITS)} je Runde)." if slope is not None else ".")
     )
     small = any(suppressed(r.response_count, t.min_group_size) for r, _ in found.window)
     return [
@@ -739,7 +745,7 @@ def unmet_expectations(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
 def no_exit_plan(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     if facts.phase != "ACTIVE" or facts.has_exit_plan or facts.days_in_phase <= t.no_exit_plan_days:
         return []
-    text = f"The project has been ACTIVE for {facts.days_in_phase} days without an agreed exit plan."
+    text = f"The project has been active for {facts.days_in_phase} days without an agreed exit plan."
     text_de = f"Das Projekt ist seit {facts.days_in_phase} Tagen aktiv, ohne dass ein Exit-Plan vereinbart ist."
     return [
         Finding(
@@ -758,7 +764,8 @@ def no_exit_plan(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
 def stalled(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     if facts.phase not in OPEN_PHASES_BEFORE_ACTIVE or facts.days_in_phase <= t.stalled_days:
         return []
-    text = f"The project has been in {facts.phase} for {facts.days_in_phase} days without moving on."
+    phase_en = PHASES_EN.get(facts.phase, facts.phase.replace("_", " ").lower())
+    text = f"The project has been in the {phase_en} phase for {facts.days_in_phase} days without moving on."
     phase_de = PHASES_DE.get(facts.phase, facts.phase)
     text_de = f"Das Projekt steht seit {facts.days_in_phase} Tagen in der Phase „{phase_de}“, ohne voranzukommen."
     return [

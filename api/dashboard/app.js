@@ -9,7 +9,9 @@ const TEXT = {
     badToken: "This token is not valid (revoked or mistyped).", admin: "Network manager (admin)",
     overview: "Network overview", portfolio: "Satisfaction over time", byKind: "by organization kind",
     byIndustry: "by industry (the eight with most answers)", dimension: "Dimension", atRisk: "Cooperations at risk",
-    atRiskHint: "Most severe first; updates live when flags are raised or resolved.", noRisk: "No project at risk.",
+    atRiskHint: "Order: by the most severe open flag (high, medium, low), then by how far the flags are past their "
+      + "thresholds and by lower health. Updates live when flags are raised or resolved.", noRisk: "No project at risk.",
+    projectsAtRisk: "projects at risk", projectAtRisk: "project at risk", showMore: "Show more", of: "of",
     live: "live", offline: "reconnecting…", health: "Health", phase: "Phase", partners: "Partners",
     goals: "Goals", trend: "Satisfaction per round", rounds: "Survey rounds", flags: "Risk flags (with history)",
     answers: "Individual answers", answersHint: "Visible to moderators and admins only.", round: "Round",
@@ -18,7 +20,10 @@ const TEXT = {
     suppressed: "Hidden: fewer answers than the minimum group size.", back: "← Overview", exitPlan: "Exit plan",
     none: "none", notFound: "Not found, or not visible to you.", rateLimited: "Too many requests; try again in a moment.",
     error: "Something went wrong", employees: "employees", founded: "founded", month: "Month", score: "Score",
-    concerns: "concerns", comment: "Comment", project: "Kooperation (cooperation project)",
+    concerns: "concerns", comment: "Comment", project: "Cooperation project", overdue: "past its planned end", status: "Status",
+    soFar: "(so far)", partialMonth: "The current month is not over yet: its point (hollow, dashed line) rests on the answers so far.",
+    organization: "Organization", continueLikelihood: "Continue (0–10)",
+    continueLikelihoodHint: "How likely the partner is to continue the cooperation, from 0 (not at all) to 10 (certainly).",
   },
   de: {
     signInTitle: "Anmelden", tokenLabel: "API-Token", signIn: "Anmelden", signOut: "Abmelden",
@@ -26,7 +31,10 @@ const TEXT = {
     badToken: "Dieser Token ist ungültig (widerrufen oder vertippt).", admin: "Netzwerkmanagement (Admin)",
     overview: "Netzwerk-Überblick", portfolio: "Zufriedenheit im Zeitverlauf", byKind: "nach Organisationsart",
     byIndustry: "nach Branche (die acht mit den meisten Antworten)", dimension: "Dimension",
-    atRisk: "Gefährdete Kooperationen", atRiskHint: "Die schwersten zuerst; aktualisiert sich live.",
+    atRisk: "Gefährdete Kooperationen",
+    atRiskHint: "Reihenfolge: nach dem schwersten offenen Hinweis (hoch, mittel, niedrig), dann danach, wie weit die "
+      + "Hinweise über ihren Schwellen liegen, und nach niedrigerer Gesundheit. Aktualisiert sich live.",
+    projectsAtRisk: "Kooperationen gefährdet", projectAtRisk: "Kooperation gefährdet", showMore: "Mehr zeigen", of: "von",
     noRisk: "Keine Kooperation gefährdet.", live: "live", offline: "verbinde neu…", health: "Gesundheit",
     phase: "Phase", partners: "Partner", goals: "Ziele", trend: "Zufriedenheit je Runde", rounds: "Befragungsrunden",
     flags: "Risikohinweise (mit Verlauf)", answers: "Einzelantworten", answersHint: "Nur für Moderation und Admins sichtbar.",
@@ -36,7 +44,10 @@ const TEXT = {
     none: "keiner", notFound: "Nicht gefunden oder für Sie nicht sichtbar.",
     rateLimited: "Zu viele Anfragen; bitte gleich noch einmal versuchen.", error: "Etwas ist schiefgelaufen",
     employees: "Beschäftigte", founded: "gegründet", month: "Monat", score: "Wert", concerns: "betrifft",
-    comment: "Kommentar", project: "Kooperation",
+    comment: "Kommentar", project: "Kooperation", overdue: "über das geplante Ende hinaus", status: "Status", organization: "Organisation", soFar: "(bisher)",
+    partialMonth: "Der laufende Monat ist noch nicht vorbei: sein Punkt (hohl, gestrichelte Linie) beruht auf den bisherigen Antworten.",
+    continueLikelihood: "Weitermachen (0–10)",
+    continueLikelihoodHint: "Wie wahrscheinlich der Partner die Kooperation fortsetzt, von 0 (gar nicht) bis 10 (sicher).",
   },
 };
 
@@ -93,6 +104,8 @@ const state = {
 const t = (key) => TEXT[state.lang][key] ?? TEXT.en[key] ?? key;
 const label = (value) => ENUMS[state.lang][value] ?? value;
 const main = () => document.getElementById("main");
+// replaceChildren turns null into the text "null": sections a page does not have are left out first
+const show = (...children) => main().replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false));
 
 // DOM from data: text always goes through textContent, never through HTML parsing.
 function h(tag, attributes = {}, ...children) {
@@ -143,54 +156,79 @@ async function graphql(query, variables = {}) {
 const formatScore = (value) => (value === null || value === undefined ? "–" : value.toFixed(2));
 const formatDate = (value) => (value ? new Date(value).toLocaleDateString(state.lang === "de" ? "de-DE" : "en-GB") : "");
 const formatMonth = (value) =>
-  new Date(value).toLocaleDateString(state.lang === "de" ? "de-DE" : "en-GB", { month: "short", year: "2-digit" });
+  new Date(value).toLocaleDateString(state.lang === "de" ? "de-DE" : "en-GB", { month: "short", year: "2-digit", timeZone: "UTC" });
 
 // -- charts ---------------------------------------------------------------------------------------------------
 
-// Scores lie between 1 and 5; the axis shows the whole points around the data (at least two apart) so that
-// changes stay visible. Missing or suppressed points leave a gap in their line.
-function lineChart(xLabels, series, { title, caption = true }) {
-  const width = 640, height = 240, left = 34, right = 14, top = 12, bottom = 30;
-  const values = series.flatMap((line) => line.values).filter((v) => v !== null && v !== undefined);
-  let low = Math.max(1, Math.floor(Math.min(...values, 5)));
-  let high = Math.min(5, Math.ceil(Math.max(...values, 1)));
-  if (high - low < 2) [low, high] = high - 2 >= 1 ? [high - 2, high] : [low, low + 2];
+// Scores lie between 1 and 5, and the axis always shows the whole scale, from 1: a zoomed axis made a change
+// of a quarter point look like a collapse. Missing or suppressed points leave a gap in their line. With
+// `partialLast` the last point is the current month, which is not over yet: it is drawn hollow, reached by a
+// dashed line, and labelled as so far. The chart is drawn at the width it gets, so that its text stays as large
+// on a phone as on a laptop; tapping a legend entry brings its line to the front and dims the others.
+function lineChart(xLabels, series, { title, caption = true, partialLast = false }) {
+  const width = Math.round(Math.min(640, Math.max(300, main().clientWidth - 72)));
+  const height = width < 480 ? 220 : 240, left = 30, right = 14, top = 12, bottom = 30;
+  const low = 1, high = 5;
   const x = (i) => left + (xLabels.length < 2 ? (width - left - right) / 2 : (i * (width - left - right)) / (xLabels.length - 1));
   const y = (v) => top + ((high - v) * (height - top - bottom)) / (high - low);
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title, class: "chart" });
   for (let v = low; v <= high; v += 0.5) {
     chart.append(svg("line", { x1: left, x2: width - right, y1: y(v), y2: y(v), class: Number.isInteger(v) ? "grid" : "grid minor" }));
-    if (Number.isInteger(v)) chart.append(svg("text", { x: left - 8, y: y(v) + 4, class: "axis", "text-anchor": "end" }, String(v)));
+    if (Number.isInteger(v)) chart.append(svg("text", { x: left - 8, y: y(v) + 4, class: "axis y", "text-anchor": "end" }, String(v)));
   }
-  const every = Math.max(1, Math.ceil(xLabels.length / 8));
-  xLabels.forEach((text, i) => {
-    const last = i === xLabels.length - 1;
-    if ((i % every === 0 && xLabels.length - 1 - i >= every / 2) || last) {
-      const anchor = last && xLabels.length > 1 ? "end" : i === 0 && xLabels.length > 1 ? "start" : "middle";
-      chart.append(svg("text", { x: x(i), y: height - 8, class: "axis", "text-anchor": anchor }, text));
+  const labels = xLabels.map((text, i) => (partialLast && i === xLabels.length - 1 ? `${text} ${t("soFar")}` : text));
+  // as many labels as fit side by side (about 7.5 px a character), the last one always
+  const widest = Math.max(...labels.map((text) => text.length)) * 7.5 + 16;
+  const every = Math.max(1, Math.ceil((xLabels.length * widest) / (width - left - right)));
+  labels.forEach((text, i) => {
+    const last = i === labels.length - 1;
+    if ((i % every === 0 && labels.length - 1 - i >= every) || last) {
+      const anchor = last && labels.length > 1 ? "end" : i === 0 && labels.length > 1 ? "start" : "middle";
+      chart.append(svg("text", { x: x(i), y: height - 8, class: `axis x${last && partialLast ? " partial" : ""}`, "text-anchor": anchor }, text));
     }
   });
   series.forEach((line, index) => {
     const color = COLORS[index % COLORS.length];
+    const group = svg("g", { class: "series", "data-series": line.label });
     let path = "";
-    let pen = false;
+    let dashed = "";
+    let previous = null; // the point drawn before, null after a gap
     line.values.forEach((value, i) => {
       if (value === null || value === undefined) {
-        pen = false;
+        previous = null;
         return;
       }
-      path += `${pen ? "L" : "M"}${x(i).toFixed(1)},${y(value).toFixed(1)}`;
-      pen = true;
-      chart.append(
-        svg("circle", { cx: x(i), cy: y(value), r: 2.5, fill: color },
-          svg("title", {}, `${line.label} · ${xLabels[i]}: ${formatScore(value)}`)),
+      const point = `${x(i).toFixed(1)},${y(value).toFixed(1)}`;
+      const partial = partialLast && i === line.values.length - 1;
+      if (partial) dashed = previous ? `M${previous}L${point}` : "";
+      else path += `${previous ? "L" : "M"}${point}`;
+      previous = point;
+      group.append(
+        svg("circle", { cx: x(i), cy: y(value), r: 2.5, fill: partial ? "#fff" : color, stroke: color, class: partial ? "partial" : "" },
+          svg("title", {}, `${line.label} · ${labels[i]}: ${formatScore(value)}`)),
       );
     });
-    if (path) chart.append(svg("path", { d: path, stroke: color, class: "line", "data-series": line.label }));
+    if (path) group.prepend(svg("path", { d: path, stroke: color, class: "line", "data-series": line.label }));
+    if (dashed) group.prepend(svg("path", { d: dashed, stroke: color, class: "line partial", "data-series": line.label }));
+    chart.append(group);
   });
-  const legend = h("ul", { class: "legend" },
-    series.map((line, index) => h("li", {}, h("span", { class: `swatch c${index % COLORS.length}` }), line.label)));
-  return h("figure", { class: "figure" }, caption ? h("figcaption", {}, title) : null, chart, legend);
+  const entries = series.map((line, index) => h("li", {}, h("button", { type: "button", class: "legend-entry", "aria-pressed": "false",
+    onclick: (event) => emphasize(chart, event.currentTarget, line.label) }, h("span", { class: `swatch c${index % COLORS.length}` }), line.label)));
+  const legend = h("ul", { class: "legend" }, entries);
+  return h("figure", { class: "figure" }, caption ? h("figcaption", {}, title) : null, chart, legend,
+    partialLast ? h("p", { class: "muted note partial-note" }, t("partialMonth")) : null);
+}
+
+// one line in front, the others dimmed; the same entry again shows all alike
+function emphasize(chart, button, seriesLabel) {
+  const on = button.getAttribute("aria-pressed") !== "true";
+  button.closest(".legend").querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(on && b === button)));
+  chart.querySelectorAll("g.series").forEach((group) => {
+    const chosen = group.dataset.series === seriesLabel;
+    group.classList.toggle("dim", on && !chosen);
+    group.classList.toggle("chosen", on && chosen);
+    if (on && chosen) chart.append(group); // drawn last, so on top
+  });
 }
 
 function portfolioChart(seriesList, title, labelOf) {
@@ -200,7 +238,9 @@ function portfolioChart(seriesList, title, labelOf) {
     const byPeriod = new Map(s.points.map((p) => [p.period, p.mean]));
     return { label: labelOf(s), values: periods.map((p) => byPeriod.get(p) ?? null) };
   });
-  return lineChart(periods.map(formatMonth), series, { title });
+  const now = new Date();
+  const thisMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}-01`;
+  return lineChart(periods.map(formatMonth), series, { title, partialLast: periods.at(-1) === thisMonth });
 }
 
 // -- views ------------------------------------------------------------------------------------------------------
@@ -231,9 +271,15 @@ const PORTFOLIO = `query Portfolio($dimension: SatisfactionDimension!) {
   industries: satisfactionTrends(groupBy: INDUSTRY, dimension: $dimension) { key label points { period mean responseCount } }
 }`;
 
-const AT_RISK = `query AtRisk($language: Language!) { atRiskProjects(first: 25) { edges { node { id title phase
-  health { score riskLevel }
-  riskFlags { id reason severity explanation(language: $language) raisedAt organization { name } } } } } }`;
+// one page of the list, and how many projects are at risk by the severity of their worst open flag
+const AT_RISK = `query AtRisk($language: Language!, $first: Int!, $after: String) {
+  atRiskProjects(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node {
+    id title phase health { score riskLevel }
+    riskFlags { id reason severity explanation(language: $language) raisedAt organization { name } } } } }
+  medium: atRiskProjects(minSeverity: MEDIUM, first: 0) { totalCount }
+  high: atRiskProjects(minSeverity: HIGH, first: 0) { totalCount }
+}`;
+const PAGE = 25;
 
 async function overviewView() {
   const dimensionSelect = h("select", { id: "dimension", onchange: async (event) => {
@@ -244,8 +290,10 @@ async function overviewView() {
     h("div", { class: "section-head" }, h("h2", {}, t("portfolio")),
       h("label", { class: "inline" }, `${t("dimension")} `, dimensionSelect)),
     h("div", { id: "portfolio-charts", class: "charts" }));
+  const more = h("button", { id: "at-risk-more", type: "button", hidden: true, onclick: () => loadAtRisk(shown + PAGE).catch(showError) });
   const atRisk = h("section", { id: "at-risk", class: "card" },
-    h("h2", {}, t("atRisk")), h("p", { class: "muted" }, t("atRiskHint")), h("ol", { id: "at-risk-list", class: "risk-list" }));
+    h("h2", {}, t("atRisk")), h("p", { id: "at-risk-summary" }), h("p", { class: "muted", id: "at-risk-order" }, t("atRiskHint")),
+    h("ol", { id: "at-risk-list", class: "risk-list" }), h("p", { class: "more" }, more));
   main().replaceChildren(h("h1", {}, t("overview")), h("div", { class: "columns overview" }, portfolio, atRisk));
 
   async function renderPortfolio() {
@@ -261,15 +309,34 @@ async function overviewView() {
   }
   const total = (series) => series.points.reduce((sum, p) => sum + p.responseCount, 0);
 
-  async function renderAtRisk(changedProjectIds = new Set()) {
-    const data = await graphql(AT_RISK, { language: state.lang.toUpperCase() });
+  // the first `count` projects of the list, page by page (a live refresh keeps as many as were shown)
+  let shown = PAGE;
+  async function loadAtRisk(count, changedProjectIds = new Set()) {
+    const nodes = [];
+    let after = null;
+    let data;
+    do {
+      data = await graphql(AT_RISK, { language: state.lang.toUpperCase(), first: Math.min(100, count - nodes.length), after });
+      nodes.push(...data.atRiskProjects.edges.map((e) => e.node));
+      after = data.atRiskProjects.pageInfo.endCursor;
+    } while (nodes.length < count && data.atRiskProjects.pageInfo.hasNextPage);
     const list = document.getElementById("at-risk-list");
     if (!list) return; // left the overview meanwhile
-    const items = data.atRiskProjects.edges.map(({ node }) => riskItem(node, changedProjectIds.has(node.id)));
+    shown = Math.max(PAGE, nodes.length);
+    const total = data.atRiskProjects.totalCount;
+    const items = nodes.map((node) => riskItem(node, changedProjectIds.has(node.id)));
     list.replaceChildren(...(items.length ? items : [h("li", { class: "muted" }, t("noRisk"))]));
+    const high = data.high.totalCount, medium = data.medium.totalCount - high, low = total - data.medium.totalCount;
+    document.getElementById("at-risk-summary").replaceChildren(...(total ? [
+      `${total} ${t(total === 1 ? "projectAtRisk" : "projectsAtRisk")}: `,
+      ...[["HIGH", high], ["MEDIUM", medium], ["LOW", low]].flatMap(([severity, n], i) => [i ? " " : "",
+        h("span", { class: `badge ${severity.toLowerCase()}`, "data-severity": severity }, `${n} ${label(severity)}`)]),
+    ] : []));
+    more.hidden = !data.atRiskProjects.pageInfo.hasNextPage;
+    more.textContent = `${t("showMore")} (${nodes.length} ${t("of")} ${total})`;
   }
-  state.refreshAtRisk = renderAtRisk;
-  await Promise.all([renderAtRisk(), renderPortfolio()]);
+  state.refreshAtRisk = (changedProjectIds) => loadAtRisk(shown, changedProjectIds);
+  await Promise.all([loadAtRisk(PAGE), renderPortfolio()]);
 }
 
 function riskItem(project, changed) {
@@ -315,12 +382,13 @@ async function projectView(id) {
   });
   const anySuppressed = DIMENSIONS.some((d) => project[d].some((p) => p.suppressed));
   const rounds = project.surveyRounds.edges.map((e) => e.node);
-  main().replaceChildren(
+  show(
     backLink(),
     h("h1", {}, project.title),
     h("p", { class: "meta" },
       h("span", { class: "badge" }, label(project.phase)), " ", label(project.kind), " · ",
       `${formatDate(project.startedOn)}${project.plannedEndOn ? ` – ${formatDate(project.plannedEndOn)}` : ""}`,
+      overdue(project) ? h("span", { class: "badge high", id: "overdue" }, t("overdue")) : null,
       project.health ? h("span", { class: `badge ${project.health.riskLevel.toLowerCase()}` }, `${t("health")} ${project.health.score}`) : null),
     project.summary ? h("p", {}, project.summary) : null,
     h("div", { class: "columns" },
@@ -348,7 +416,7 @@ async function projectView(id) {
         : h("p", { class: "muted" }, t("noData"))),
     h("section", { class: "card", id: "rounds" }, h("h2", {}, t("rounds")),
       h("div", { class: "scroll" }, h("table", {},
-        h("thead", {}, h("tr", {}, [t("round"), "", t("responses"), t("responseRate")].map((c) => h("th", {}, c)))),
+        h("thead", {}, h("tr", {}, [t("round"), t("status"), t("responses"), t("responseRate")].map((c) => h("th", {}, c)))),
         h("tbody", {}, rounds.map((r) => h("tr", {},
           h("td", {}, `${r.sequence} (${formatDate(r.openedAt)})`), h("td", {}, label(r.status)),
           h("td", {}, `${r.responseCount} / ${r.expectedResponses}`),
@@ -358,12 +426,17 @@ async function projectView(id) {
   );
 }
 
+// still running after its planned end (a project that ended keeps the dates it had)
+const overdue = (project) =>
+  project.plannedEndOn && !["COMPLETED", "TERMINATED"].includes(project.phase) && new Date(project.plannedEndOn) < new Date(new Date().toDateString());
+
 function answersSection(rounds) {
   const rows = rounds.flatMap((r) => (r.responses ?? []).map((a) => ({ round: r.sequence, ...a })));
   return h("section", { class: "card", id: "answers" }, h("h2", {}, t("answers")), h("p", { class: "muted" }, t("answersHint")),
     rows.length
       ? h("div", { class: "scroll" }, h("table", {},
-          h("thead", {}, h("tr", {}, [t("round"), "", ...DIMENSIONS.map(label), "NPS 0–10", t("comment")].map((c) => h("th", {}, c)))),
+          h("thead", {}, h("tr", {}, [t("round"), t("organization"), ...DIMENSIONS.map(label)].map((c) => h("th", {}, c)),
+            h("th", { title: t("continueLikelihoodHint") }, t("continueLikelihood")), h("th", {}, t("comment")))),
           h("tbody", {}, rows.map((a) => h("tr", {}, h("td", {}, a.round), h("td", {}, a.organization.name),
             [a.overall, a.expectationsMet, a.mutualBenefit, a.decisionSpeed, a.communicationTrust, a.continueLikelihood].map((v) => h("td", { class: "number" }, v)),
             h("td", {}, a.comment ?? ""))))))
@@ -378,7 +451,7 @@ async function organizationView(id) {
   const { node: organization } = await graphql(ORGANIZATION, { id });
   if (!organization) return main().replaceChildren(h("p", { class: "error" }, t("notFound")), backLink());
   const projects = organization.projects.edges.map((e) => e.node);
-  main().replaceChildren(
+  show(
     backLink(),
     h("h1", {}, organization.name),
     h("p", { class: "meta" }, h("span", { class: "badge" }, label(organization.kind)), ` ${organization.industry} · ${organization.city}, ${organization.country}`,
