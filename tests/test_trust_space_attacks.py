@@ -1,0 +1,56 @@
+"""Attacks by a plain partner that still work, each as a failing reproduction through the real API.
+
+Every test here plays one attack with a plain member token of one organization and asserts that it learns
+nothing it should not; it fails while the leak is open. tests/test_trust_space.py holds the attacks already
+closed.
+"""
+
+from datetime import date, timedelta
+
+import asyncpg
+import httpx
+
+from db.statistics import refresh_portfolio
+from partnerpulse.settings import Settings
+from tests.helpers import gql
+from tests.test_surveys import CLOSE, SUBMIT, add_partners, answer, open_round
+from tests.world import build_world
+from workers.portfolio import publish_closed_months
+from workers.recompute import recompute, thresholds
+
+ROUND_AND_KINDS = """query($id: ID!, $d: SatisfactionDimension!) {
+  node(id: $id) { ... on CooperationProject { latestStatistics { mean(dimension: $d) responseCount suppressed } } }
+  satisfactionTrends(groupBy: ORGANIZATION_KIND, dimension: $d) { key points { mean responseCount suppressed } }
+}"""
+
+
+async def test_a_released_round_minus_a_released_portfolio_cell_is_one_partners_answer(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak: the round mean and the portfolio are each suppressed correctly on their own, but they are sums
+    over the same answers. A closed round of four organizations (the attacker, two other SMEs and a startup)
+    is released in the project; in the portfolio of that month the SME cell holds exactly the three SMEs and
+    is released too (three organizations; the rank test only looks at the portfolio's own cells). So
+    4 · round mean − 3 · SME mean is the startup's exact answer, on every dimension."""
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 2)  # two more SMEs
+    round_id = await open_round(client, world)
+    victim = 1
+    for token, score in [(world.tokens["sme"], 4), (world.tokens["startup"], victim), (extra[0], 5), (extra[1], 3)]:
+        assert (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]["userErrors"] == []
+    assert (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]["userErrors"] == []
+    # the round was answered last month, and that month has closed
+    last_month = date.today().replace(day=1) - timedelta(days=10)
+    await connection.execute("UPDATE survey_responses SET submitted_at = $1::date + time '12:00'", last_month)
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    await refresh_portfolio(connection)
+    await publish_closed_months(connection, settings.min_group_size)
+
+    for dimension in ("OVERALL", "COMMUNICATION_TRUST"):
+        seen = await gql(client, ROUND_AND_KINDS, {"id": world.project_id("pilot"), "d": dimension}, world.tokens["sme"])
+        statistics = seen["node"]["latestStatistics"]
+        sme = next(s["points"][0] for s in seen["satisfactionTrends"] if s["key"] == "SME")
+        if statistics["mean"] is None or sme["mean"] is None:
+            continue  # one of the two is withheld: nothing to subtract
+        derived = statistics["mean"] * statistics["responseCount"] - sme["mean"] * sme["responseCount"]
+        assert round(derived, 6) != victim, f"{dimension}: the startup's answer is {derived}"
