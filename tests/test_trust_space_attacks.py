@@ -54,3 +54,46 @@ async def test_a_released_round_minus_a_released_portfolio_cell_is_one_partners_
             continue  # one of the two is withheld: nothing to subtract
         derived = statistics["mean"] * statistics["responseCount"] - sme["mean"] * sme["responseCount"]
         assert round(derived, 6) != victim, f"{dimension}: the startup's answer is {derived}"
+
+
+KINDS = """query($id: ID!) { node(id: $id) { ... on CooperationProject {
+  latestStatistics { mean responseCount suppressed meanByKind { kind mean responseCount suppressed } } } } }"""
+EXIT_PLAN = """mutation($p: ID!, $t: String) { setExitPlan(input: {projectId: $p, exitPlan: $t}) {
+  userErrors { code } } }"""
+
+
+async def test_per_kind_means_of_a_closed_round_follow_a_later_change_of_kind(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak: a closed round's per-kind means are recomputed from the organizations' *current* kind
+    (round_kind_statistics joins organizations on every recomputation), so they are not frozen like the
+    round. Four SMEs and three startups answer and the round closes: both kinds are released. Later one SME
+    is recorded as a startup (no API mutation changes a kind today, so an operator does it), and the lead
+    (the attacker) sets the exit plan, which recomputes the project. Both kinds are still released, now 3
+    and 4: 4 · SME mean before − 3 · SME mean after is the regrouped organization's exact answer."""
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 5)  # Extra Partner 0-4, SMEs
+    ids = [await connection.fetchval("SELECT id FROM organizations WHERE name = $1", f"Extra Partner {i}") for i in range(5)]
+    await connection.execute("UPDATE organizations SET kind = 'STARTUP' WHERE id = ANY($1::bigint[])", ids[3:])
+    victim = 2  # Extra Partner 2, an SME until it is regrouped
+    round_id = await open_round(client, world)
+    scores = [(world.tokens["sme"], 4), (extra[0], 5), (extra[1], 3), (extra[2], victim)]  # the SMEs
+    scores += [(world.tokens["startup"], 4), (extra[3], 4), (extra[4], 5)]  # the startups
+    for token, score in scores:
+        assert (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]["userErrors"] == []
+    assert (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]["userErrors"] == []
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+
+    async def sme_cell() -> dict:
+        seen = await gql(client, KINDS, {"id": world.project_id("pilot")}, world.tokens["sme"])
+        return next(k for k in seen["node"]["latestStatistics"]["meanByKind"] if k["kind"] == "SME")
+
+    before = await sme_cell()
+    await connection.execute("UPDATE organizations SET kind = 'STARTUP' WHERE id = $1", ids[2])
+    plan = await gql(client, EXIT_PLAN, {"p": world.project_id("pilot"), "t": "IP to the lead."}, world.tokens["sme"])
+    assert plan["setExitPlan"]["userErrors"] == []
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    after = await sme_cell()
+    if before["mean"] is not None and after["mean"] is not None:
+        derived = before["mean"] * before["responseCount"] - after["mean"] * after["responseCount"]
+        assert round(derived, 6) != victim, f"the regrouped organization's answer is {derived}"
