@@ -47,7 +47,9 @@ async def test_a_released_round_minus_a_released_portfolio_cell_is_one_partners_
     await publish_closed_months(connection, settings.min_group_size)
 
     for dimension in ("OVERALL", "COMMUNICATION_TRUST"):
-        seen = await gql(client, ROUND_AND_KINDS, {"id": world.project_id("pilot"), "d": dimension}, world.tokens["sme"])
+        seen = await gql(
+            client, ROUND_AND_KINDS, {"id": world.project_id("pilot"), "d": dimension}, world.tokens["sme"]
+        )
         statistics = seen["node"]["latestStatistics"]
         sme = next(s["points"][0] for s in seen["satisfactionTrends"] if s["key"] == "SME")
         if statistics["mean"] is None or sme["mean"] is None:
@@ -73,7 +75,10 @@ async def test_per_kind_means_of_a_closed_round_follow_a_later_change_of_kind(
     and 4: 4 · SME mean before − 3 · SME mean after is the regrouped organization's exact answer."""
     world = await build_world(connection)
     extra = await add_partners(connection, world, 5)  # Extra Partner 0-4, SMEs
-    ids = [await connection.fetchval("SELECT id FROM organizations WHERE name = $1", f"Extra Partner {i}") for i in range(5)]
+    ids = [
+        await connection.fetchval("SELECT id FROM organizations WHERE name = $1", f"Extra Partner {i}")
+        for i in range(5)
+    ]
     await connection.execute("UPDATE organizations SET kind = 'STARTUP' WHERE id = ANY($1::bigint[])", ids[3:])
     victim = 2  # Extra Partner 2, an SME until it is regrouped
     round_id = await open_round(client, world)
