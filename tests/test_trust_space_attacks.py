@@ -102,3 +102,38 @@ async def test_per_kind_means_of_a_closed_round_follow_a_later_change_of_kind(
     if before["mean"] is not None and after["mean"] is not None:
         derived = before["mean"] * before["responseCount"] - after["mean"] * after["responseCount"]
         assert round(derived, 6) != victim, f"the regrouped organization's answer is {derived}"
+
+
+def open_flags_by_severity(metrics_text: str) -> dict[str, float]:
+    return {
+        line.split('severity="')[1].split('"')[0]: float(line.split()[-1])
+        for line in metrics_text.splitlines()
+        if line.startswith("partnerpulse_open_risk_flags{")
+    }
+
+
+async def test_the_open_flag_counts_on_metrics_do_not_reveal_a_lone_answer_in_an_open_round(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak: /metrics is served by default on the API's own port without a token, and
+    `partnerpulse_open_risk_flags{severity}` counts the *full* flags, which rest on every answer, live. The
+    startup answers an open round alone; through the API the SME (the attacker) sees nothing (open round,
+    one answer), but the metric jumps by the full LOW_SATISFACTION and UNMET_EXPECTATIONS flags, and their
+    severity is the distance of that single answer from the thresholds: HIGH for 1, MEDIUM for 2, nothing
+    from 3. Every value of the startup's answer must give the attacker the same scrape as an answer of 4."""
+    world = await build_world(connection)
+    round_id = await open_round(client, world)
+    await gql(client, SUBMIT, answer(round_id, 1), world.tokens["startup"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    response = await client.get("/metrics", headers={"Authorization": f"Bearer {world.tokens['sme']}"})
+    assert response.status_code == 200
+    seen = open_flags_by_severity(response.text)
+    # the same world with the startup's answer at 4
+    await connection.execute(
+        "UPDATE survey_responses SET overall = 4, expectations_met = 4 WHERE organization_id = $1",
+        world.organizations["startup"],
+    )
+    await connection.execute("UPDATE cooperation_projects SET data_version = data_version + 1")
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    other = open_flags_by_severity((await client.get("/metrics")).text)
+    assert seen == other, f"answer 1: {seen}, answer 4: {other}"
