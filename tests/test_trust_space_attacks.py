@@ -137,3 +137,50 @@ async def test_the_open_flag_counts_on_metrics_do_not_reveal_a_lone_answer_in_an
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     other = open_flags_by_severity((await client.get("/metrics")).text)
     assert seen == other, f"answer 1: {seen}, answer 4: {other}"
+
+
+FLAG_IDS = """query($id: ID!) { node(id: $id) { ... on CooperationProject {
+  riskFlags(includeResolved: true) { id reason } } } }"""
+
+
+async def test_a_partners_flag_ids_do_not_count_the_flags_of_projects_it_is_not_in(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak: the partners' flags of every project draw their ids from one sequence, so the gap between two
+    of its own flags tells a partner how many flags were raised in projects it is not in (which do not exist
+    for it) meanwhile. The lead of an ACTIVE project without exit plan for 100 days raises and resolves
+    NO_EXIT_PLAN at will by clearing and setting the exit plan; between two raises a foreign project raises
+    a flag, and the attacker's second flag id is 2 above its first instead of 1 (as it is without the
+    foreign flag)."""
+    from strawberry.relay import from_base64
+
+    world = await build_world(connection)
+    await connection.execute(
+        "UPDATE cooperation_projects SET phase_changed_at = now() - interval '100 days' WHERE id = $1",
+        world.projects["pilot"],
+    )
+    foreign = await connection.fetchval(
+        "INSERT INTO cooperation_projects (title, kind, phase, phase_changed_at) "
+        "VALUES ('Elsewhere', 'RESEARCH', 'ACTIVE', now() - interval '100 days') RETURNING id"
+    )
+    await connection.execute(
+        "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, 'LEAD')",
+        foreign,
+        world.organizations["outsider"],
+    )
+
+    async def set_plan(text: str | None) -> None:
+        variables = {"p": world.project_id("pilot"), "t": text}
+        assert (await gql(client, EXIT_PLAN, variables, world.tokens["sme"]))["setExitPlan"]["userErrors"] == []
+        await recompute(connection, world.projects["pilot"], thresholds(settings))
+
+    async def own_flag_ids() -> list[int]:
+        seen = await gql(client, FLAG_IDS, {"id": world.project_id("pilot")}, world.tokens["sme"])
+        return sorted(int(from_base64(f["id"])[1]) for f in seen["node"]["riskFlags"] if f["reason"] == "NO_EXIT_PLAN")
+
+    await set_plan(None)  # raised
+    await set_plan("IP goes to the lead.")  # resolved
+    await recompute(connection, foreign, thresholds(settings))  # a project the attacker is not in raises one
+    await set_plan(None)  # raised again
+    first, second = await own_flag_ids()
+    assert second - first == 1, "the gap counts the flags raised in other projects meanwhile"
