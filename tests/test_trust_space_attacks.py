@@ -184,3 +184,56 @@ async def test_a_partners_flag_ids_do_not_count_the_flags_of_projects_it_is_not_
     await set_plan(None)  # raised again
     first, second = await own_flag_ids()
     assert second - first == 1, "the gap counts the flags raised in other projects meanwhile"
+
+
+PHOTONICS_AND_KINDS = """query($id: ID!) {
+  node(id: $id) { ... on CooperationProject { latestStatistics { meanByKind { kind mean responseCount } } } }
+  satisfactionTrends(groupBy: INDUSTRY) { key points { mean responseCount suppressed } }
+}"""
+
+
+async def test_a_released_kind_of_a_round_minus_a_portfolio_cell_with_the_attacker_in_it_is_one_answer(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak, the per-kind variant (a fix must take the rounds' per-kind cells and the attacker's own answer
+    into account, not only round totals): a closed round of three SMEs and three startups releases both kind
+    means. In the portfolio of that month Photonics holds the attacker (an SME) and two of the startups, and
+    the rank test releases it (its other cells are large). Photonics · 3 − the attacker's own answer is the
+    two startups' sum, and the startup mean · 3 minus that sum is the third startup's exact answer."""
+    from tests.test_trust_space import answered_last_month, organization
+
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 4)  # SMEs in Logistics
+    names = [f"Extra Partner {i}" for i in (2, 3)]
+    await connection.execute(
+        "UPDATE organizations SET kind = 'STARTUP', industry = 'Photonics' WHERE name = ANY($1::text[])", names
+    )
+    await connection.execute(
+        "UPDATE organizations SET industry = 'Photonics' WHERE id = $1", world.organizations["sme"]
+    )
+    await connection.execute(
+        "UPDATE organizations SET industry = 'Logistics' WHERE id = $1", world.organizations["startup"]
+    )
+    victim, attacker = 1, 4
+    round_id = await open_round(client, world)
+    scores = [(world.tokens["sme"], attacker), (extra[0], 5), (extra[1], 3), (extra[2], 4), (extra[3], 5)]
+    for token, score in [*scores, (world.tokens["startup"], victim)]:
+        assert (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]["userErrors"] == []
+    assert (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]["userErrors"] == []
+    last_month = date.today().replace(day=1) - timedelta(days=10)
+    await connection.execute("UPDATE survey_responses SET submitted_at = $1::date + time '12:00'", last_month)
+    # others answered elsewhere that month: two SMEs and three startups in Logistics
+    elsewhere = [await organization(connection, f"SME {i}", "SME", "Logistics") for i in range(2)]
+    elsewhere += [await organization(connection, f"Startup {i}", "STARTUP", "Logistics") for i in range(3)]
+    await answered_last_month(connection, [(o, 3) for o in elsewhere])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    await refresh_portfolio(connection)
+    await publish_closed_months(connection, settings.min_group_size)
+
+    seen = await gql(client, PHOTONICS_AND_KINDS, {"id": world.project_id("pilot")}, world.tokens["sme"])
+    startups = next(k for k in seen["node"]["latestStatistics"]["meanByKind"] if k["kind"] == "STARTUP")
+    photonics = next(s["points"][0] for s in seen["satisfactionTrends"] if s["key"] == "Photonics")
+    if startups["mean"] is not None and photonics["mean"] is not None:
+        two_startups = photonics["mean"] * photonics["responseCount"] - attacker
+        derived = startups["mean"] * startups["responseCount"] - two_startups
+        assert round(derived, 6) != victim, f"the third startup's answer is {derived}"
