@@ -240,9 +240,10 @@ async def changed_since(connection: asyncpg.Connection, since: object, limit: in
 
 
 async def open_flag_counts(connection: asyncpg.Connection) -> dict[str, int]:
-    """Open flags per severity (for metrics)."""
+    """Open flags per severity (for metrics): the partners' versions, computed from released values only —
+    /metrics may be scraped without a token, and the full flags move with every single answer."""
     rows = await connection.fetch(
         "SELECT severity::text AS severity, count(*) AS n FROM risk_flags"
-        " WHERE resolved_at IS NULL AND audience = 'FULL' GROUP BY severity"
+        " WHERE resolved_at IS NULL AND audience = 'PARTNERS' GROUP BY severity"
     )
     return {row["severity"]: row["n"] for row in rows}

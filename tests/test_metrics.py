@@ -95,8 +95,9 @@ async def test_queue_depth_jobs_flags_and_backlog_of_the_whole_installation(
 ) -> None:
     world = await build_world(connection)
     await connection.execute(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation) VALUES "
-        "($1, 'NO_EXIT_PLAN', 'LOW', 'x'), ($1, 'STALLED', 'HIGH', 'y'), ($2, 'STALLED', 'HIGH', 'z')",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanation, audience) VALUES "
+        "($1, 'NO_EXIT_PLAN', 'LOW', 'x', 'PARTNERS'), ($1, 'STALLED', 'HIGH', 'y', 'PARTNERS'), "
+        "($2, 'STALLED', 'HIGH', 'z', 'PARTNERS'), ($1, 'LOW_SATISFACTION', 'HIGH', 'full', 'FULL')",
         world.projects["pilot"],
         world.projects["story"],
     )
@@ -117,7 +118,8 @@ async def test_queue_depth_jobs_flags_and_backlog_of_the_whole_installation(
     scraped = await scrape(client)
     assert value(scraped, "partnerpulse_queue_depth") == 1
     assert value(scraped, "partnerpulse_worker_alive") == 0  # no worker runs in this test
-    assert value(scraped, "partnerpulse_open_risk_flags", severity="HIGH") == 1  # the resolved one does not count
+    # the resolved one does not count, nor the moderators' full flag (it moves with single answers)
+    assert value(scraped, "partnerpulse_open_risk_flags", severity="HIGH") == 1
     assert value(scraped, "partnerpulse_open_risk_flags", severity="LOW") == 1
     assert value(scraped, "partnerpulse_open_risk_flags", severity="MEDIUM") == 0
     assert value(scraped, "partnerpulse_projects_behind") == 2  # nothing computed yet
