@@ -147,7 +147,9 @@ async def installation_metrics(request: Request) -> Snapshot:
             counts = await flags.open_flag_counts(connection)
             behind = await statistics.stale_project_count(connection)
         open_flags = GaugeMetricFamily(
-            "partnerpulse_open_risk_flags", "Open risk flags by severity, as plain partners see them.", labels=["severity"]
+            "partnerpulse_open_risk_flags",
+            "Open risk flags by severity, as plain partners see them.",
+            labels=["severity"],
         )
         for severity in ("LOW", "MEDIUM", "HIGH"):
             open_flags.add_metric([severity], counts.get(severity, 0))

@@ -488,6 +488,34 @@ async def portfolio_atoms(connection: asyncpg.Connection, periods: list[date]) -
     )
 
 
+async def answers_linked_to_cells(
+    connection: asyncpg.Connection, period: date, groupings: list[str], keys: list[str]
+) -> list[asyncpg.Record]:
+    """The month's answers of the given cells (grouping, key), and every answer of the rounds they belong to,
+    with organization, kind, industry, month and whether the round has closed."""
+    return await connection.fetch(
+        """
+        WITH cells AS (SELECT * FROM unnest($2::trend_grouping[], $3::text[]) AS c(grouping, key)),
+        rounds AS (
+            SELECT DISTINCT s.round_id FROM survey_responses s
+            JOIN organizations o ON o.id = s.organization_id
+            JOIN cells c ON (c.grouping = 'ORGANIZATION_KIND' AND c.key = o.kind::text)
+                         OR (c.grouping = 'INDUSTRY' AND c.key = o.industry)
+            WHERE s.submitted_at >= $1::date::timestamp AT TIME ZONE 'UTC'
+              AND s.submitted_at < ($1::date + interval '1 month')::timestamp AT TIME ZONE 'UTC'
+        )
+        SELECT s.id, s.round_id, s.organization_id, o.kind::text AS kind, o.industry,
+               date_trunc('month', s.submitted_at AT TIME ZONE 'UTC')::date AS period, r.status = 'CLOSED' AS closed
+        FROM rounds JOIN survey_responses s ON s.round_id = rounds.round_id
+        JOIN organizations o ON o.id = s.organization_id
+        JOIN survey_rounds r ON r.id = s.round_id
+        """,
+        period,
+        groupings,
+        keys,
+    )
+
+
 async def publish_portfolio(
     connection: asyncpg.Connection, periods: list[date], shown: list[tuple[date, str, str]]
 ) -> None:

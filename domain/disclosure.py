@@ -25,8 +25,8 @@ the other k-1 answers, and a unanimous group reveals its answer) are documented 
 """
 
 import dataclasses
+import itertools
 from collections.abc import Hashable, Iterable, Mapping
-from itertools import combinations
 from typing import Any, Protocol, TypeVar
 
 Key = TypeVar("Key", bound=Hashable)
@@ -107,7 +107,7 @@ def release_crossed(
     candidates = [
         subset
         for size in range(1, min_group_size)
-        for subset in combinations(small, size)
+        for subset in itertools.combinations(small, size)
         if sum(atoms[atom] for atom in subset) < min_group_size
     ]
     while shown:
@@ -150,3 +150,47 @@ def release_facts(facts: Facts, min_group_size: int) -> Facts:
     """Rule 3: the project's facts with every unreleased number removed; the rules and the health score run on
     this to give what plain partners see."""
     return dataclasses.replace(facts, rounds=[release_round(r, min_group_size) for r in facts.rounds])
+
+
+def exposed_by_rounds(
+    cells: Mapping[Key, frozenset[int]],
+    rounds: Iterable[list[frozenset[int]]],
+    organization_of: Mapping[int, int],
+    min_group_size: int,
+    combinations_at_most: int = 4096,
+) -> set[Key]:
+    """Rule 2 across the portfolio and the rounds: the cells (sets of answer ids) that a partner could single
+    out a small group from by subtracting what its rounds release.
+
+    `rounds`: per round, the answer sets it releases to its partners (the round, its shown kinds, the
+    suppressed kinds together). A cell is exposed when the cell minus some choice of at most one released set
+    per round that overlaps it leaves answers of fewer than `min_group_size` organizations (and more than
+    none). Every choice is tried while there are at most `combinations_at_most`; beyond that, a cell of
+    fewer than twice the group size is withheld outright and a larger one is checked round by round."""
+    by_answer: dict[int, list[int]] = {}
+    released_sets = [list(sets) for sets in rounds]
+    for index, sets in enumerate(released_sets):
+        for answer in frozenset().union(*sets):
+            by_answer.setdefault(answer, []).append(index)
+
+    def small(answers: set[int]) -> bool:
+        return 0 < len({organization_of[a] for a in answers}) < min_group_size
+
+    exposed = set()
+    for key, cell in cells.items():
+        overlapping = sorted({index for answer in cell for index in by_answer.get(answer, [])})
+        choices = [[frozenset(), *(s for s in released_sets[i] if s & cell)] for i in overlapping]
+        count = 1
+        for options in choices:
+            count *= len(options)
+        organizations = len({organization_of[a] for a in cell})
+        if count > combinations_at_most:
+            if organizations < 2 * min_group_size or any(small(set(cell ^ s)) for o in choices for s in o[1:]):
+                exposed.add(key)
+            continue
+        for picked in itertools.product(*choices):
+            chosen = frozenset().union(*picked)
+            if chosen and small(set(cell ^ chosen)):
+                exposed.add(key)
+                break
+    return exposed

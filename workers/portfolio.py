@@ -6,18 +6,88 @@ from datetime import date
 import asyncpg
 
 from db import statistics
-from domain.disclosure import release_crossed
+from domain.disclosure import exposed_by_rounds, release_crossed, release_partition, released_round
+
+Cell = tuple[str, str]  # (grouping, key)
 
 
-def released_cells(atoms: list[tuple[str, str, int]], min_group_size: int) -> set[tuple[str, str]]:
-    """(kind, industry, organizations) of one month -> the (grouping, key) cells members may see."""
+def released_cells(
+    atoms: list[tuple[str, str, int]], min_group_size: int, withheld: frozenset[Cell] = frozenset()
+) -> set[Cell]:
+    """(kind, industry, organizations) of one month -> the (grouping, key) cells members may see; `withheld`
+    cells are suppressed from the start (the others are then suppressed complementarily around them)."""
     counts = {(kind, industry): organizations for kind, industry, organizations in atoms}
     by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
     by_industry: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for kind, industry in counts:
-        by_kind[kind].append((kind, industry))
-        by_industry[industry].append((kind, industry))
-    return release_crossed(counts, {"ORGANIZATION_KIND": by_kind, "INDUSTRY": by_industry}, min_group_size)
+        if ("ORGANIZATION_KIND", kind) not in withheld:
+            by_kind[kind].append((kind, industry))
+        if ("INDUSTRY", industry) not in withheld:
+            by_industry[industry].append((kind, industry))
+    groupings = {"ORGANIZATION_KIND": dict(by_kind), "INDUSTRY": dict(by_industry)}
+    # a withheld cell stays part of the totals: its atoms are still summed by the cells of the other grouping
+    return release_crossed(counts, groupings, min_group_size) - withheld
+
+
+# Cells of at least this many times the group size are not checked against the rounds: singling a small group
+# out of one would take cancelling that many organizations' answers through rounds the attacker is in.
+LINKED_CHECK_FACTOR = 4
+
+
+def linked_exposures(answers: list[dict], period: date, shown: set[Cell], min_group_size: int) -> set[Cell]:
+    """The shown cells that a round's released sums would give a small group away from (exposed_by_rounds).
+    `answers`: rows of answers_linked_to_cells (id, round_id, organization_id, kind, industry, period, closed)."""
+    by_round: dict[int, list[dict]] = defaultdict(list)
+    for answer in answers:
+        by_round[answer["round_id"]].append(answer)
+    released_sets = []
+    for rows in by_round.values():
+        if not released_round(len(rows), rows[0]["closed"], min_group_size):
+            continue
+        counts: dict[str, int] = defaultdict(int)
+        for row in rows:
+            counts[row["kind"]] += 1
+        kinds = release_partition(counts, min_group_size)
+        sets = [frozenset(r["id"] for r in rows)]
+        sets += [frozenset(r["id"] for r in rows if r["kind"] == kind) for kind in kinds]
+        rest = frozenset(r["id"] for r in rows if r["kind"] not in kinds)
+        if kinds and rest:
+            sets.append(rest)
+        released_sets.append(sets)
+    cells = {
+        cell: frozenset(
+            a["id"]
+            for a in answers
+            if a["period"] == period and a["kind" if cell[0] == "ORGANIZATION_KIND" else "industry"] == cell[1]
+        )
+        for cell in shown
+    }
+    organization_of = {a["id"]: a["organization_id"] for a in answers}
+    return exposed_by_rounds(cells, released_sets, organization_of, min_group_size)
+
+
+async def cells_to_publish(
+    connection: asyncpg.Connection, period: date, atoms: list[tuple[str, str, int]], min_group_size: int
+) -> set[Cell]:
+    """The month's cells under both checks: the groupings together, then the rounds' released sums, again
+    until nothing more is withheld."""
+    organizations: dict[Cell, int] = defaultdict(int)
+    for kind, industry, count in atoms:
+        organizations[("ORGANIZATION_KIND", kind)] += count
+        organizations[("INDUSTRY", industry)] += count
+    withheld: frozenset[Cell] = frozenset()
+    while True:
+        shown = released_cells(atoms, min_group_size, withheld)
+        checked = {cell for cell in shown if organizations[cell] < LINKED_CHECK_FACTOR * min_group_size}
+        if not checked:
+            return shown
+        rows = await statistics.answers_linked_to_cells(
+            connection, period, [cell[0] for cell in checked], [cell[1] for cell in checked]
+        )
+        exposed = linked_exposures([dict(row) for row in rows], period, checked, min_group_size)
+        if not exposed:
+            return shown
+        withheld |= exposed
 
 
 async def publish_closed_months(connection: asyncpg.Connection, min_group_size: int) -> list[date]:
@@ -29,10 +99,9 @@ async def publish_closed_months(connection: asyncpg.Connection, min_group_size: 
         atoms: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
         for row in await statistics.portfolio_atoms(connection, periods):
             atoms[row["period"]].append((row["kind"], row["industry"], row["organizations"]))
-        shown = [
-            (period, grouping, key)
-            for period in periods
-            for grouping, key in released_cells(atoms[period], min_group_size)
-        ]
+        shown = []
+        for period in periods:
+            cells = await cells_to_publish(connection, period, atoms[period], min_group_size)
+            shown += [(period, grouping, key) for grouping, key in cells]
         await statistics.publish_portfolio(connection, periods, shown)
     return periods
