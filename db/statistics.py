@@ -33,19 +33,31 @@ ON CONFLICT (round_id) DO UPDATE SET
     computed_at = excluded.computed_at
 """
 
-_ROUND_KIND_STATISTICS = """
-WITH fresh AS (
-    SELECT r.id AS round_id, o.kind, count(*) AS n, avg(s.overall) AS o1, avg(s.expectations_met) AS o2,
+# Per-kind means of a round are frozen once it has closed: an organization that changes its kind later must
+# not move a closed round's kinds (before and after would give its answer by difference). A closed round is
+# recomputed only while its kind rows do not count all its answers (its last answers came with the close).
+_UNFROZEN_ROUNDS = """
+    SELECT r.id FROM survey_rounds r
+    WHERE {where} AND (
+        r.status = 'OPEN'
+        OR (SELECT count(*) FROM survey_responses s WHERE s.round_id = r.id)
+           <> (SELECT coalesce(sum(k.response_count), 0) FROM round_kind_statistics k WHERE k.round_id = r.id)
+    )
+"""
+
+_ROUND_KIND_STATISTICS = f"""
+WITH unfrozen AS ({_UNFROZEN_ROUNDS.format(where="r.project_id = $1")}),
+fresh AS (
+    SELECT s.round_id, o.kind, count(*) AS n, avg(s.overall) AS o1, avg(s.expectations_met) AS o2,
            avg(s.mutual_benefit) AS o3, avg(s.decision_speed) AS o4, avg(s.communication_trust) AS o5
-    FROM survey_rounds r
-    JOIN survey_responses s ON s.round_id = r.id
+    FROM unfrozen u
+    JOIN survey_responses s ON s.round_id = u.id
     JOIN organizations o ON o.id = s.organization_id
-    WHERE r.project_id = $1
-    GROUP BY r.id, o.kind
+    GROUP BY s.round_id, o.kind
 ), removed AS (
     DELETE FROM round_kind_statistics k
-    USING survey_rounds r
-    WHERE k.round_id = r.id AND r.project_id = $1
+    USING unfrozen u
+    WHERE k.round_id = u.id
       AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.round_id = k.round_id AND f.kind = k.organization_kind)
 )
 INSERT INTO round_kind_statistics (
@@ -640,14 +652,24 @@ FROM survey_responses s JOIN organizations o ON o.id = s.organization_id
 GROUP BY s.round_id, o.kind
 """
 
+# closed rounds whose kind rows already count all their answers keep them (as _ROUND_KIND_STATISTICS)
+_FROZEN_KIND_ROUNDS = """
+CREATE TEMPORARY TABLE frozen_kind_rounds ON COMMIT DROP AS
+SELECT k.round_id FROM round_kind_statistics k JOIN survey_rounds r ON r.id = k.round_id AND r.status = 'CLOSED'
+GROUP BY k.round_id
+HAVING sum(k.response_count) = (SELECT count(*) FROM survey_responses s WHERE s.round_id = k.round_id)
+"""
+
 _APPLY_KIND_STATISTICS = [
+    _FROZEN_KIND_ROUNDS,
+    "DELETE FROM fresh_kind_statistics f USING frozen_kind_rounds z WHERE f.round_id = z.round_id",
     "CREATE INDEX ON fresh_kind_statistics (round_id, kind)",
     "ANALYZE fresh_kind_statistics (round_id, kind)",
     """
     DELETE FROM round_kind_statistics k
     WHERE NOT EXISTS (
         SELECT 1 FROM fresh_kind_statistics f WHERE f.round_id = k.round_id AND f.kind = k.organization_kind
-    )
+    ) AND NOT EXISTS (SELECT 1 FROM frozen_kind_rounds z WHERE z.round_id = k.round_id)
     """,
     """
     UPDATE round_kind_statistics k SET response_count = f.n, mean_overall = f.m1, mean_expectations_met = f.m2,
