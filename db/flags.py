@@ -12,9 +12,14 @@ COLUMNS = """f.id, f.project_id, f.audience::text AS audience, f.organization_id
     f.resolved_at, f.acknowledged_at, f.updated_at"""
 
 
-# Each audience draws ids from a sequence of its own (migration 0012): a partner's flag ids count only flags
-# computed from released values.
-NEXT_ID = """CASE WHEN {audience}::flag_audience = 'PARTNERS' THEN nextval('risk_flags_partner_id_seq')
+# A partner's flags are numbered per project in a block of ids of their own, far above the full flags' sequence:
+# their ids count only that project's flags computed from released values (one sequence would tell a partner
+# that hidden flags, or flags of other projects, were raised between two of its own).
+PARTNER_IDS = 10**15
+PARTNER_IDS_PER_PROJECT = 1 << 20
+NEXT_ID = f"""CASE WHEN {{audience}}::flag_audience = 'PARTNERS' THEN 1 + coalesce(
+        (SELECT max(f.id) FROM risk_flags f WHERE f.project_id = {{project}} AND f.audience = 'PARTNERS'),
+        {PARTNER_IDS} + {{project}} * {PARTNER_IDS_PER_PROJECT}) + {{offset}}
     ELSE nextval(pg_get_serial_sequence('risk_flags', 'id')) END"""
 
 
@@ -64,7 +69,7 @@ async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: l
                 INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation,
                                         partner_explanation, explanation_de, partner_explanation_de, evidence,
                                         audience)
-                VALUES ({NEXT_ID.format(audience="$10")}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+                VALUES ({NEXT_ID.format(audience="$10", project="$1::bigint", offset=0)}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
                 """,
                 project_id,
                 flag.organization_id,
@@ -170,11 +175,17 @@ async def sync_all_flags(
             f"""
             INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation, partner_explanation,
                                     explanation_de, partner_explanation_de, evidence, audience)
-            SELECT {NEXT_ID.format(audience="n.audience")}, n.*
-            FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
-                        $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[])
-                 AS n(project_id, organization_id, reason, severity, explanation, partner_explanation, explanation_de,
-                      partner_explanation_de, evidence, audience)
+            SELECT {NEXT_ID.format(audience="n.audience", project="n.project_id", offset="n.k - 1")},
+                   n.project_id, n.organization_id, n.reason, n.severity, n.explanation, n.partner_explanation,
+                   n.explanation_de, n.partner_explanation_de, n.evidence, n.audience
+            FROM (
+                SELECT u.*, row_number() OVER (PARTITION BY u.project_id, u.audience ORDER BY u.position) AS k
+                FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
+                            $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[])
+                     WITH ORDINALITY AS u(project_id, organization_id, reason, severity, explanation,
+                                          partner_explanation, explanation_de, partner_explanation_de, evidence,
+                                          audience, position)
+            ) n
             RETURNING id, project_id
             """,
             [p for p, _ in new],

@@ -1,15 +1,13 @@
 """Attacks by a plain partner found by an attacker session after disclosure control was rebuilt.
 
 Every test here plays one attack with a plain member token of one organization and asserts that it learns
-nothing it should not. The one still open is marked `xfail(strict=True)`: it fails the suite the moment the
-leak closes without the mark being removed.
+nothing it should not; each failed on the code it was found on.
 """
 
 from datetime import date, timedelta
 
 import asyncpg
 import httpx
-import pytest
 
 from db.seed import truncate_all
 from db.statistics import refresh_portfolio
@@ -181,11 +179,6 @@ async def attackers_flag_ids(
     return sorted(f["id"] for f in seen["node"]["riskFlags"] if f["reason"] == "NO_EXIT_PLAN")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: flag ids are one sequence per audience across projects, so they count other projects' partner "
-    "flags (activity computed from released values there, not an answer); needs per-project flag numbers",
-)
 async def test_a_partners_flag_ids_do_not_count_the_flags_of_projects_it_is_not_in(
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
