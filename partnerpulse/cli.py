@@ -221,7 +221,7 @@ def worker(
         redis_settings=redis_settings(settings.redis_url or ""),
         job_timeout=settings.worker_job_timeout,
         queue_name=settings.queue_name,
-        cron_jobs=cron_jobs(settings.worker_job_timeout),
+        cron_jobs=cron_jobs(settings.worker_job_timeout, settings.redis_namespace),
         job_completion_wait=settings.shutdown_grace_seconds,  # SIGTERM: stop taking jobs, finish running ones
     )
 

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 from arq.connections import create_pool as create_arq_pool
@@ -6,11 +6,13 @@ from arq.worker import Worker, func
 
 from bench.generator import plan_network
 from db import statistics
+from db.admin import create_database, drop_database
+from db.migrate import migrate
 from db.seed import load_network
 from partnerpulse.settings import Settings
 from tests.world import build_world
 from workers.jobs import RECOMPUTE, enqueue_recompute, recompute_project, reconcile, refresh_portfolio
-from workers.settings import WorkerSettings, redis_settings
+from workers.settings import WorkerSettings, cron_jobs, redis_settings
 
 
 async def run_worker_until_idle(settings: Settings, functions: list | None = None) -> Worker:
@@ -189,3 +191,51 @@ async def test_the_portfolio_is_refreshed_only_when_what_it_is_computed_from_cha
         assert await connection.fetch(PORTFOLIO) == kept
     finally:
         await arq_redis.aclose()
+
+
+async def test_two_deployments_sharing_one_redis_each_run_their_own_cron_jobs(
+    settings: Settings, admin_dsn: str, connection: asyncpg.Connection, redis
+) -> None:
+    """arq names a cron run's job by the cron job's name and the scheduled time, and drops an enqueue whose
+    id exists: two deployments whose names lacked the namespace took each other's scheduled runs."""
+    other_dsn = await create_database(admin_dsn, prefix="pp_test_other")
+    await migrate(other_dsn)
+    other = settings.model_copy(update={"database_url": other_dsn, "redis_namespace": f"{settings.redis_namespace}-b"})
+    other_connection = await asyncpg.connect(other_dsn)
+    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""))
+    try:
+        network = plan_network(seed=3, today=date(2026, 11, 26))
+        await load_network(connection, network)
+        await load_network(other_connection, network)
+        deployments = []
+        for deployment in (settings, other):
+            [refresh] = [j for j in cron_jobs(60, deployment.redis_namespace) if "refresh_portfolio" in j.name]
+            worker = Worker(
+                functions=WorkerSettings.functions,
+                cron_jobs=[refresh],
+                redis_pool=arq_redis,
+                on_startup=WorkerSettings.on_startup,
+                on_shutdown=WorkerSettings.on_shutdown,
+                keep_result=WorkerSettings.keep_result,
+                queue_name=deployment.queue_name,
+                ctx={"settings": deployment},
+                burst=True,
+                poll_delay=0.05,
+                handle_signals=False,
+            )
+            deployments.append((deployment, worker, refresh))
+        # both deployments reach the same scheduled second (as every minute at :15): each enqueues its run
+        scheduled = datetime.now(tz=UTC) + timedelta(seconds=0.3)
+        for _, worker, refresh in deployments:
+            refresh.next_run = scheduled
+            await worker.run_cron(scheduled - timedelta(seconds=0.2), 0.5)
+        assert [await redis.zcard(d.queue_name) for d, _, _ in deployments] == [1, 1]
+        for _, worker, _ in deployments:
+            await worker.main()
+            assert worker.jobs_complete >= 1 and worker.jobs_failed == 0
+        assert await connection.fetchval("SELECT count(*) FROM portfolio_trends") > 0
+        assert await other_connection.fetchval("SELECT count(*) FROM portfolio_trends") > 0
+    finally:
+        await arq_redis.aclose()
+        await other_connection.close()
+        await drop_database(admin_dsn, other_dsn)
