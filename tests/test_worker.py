@@ -1,17 +1,22 @@
+import asyncio
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 from arq.connections import create_pool as create_arq_pool
 from arq.worker import Worker, func
 
 from bench.generator import plan_network
+from bench.processes import start_worker
 from db import statistics
 from db.admin import create_database, drop_database
 from db.migrate import migrate
 from db.seed import load_network
 from partnerpulse.settings import Settings
+from tests.test_pipeline import eventually
 from tests.world import build_world
 from workers.jobs import RECOMPUTE, enqueue_recompute, recompute_project, reconcile, refresh_portfolio
+from workers.metrics import job_samples, jobs_key
 from workers.settings import WorkerSettings, cron_jobs, redis_settings
 
 
@@ -239,3 +244,43 @@ async def test_two_deployments_sharing_one_redis_each_run_their_own_cron_jobs(
         await arq_redis.aclose()
         await other_connection.close()
         await drop_database(admin_dsn, other_dsn)
+
+
+async def test_recomputations_meeting_concurrent_writes_are_retried_and_no_job_fails(
+    settings: Settings, connection: asyncpg.Connection, redis, tmp_path: Path
+) -> None:
+    """Under load, recomputations met SerializationError (concurrent update) and failed: the statistics
+    stayed stale until the reconciler came by. Here a real worker recomputes five projects over and over
+    while their data changes and another session keeps writing the rows the jobs write."""
+    await load_network(connection, plan_network(seed=3, today=date(2026, 11, 26)))
+    projects = [r["id"] for r in await connection.fetch("SELECT id FROM cooperation_projects ORDER BY id LIMIT 5")]
+    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""), default_queue_name=settings.queue_name)
+    worker = start_worker(settings, tmp_path / "worker.log")
+    writer = await asyncpg.connect(settings.database_url)
+    loop = asyncio.get_running_loop()
+    try:
+        deadline = loop.time() + 6
+        while loop.time() < deadline:
+            for project_id in projects:
+                await connection.execute(
+                    "UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project_id
+                )
+                await enqueue_recompute(arq_redis, settings.redis_namespace, project_id)
+                await writer.execute(
+                    "UPDATE project_trends SET computed_at = now() WHERE project_id = ANY($1::bigint[])", projects
+                )
+            await asyncio.sleep(0.01)
+
+        async def caught_up() -> bool:
+            stale = set(await statistics.stale_projects(connection)) & set(projects)
+            return not stale and await redis.zcard(settings.queue_name) == 0
+
+        await eventually(caught_up, within=60, what="the recomputations to catch up")
+    finally:
+        await writer.close()
+        worker.stop()
+        await arq_redis.aclose()
+    outcomes = job_samples(await redis.hgetall(jobs_key(settings.redis_namespace)))["recompute_project"]["outcomes"]
+    retried = worker.output().count("recomputation met a concurrent write; retrying")
+    assert outcomes["failed"] == 0, outcomes
+    assert outcomes["succeeded"] > 20 and retried > 0, (outcomes, retried)
