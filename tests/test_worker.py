@@ -266,10 +266,11 @@ async def test_recomputations_meeting_concurrent_writes_are_retried_and_no_job_f
                     "UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project_id
                 )
                 await enqueue_recompute(arq_redis, settings.redis_namespace, project_id)
-                await writer.execute(
-                    "UPDATE project_trends SET computed_at = now() WHERE project_id = ANY($1::bigint[])", projects
-                )
-            await asyncio.sleep(0.01)
+            # every 50 ms, all five projects' trend rows: most jobs overlap one such write
+            await writer.execute(
+                "UPDATE project_trends SET computed_at = now() WHERE project_id = ANY($1::bigint[])", projects
+            )
+            await asyncio.sleep(0.05)
 
         async def caught_up() -> bool:
             stale = set(await statistics.stale_projects(connection)) & set(projects)

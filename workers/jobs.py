@@ -42,8 +42,8 @@ async def enqueue_many(ctx: dict[str, Any], project_ids: list[int]) -> int:
 # A recomputation that meets a concurrent write (SerializationError) or a deadlock is rolled back whole and
 # idempotent: it runs again at once, with a short backoff, instead of failing and leaving the statistics
 # stale until the reconciler's next run. After these attempts arq runs the job again later (max_tries).
-RECOMPUTE_ATTEMPTS = 6
-RECOMPUTE_BACKOFF_SECONDS = 0.05  # doubled per attempt: 0.05 … 1.6 s, with jitter
+RECOMPUTE_ATTEMPTS = 8
+RECOMPUTE_BACKOFF_SECONDS = 0.05  # doubled per attempt: 0.05 … 3.2 s (about 6 s in all), with jitter
 RECOMPUTE_RETRY_DEFER_SECONDS = 5
 
 
