@@ -11,6 +11,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 
 from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
+from partnerpulse.waiting import postgres_unreachable, wait_for
 from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
 from workers.metrics import measured
 
@@ -35,7 +36,14 @@ def redis_settings(url: str) -> RedisSettings:
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings = ctx.setdefault("settings", get_settings())  # tests pass their own
-    ctx["pool"] = await create_pool(settings, settings.database_url, "partnerpulse-worker")
+    # PostgreSQL not reachable yet (starting, restarting): wait for it rather than exit, for a bounded time;
+    # jobs wait in the queue meanwhile
+    ctx["pool"] = await wait_for(
+        "PostgreSQL",
+        lambda: create_pool(settings, settings.database_url or "", "partnerpulse-worker"),
+        settings.startup_wait_seconds,
+        postgres_unreachable,
+    )
     log.info("worker started")
 
 
