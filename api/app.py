@@ -39,7 +39,8 @@ async def api_pool(settings: Settings) -> tuple[asyncpg.Pool, asyncio.Task[None]
     """The API's pool. PostgreSQL not reachable at start-up (starting, restarting): the API starts anyway,
     with a pool that connects on demand, so that /healthz answers and /readyz and every request that needs
     the database say "unavailable" (503); a task waits for PostgreSQL for `startup_wait_seconds` and, if it
-    never comes, stops the process (SIGTERM: as on any stop) so that a supervisor sees it."""
+    never comes, stops the process (SIGTERM: a graceful stop, after which uvicorn ends with the signal's exit
+    status, 143) so that a supervisor sees it."""
     try:
         return await create_pool(settings, settings.database_url or "", "partnerpulse-api", stateless=True), None
     except Exception as error:

@@ -197,11 +197,6 @@ def serve(
         log_config=None,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
-    from partnerpulse.waiting import gave_up
-
-    if gave_up:
-        console.print(f"[red]stopped: {', '.join(gave_up)} stayed unreachable[/] (PARTNERPULSE_STARTUP_WAIT_SECONDS)")
-        raise typer.Exit(1)
 
 
 @app.command()

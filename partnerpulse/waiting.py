@@ -21,10 +21,6 @@ class GaveUpWaiting(RuntimeError):
     """A server stayed unreachable for the whole `startup_wait_seconds`."""
 
 
-# what this process gave up waiting for: `serve` exits non-zero after the server it stopped for that reason
-gave_up: list[str] = []
-
-
 def postgres_unreachable(error: BaseException) -> bool:
     """Refused, timed out, or the server is starting or shutting down (not: a wrong password or database)."""
     return isinstance(
@@ -65,7 +61,6 @@ async def wait_for(
                 log.error(
                     f"gave up waiting for {what}", extra={"waited_seconds": round(waited, 1), "error": repr(error)}
                 )
-                gave_up.append(what)
                 raise GaveUpWaiting(f"{what} stayed unreachable for {seconds:g} s: {error!r}") from error
             if not waiting:
                 log.warning(
