@@ -3,9 +3,12 @@
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import asyncpg
 from arq.connections import ArqRedis
 from redis.asyncio import ConnectionPool
 from starlette.applications import Starlette
@@ -26,10 +29,38 @@ from api.rate_limit import RateLimiter
 from api.token_usage import TokenUsage
 from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
+from partnerpulse.waiting import GaveUpWaiting, postgres_unreachable, wait_for
 from schema import create_schema
 from workers.events import FlagEventHub
 
 log = logging.getLogger(__name__)
+
+
+async def api_pool(settings: Settings) -> tuple[asyncpg.Pool, asyncio.Task[None] | None]:
+    """The API's pool. PostgreSQL not reachable at start-up (starting, restarting): the API starts anyway,
+    with a pool that connects on demand, so that /healthz answers and /readyz and every request that needs
+    the database say "unavailable" (503); a task waits for PostgreSQL for `startup_wait_seconds` and, if it
+    never comes, stops the process (SIGTERM: a graceful stop, after which uvicorn ends with the signal's exit
+    status, 143) so that a supervisor sees it."""
+    try:
+        return await create_pool(settings, settings.database_url or "", "partnerpulse-api", stateless=True), None
+    except Exception as error:
+        if not postgres_unreachable(error):
+            raise
+    lazy = settings.model_copy(update={"db_pool_min_size": 0})
+    pool = await create_pool(lazy, settings.database_url or "", "partnerpulse-api", stateless=True)
+
+    async def probe() -> None:
+        async with pool.acquire(timeout=settings.db_connect_timeout) as connection:
+            await connection.fetchval("SELECT 1")
+
+    async def wait() -> None:
+        try:
+            await wait_for("PostgreSQL", probe, settings.startup_wait_seconds, postgres_unreachable)
+        except GaveUpWaiting:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return pool, asyncio.create_task(wait())
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -40,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        pool = await create_pool(settings, settings.database_url, "partnerpulse-api", stateless=True)
+        pool, waiting = await api_pool(settings)
         app.state.pool = BoundedPool(pool, settings.db_acquire_timeout)
         connections = ConnectionPool.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
         app.state.redis = ArqRedis(connection_pool=connections, default_queue_name=settings.queue_name)
@@ -59,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            for task in (flusher, pool_watcher):
+            for task in (flusher, pool_watcher, *([waiting] if waiting else [])):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -19,13 +19,15 @@ from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from api.auth import ANONYMOUS, Principal, authenticate
 from api.documents import DocumentError, TrustedDocuments
 from api.metrics import count_graphql_errors
-from api.rate_limit import Budget
+from api.rate_limit import Budget, subject, take
 from schema.context import Context
 from schema.errors import is_timeout, is_unavailable
+from schema.limits import rate_limited
 from schema.loaders import Loaders
 
 log = logging.getLogger(__name__)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+UNAVAILABLE = "The database is unavailable; try again shortly."
 
 
 class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler):
@@ -44,7 +46,42 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler):
         if problem:
             await self.handle_invalid_message(problem)
             return
+        if message["type"] == "subscribe" and self.connection_acknowledged and not await self._admit(message["id"]):
+            return
         await super().handle_message(message)
+
+    async def _admit(self, operation_id: str) -> bool:
+        """Every operation on an open connection: its token is checked again (through the token cache, as
+        over HTTP), and the operation counts against the token's request budget. A revoked token's
+        connection is closed with 4403; an operation over budget gets an `error` message, RATE_LIMITED."""
+        context: Context = self.context
+        state = context.request.app.state
+        try:
+            principal = await authenticate(context.pool, _authorization(context.connection_params), state.token_cache)
+        except Exception as error:
+            if not (is_unavailable(error) or is_timeout(error)):
+                raise
+            log.warning("authentication could not reach the database", extra={"error": repr(error)})
+            await self._refuse(operation_id, GraphQLError(UNAVAILABLE, extensions={"code": "SERVICE_UNAVAILABLE"}))
+            return False
+        if principal is None or principal != context.principal:
+            await self.websocket.close(code=4403, reason="Invalid or revoked token.")
+            return False
+        if principal.token_id is not None:
+            state.token_usage.seen(principal.token_id)
+        if state.rate_limiter is not None:
+            budget = Budget("requests", state.settings.rate_requests_per_minute)
+            refused = await take(state.rate_limiter, [(budget, 1)], subject(principal, context.request.scope))
+            if refused is not None:
+                await self._refuse(operation_id, rate_limited(refused.message, refused.retry_after))
+                return False
+        # the DataLoaders' caches belong to one operation, not to the connection
+        context.loaders = Loaders.create(context.pool, principal)
+        return True
+
+    async def _refuse(self, operation_id: str, error: GraphQLError) -> None:
+        count_graphql_errors([error_code(error)])
+        await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
 
 
 class PartnerPulseGraphQL(GraphQL):
@@ -70,15 +107,6 @@ class PartnerPulseGraphQL(GraphQL):
             scope["state"]["principal"] = principal
             if principal.token_id is not None:
                 request.app.state.token_usage.seen(principal.token_id)
-            subject = f"token:{principal.token_id}" if principal.token_id else f"address:{_client_address(scope)}"
-            scope["state"]["rate_subject"] = subject
-            limiter = request.app.state.rate_limiter
-            if limiter is not None:
-                settings = request.app.state.settings
-                wait = await limiter.wait_seconds(Budget("requests", settings.rate_requests_per_minute), subject)
-                if wait:
-                    await rate_limited_response(wait)(scope, receive, send)
-                    return
             send = _with_allow_header(scope, send)
         await super().__call__(scope, receive, send)
 
@@ -139,6 +167,38 @@ class PartnerPulseGraphQL(GraphQL):
                 sub_response.status_code = 400
         return processed
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        """Every operation of a request counts against the request budget, a batch's all at once: a batch
+        is refused whole (nothing runs) rather than cut at an arbitrary operation."""
+        operations = request_data if isinstance(request_data, list) else [request_data]
+        limiter = request.app.state.rate_limiter
+        if limiter is not None:
+            budget = Budget("requests", request.app.state.settings.rate_requests_per_minute)
+            refused = await take(limiter, [(budget, len(operations))], subject(context.principal, request.scope))
+            if refused is not None:
+                request.scope["state"]["retry_after"] = refused.retry_after
+                results = [
+                    StrawberryExecutionResult(data=None, errors=[rate_limited(refused.message, refused.retry_after)])
+                    for _ in operations
+                ]
+                return results if isinstance(request_data, list) else results[0]
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
+
     async def execute_single(
         self,
         request: Request,
@@ -172,12 +232,8 @@ class PartnerPulseGraphQL(GraphQL):
 
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws: authenticate with {"Authorization": "Bearer <token>"} in connection_init."""
-        params = context.connection_params or {}
-        authorization = params.get("Authorization") or params.get("authorization")
         principal = await authenticate(
-            context.pool,
-            authorization if isinstance(authorization, str) else None,
-            context.request.app.state.token_cache,
+            context.pool, _authorization(context.connection_params), context.request.app.state.token_cache
         )
         if principal is None:
             raise ConnectionRejectionError({"message": "Invalid or revoked token."})
@@ -198,9 +254,10 @@ class PartnerPulseGraphQL(GraphQL):
         )
 
 
-def _client_address(scope: Scope) -> str:
-    client = scope.get("client")
-    return client[0] if client else "unknown"
+def _authorization(connection_params: dict[str, Any] | None) -> str | None:
+    params = connection_params or {}
+    authorization = params.get("Authorization") or params.get("authorization")
+    return authorization if isinstance(authorization, str) else None
 
 
 def error_code(error: GraphQLError) -> str:
@@ -215,22 +272,13 @@ def unavailable_response() -> JSONResponse:
         {
             "errors": [
                 {
-                    "message": "The database is unavailable; try again shortly.",
+                    "message": UNAVAILABLE,
                     "extensions": {"code": "SERVICE_UNAVAILABLE"},
                 }
             ]
         },
         status_code=503,
         headers={"Retry-After": "1"},
-    )
-
-
-def rate_limited_response(wait: int) -> JSONResponse:
-    count_graphql_errors(["RATE_LIMITED"])
-    return JSONResponse(
-        {"errors": [{"message": f"Too many requests; try again in {wait} s.", "extensions": {"code": "RATE_LIMITED"}}]},
-        status_code=429,
-        headers={"Retry-After": str(wait)},
     )
 
 

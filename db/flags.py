@@ -69,7 +69,9 @@ async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: l
                 INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation,
                                         partner_explanation, explanation_de, partner_explanation_de, evidence,
                                         audience)
-                VALUES ({NEXT_ID.format(audience="$10", project="$1::bigint", offset=0)}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+                VALUES ({NEXT_ID.format(audience="$10", project="$1::bigint", offset=0)},
+                        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                RETURNING id
                 """,
                 project_id,
                 flag.organization_id,

@@ -224,14 +224,34 @@ def worker(
     if check:
         health = async_check_health(redis_settings(settings.redis_url or ""), queue_name=settings.queue_name)
         raise typer.Exit(asyncio.run(health))
-    run_worker(
-        WorkerSettings,  # type: ignore[arg-type]
-        redis_settings=redis_settings(settings.redis_url or ""),
-        job_timeout=settings.worker_job_timeout,
-        queue_name=settings.queue_name,
-        cron_jobs=cron_jobs(settings.worker_job_timeout),
-        job_completion_wait=settings.shutdown_grace_seconds,  # SIGTERM: stop taking jobs, finish running ones
-    )
+    from partnerpulse.waiting import GaveUpWaiting
+
+    try:
+        # Redis not reachable yet: wait here (arq's own retries log every attempt and give up after 30)
+        asyncio.run(_wait_for_redis(settings))
+        run_worker(
+            WorkerSettings,  # type: ignore[arg-type]
+            redis_settings=redis_settings(settings.redis_url or ""),
+            job_timeout=settings.worker_job_timeout,
+            queue_name=settings.queue_name,
+            cron_jobs=cron_jobs(settings.worker_job_timeout, settings.redis_namespace),
+            job_completion_wait=settings.shutdown_grace_seconds,  # SIGTERM: stop taking jobs, finish running ones
+        )
+    except GaveUpWaiting as error:
+        console.print(f"[red]{error}[/] (PARTNERPULSE_STARTUP_WAIT_SECONDS)", highlight=False)
+        raise typer.Exit(1) from None
+
+
+async def _wait_for_redis(settings: Settings) -> None:
+    from redis.asyncio import Redis
+
+    from partnerpulse.waiting import redis_unreachable, wait_for
+
+    client = Redis.from_url(settings.redis_url or "", socket_connect_timeout=2, socket_timeout=5)
+    try:
+        await wait_for("Redis", client.ping, settings.startup_wait_seconds, redis_unreachable)
+    finally:
+        await client.aclose()
 
 
 def _require_urls(settings: Settings) -> None:

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     db_command_timeout: float = Field(default=10.0, gt=0, description="Client-side timeout of one query (s).")
     db_statement_timeout_ms: int = Field(default=5000, ge=0, description="Server-side statement_timeout.")
     db_connect_timeout: float = Field(default=5.0, gt=0)
+    startup_wait_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="How long `serve` and `worker` wait, retrying with backoff, for PostgreSQL and Redis that are "
+        "not reachable at start-up before they give up (the API serves 503 and /readyz meanwhile).",
+    )
 
     worker_job_timeout: int = Field(
         default=60, ge=1, description="Seconds a job may run; a killed worker's job is redone this + 10 s later."

@@ -19,7 +19,7 @@ from strawberry.types import ExecutionContext
 
 from partnerpulse.settings import Settings
 from schema.errors import MaskInternalErrors, should_mask
-from schema.extensions import OperationName, RequireOperationName
+from schema.extensions import OperationName, RequireOperationName, SubscriptionsOverWebSocket
 from schema.limits import MutationRateLimit, QueryCost, RejectNulCharacters
 from schema.node import resolve_node
 from schema.organizations import mutations as organization_mutations
@@ -186,6 +186,7 @@ def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         RequireOperationName,
+        SubscriptionsOverWebSocket,
         lambda: QueryCost(budget=settings.max_query_cost),
         RejectNulCharacters,
         MutationRateLimit,

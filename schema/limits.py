@@ -9,6 +9,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -26,7 +27,7 @@ from graphql import (
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
-from api.rate_limit import Budget
+from api.rate_limit import Budget, subject, take
 from schema.errors import ClientError
 from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -139,7 +140,8 @@ class QueryCost(SchemaExtension):
 
 
 class MutationRateLimit(SchemaExtension):
-    """Mutations, and survey submissions on top, have budgets of their own (api/rate_limit.py). Over
+    """Mutations, and survey submissions on top, have budgets of their own (api/rate_limit.py), counted per
+    root field: aliases make one operation do many mutations. Over HTTP and over the WebSocket alike. Over
     budget: no resolver runs, the error is RATE_LIMITED and the HTTP answer 429 with Retry-After."""
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -147,33 +149,31 @@ class MutationRateLimit(SchemaExtension):
         request = getattr(context.context, "request", None)
         limiter = getattr(request.app.state, "rate_limiter", None) if request is not None else None
         operation = _selected_operation(context.graphql_document, context.operation_name)
-        if (
-            limiter is not None
-            and request.scope.get("type") == "http"
-            and operation is not None
-            and operation.operation.value == "mutation"
-        ):
+        if limiter is not None and operation is not None and operation.operation.value == "mutation":
             settings = context.context.settings
-            budgets = [Budget("mutations", settings.rate_mutations_per_minute)]
-            roots = {s.name.value for s in operation.selection_set.selections if isinstance(s, FieldNode)}
-            if "submitSurveyResponse" in roots:
-                budgets.append(Budget("submissions", settings.rate_submissions_per_minute))
-            for budget in budgets:
-                wait = await limiter.wait_seconds(budget, request.scope["state"]["rate_subject"])
-                if wait:
-                    request.scope["state"]["retry_after"] = wait
-                    context.result = GraphQLExecutionResult(
-                        data=None,
-                        errors=[
-                            ClientError(
-                                f"Too many {budget.name} (at most {budget.per_minute} a minute); "
-                                f"try again in {wait} s.",
-                                "RATE_LIMITED",
-                            )
-                        ],
-                    )
-                    break
+            fragments = {
+                d.name.value: d for d in context.graphql_document.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            roots = [f.name.value for f, _ in _fields(operation.selection_set, fragments, set())]
+            roots = [name for name in roots if name != "__typename"]
+            budgets = [
+                (Budget("mutations", settings.rate_mutations_per_minute), len(roots)),
+                (Budget("submissions", settings.rate_submissions_per_minute), roots.count("submitSurveyResponse")),
+            ]
+            refused = await take(limiter, budgets, subject(context.context.principal, request.scope))
+            if refused is not None:
+                if request.scope.get("type") == "http":
+                    request.scope["state"]["retry_after"] = refused.retry_after
+                context.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[rate_limited(refused.message, refused.retry_after)],
+                )
         yield
+
+
+def rate_limited(message: str, retry_after: int) -> GraphQLError:
+    """RATE_LIMITED with the seconds to wait in `extensions.retryAfter` (a WebSocket has no Retry-After)."""
+    return GraphQLError(message, extensions={"code": "RATE_LIMITED", "retryAfter": retry_after})
 
 
 def _selected_operation(document: Any, operation_name: str | None) -> OperationDefinitionNode | None:

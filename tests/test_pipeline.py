@@ -16,6 +16,7 @@ from db import statistics
 from partnerpulse.embedded import RedisServer
 from partnerpulse.settings import Settings
 from tests.helpers import gql
+from tests.test_rate_limits import connect_ws, run_ws
 from tests.test_surveys import CLOSE, OPEN, SUBMIT, add_partners, answer
 from tests.world import World, build_world
 from workers.events import FlagEvent
@@ -403,3 +404,38 @@ async def test_a_websocket_that_never_authenticates_is_closed(settings: Settings
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
     finally:
         api.stop()
+
+
+async def test_a_token_revoked_while_its_websocket_is_open_is_refused_and_the_connection_closed(
+    settings: Settings, connection: asyncpg.Connection, tmp_path: Path
+) -> None:
+    """Attack: a WebSocket opened before the revocation kept serving queries and mutations."""
+    world = await build_world(connection)
+    # the token cache of the API, as over HTTP: a revoked token works at most this much longer
+    api, url = start_api(settings, tmp_path / "api.log", PARTNERPULSE_TOKEN_CACHE_SECONDS="0.5")
+    viewer = {"query": "{ viewer { role } }"}
+    mutation = {
+        "query": 'mutation($p: ID!) { setExitPlan(input: {projectId: $p, exitPlan: "after revocation"}) '
+        "{ userErrors { code } } }",
+        "variables": {"p": world.project_id("pilot")},
+    }
+    try:
+        socket = await connect_ws(url, world.tokens["sme"])
+        before = await run_ws(socket, "1", viewer)
+        assert before["payload"]["data"] == {"viewer": {"role": "MEMBER"}}
+        await connection.execute(
+            "UPDATE api_tokens SET revoked_at = now() WHERE organization_id = $1", world.organizations["sme"]
+        )
+        await asyncio.sleep(0.6)
+        await socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": mutation}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+                assert message["type"] not in ("next", "error"), message
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    finally:
+        api.stop()
+    assert (
+        await connection.fetchval("SELECT count(*) FROM cooperation_projects WHERE exit_plan = 'after revocation'") == 0
+    )
+    assert "Traceback" not in api.output()

@@ -1,16 +1,23 @@
-from datetime import date
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 from arq.connections import create_pool as create_arq_pool
 from arq.worker import Worker, func
 
 from bench.generator import plan_network
+from bench.processes import start_worker
 from db import statistics
+from db.admin import create_database, drop_database
+from db.migrate import migrate
 from db.seed import load_network
 from partnerpulse.settings import Settings
+from tests.test_pipeline import eventually
 from tests.world import build_world
 from workers.jobs import RECOMPUTE, enqueue_recompute, recompute_project, reconcile, refresh_portfolio
-from workers.settings import WorkerSettings, redis_settings
+from workers.metrics import job_samples, jobs_key
+from workers.settings import WorkerSettings, cron_jobs, redis_settings
 
 
 async def run_worker_until_idle(settings: Settings, functions: list | None = None) -> Worker:
@@ -189,3 +196,92 @@ async def test_the_portfolio_is_refreshed_only_when_what_it_is_computed_from_cha
         assert await connection.fetch(PORTFOLIO) == kept
     finally:
         await arq_redis.aclose()
+
+
+async def test_two_deployments_sharing_one_redis_each_run_their_own_cron_jobs(
+    settings: Settings, admin_dsn: str, connection: asyncpg.Connection, redis
+) -> None:
+    """arq names a cron run's job by the cron job's name and the scheduled time, and drops an enqueue whose
+    id exists: two deployments whose names lacked the namespace took each other's scheduled runs."""
+    other_dsn = await create_database(admin_dsn, prefix="pp_test_other")
+    await migrate(other_dsn)
+    other = settings.model_copy(update={"database_url": other_dsn, "redis_namespace": f"{settings.redis_namespace}-b"})
+    other_connection = await asyncpg.connect(other_dsn)
+    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""))
+    try:
+        network = plan_network(seed=3, today=date(2026, 11, 26))
+        await load_network(connection, network)
+        await load_network(other_connection, network)
+        deployments = []
+        for deployment in (settings, other):
+            [refresh] = [j for j in cron_jobs(60, deployment.redis_namespace) if "refresh_portfolio" in j.name]
+            worker = Worker(
+                functions=WorkerSettings.functions,
+                cron_jobs=[refresh],
+                redis_pool=arq_redis,
+                on_startup=WorkerSettings.on_startup,
+                on_shutdown=WorkerSettings.on_shutdown,
+                keep_result=WorkerSettings.keep_result,
+                queue_name=deployment.queue_name,
+                ctx={"settings": deployment},
+                burst=True,
+                poll_delay=0.05,
+                handle_signals=False,
+            )
+            deployments.append((deployment, worker, refresh))
+        # both deployments reach the same scheduled second (as every minute at :15): each enqueues its run
+        scheduled = datetime.now(tz=UTC) + timedelta(seconds=0.3)
+        for _, worker, refresh in deployments:
+            refresh.next_run = scheduled
+            await worker.run_cron(scheduled - timedelta(seconds=0.2), 0.5)
+        assert [await redis.zcard(d.queue_name) for d, _, _ in deployments] == [1, 1]
+        for _, worker, _ in deployments:
+            await worker.main()
+            assert worker.jobs_complete >= 1 and worker.jobs_failed == 0
+        assert await connection.fetchval("SELECT count(*) FROM portfolio_trends") > 0
+        assert await other_connection.fetchval("SELECT count(*) FROM portfolio_trends") > 0
+    finally:
+        await arq_redis.aclose()
+        await other_connection.close()
+        await drop_database(admin_dsn, other_dsn)
+
+
+async def test_recomputations_meeting_concurrent_writes_are_retried_and_no_job_fails(
+    settings: Settings, connection: asyncpg.Connection, redis, tmp_path: Path
+) -> None:
+    """Under load, recomputations met SerializationError (concurrent update) and failed: the statistics
+    stayed stale until the reconciler came by. Here a real worker recomputes five projects over and over
+    while their data changes and another session keeps writing the rows the jobs write."""
+    await load_network(connection, plan_network(seed=3, today=date(2026, 11, 26)))
+    projects = [r["id"] for r in await connection.fetch("SELECT id FROM cooperation_projects ORDER BY id LIMIT 5")]
+    arq_redis = await create_arq_pool(redis_settings(settings.redis_url or ""), default_queue_name=settings.queue_name)
+    worker = start_worker(settings, tmp_path / "worker.log")
+    writer = await asyncpg.connect(settings.database_url)
+    loop = asyncio.get_running_loop()
+    try:
+        deadline = loop.time() + 6
+        while loop.time() < deadline:
+            for project_id in projects:
+                await connection.execute(
+                    "UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project_id
+                )
+                await enqueue_recompute(arq_redis, settings.redis_namespace, project_id)
+            # every 50 ms, all five projects' trend rows: most jobs overlap one such write
+            await writer.execute(
+                "UPDATE project_trends SET computed_at = now() WHERE project_id = ANY($1::bigint[])", projects
+            )
+            await asyncio.sleep(0.05)
+
+        async def caught_up() -> bool:
+            stale = set(await statistics.stale_projects(connection)) & set(projects)
+            return not stale and await redis.zcard(settings.queue_name) == 0
+
+        await eventually(caught_up, within=60, what="the recomputations to catch up")
+    finally:
+        await writer.close()
+        worker.stop()
+        await arq_redis.aclose()
+    outcomes = job_samples(await redis.hgetall(jobs_key(settings.redis_namespace)))["recompute_project"]["outcomes"]
+    retried = worker.output().count("recomputation met a concurrent write; retrying")
+    assert outcomes["failed"] == 0, outcomes
+    assert outcomes["succeeded"] > 20 and retried > 0, (outcomes, retried)

@@ -1,8 +1,12 @@
 """arq jobs: idempotent full recomputation of one project, the reconciler, and the cron jobs."""
 
+import asyncio
 import logging
+import random
 from typing import Any
 
+import asyncpg
+from arq import Retry
 from arq.connections import ArqRedis
 
 from db import statistics
@@ -36,10 +40,28 @@ async def enqueue_many(ctx: dict[str, Any], project_ids: list[int]) -> int:
     return enqueued
 
 
+# A recomputation that meets a concurrent write (SerializationError) or a deadlock is rolled back whole and
+# idempotent: it runs again at once, with a short backoff, instead of failing and leaving the statistics
+# stale until the reconciler's next run. After these attempts arq runs the job again later (max_tries).
+RECOMPUTE_ATTEMPTS = 8
+RECOMPUTE_BACKOFF_SECONDS = 0.05  # doubled per attempt: 0.05 … 3.2 s (about 6 s in all), with jitter
+RECOMPUTE_RETRY_DEFER_SECONDS = 5
+
+
 async def recompute_project(ctx: dict[str, Any], project_id: int) -> int | None:
     """Recompute everything derived from one project's data; return the data version computed from."""
-    async with ctx["pool"].acquire() as connection:
-        result = await recompute(connection, project_id, thresholds(ctx["settings"]))
+    for attempt in range(1, RECOMPUTE_ATTEMPTS + 1):
+        try:
+            async with ctx["pool"].acquire() as connection:
+                result = await recompute(connection, project_id, thresholds(ctx["settings"]))
+            break
+        except asyncpg.TransactionRollbackError as error:  # serialization failure, deadlock
+            extra = {"project_id": project_id, "attempt": attempt, "error": type(error).__name__}
+            if attempt == RECOMPUTE_ATTEMPTS:
+                log.warning("recomputation conflicted every time; arq runs it again later", extra=extra)
+                raise Retry(defer=RECOMPUTE_RETRY_DEFER_SECONDS) from error
+            log.info("recomputation met a concurrent write; retrying", extra=extra)
+            await asyncio.sleep(RECOMPUTE_BACKOFF_SECONDS * 2 ** (attempt - 1) * random.uniform(0.5, 1.5))
     if result is None:
         return None  # the project was deleted
     ctx[COMPUTED] = (project_id, result.version)

@@ -10,7 +10,8 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
 from db.pool import create_pool
-from partnerpulse.settings import get_settings
+from partnerpulse.settings import Settings, get_settings
+from partnerpulse.waiting import postgres_unreachable, wait_for
 from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
 from workers.metrics import measured
 
@@ -35,7 +36,14 @@ def redis_settings(url: str) -> RedisSettings:
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings = ctx.setdefault("settings", get_settings())  # tests pass their own
-    ctx["pool"] = await create_pool(settings, settings.database_url, "partnerpulse-worker")
+    # PostgreSQL not reachable yet (starting, restarting): wait for it rather than exit, for a bounded time;
+    # jobs wait in the queue meanwhile
+    ctx["pool"] = await wait_for(
+        "PostgreSQL",
+        lambda: create_pool(settings, settings.database_url or "", "partnerpulse-worker"),
+        settings.startup_wait_seconds,
+        postgres_unreachable,
+    )
     log.info("worker started")
 
 
@@ -46,15 +54,22 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     log.info("worker stopped")
 
 
-def cron_jobs(timeout: int) -> list:
+def cron_jobs(timeout: int, namespace: str) -> list:
     """Cron runs are idempotent; the costly ones claim their run in Redis so that one of several workers
     does it (arq's unique=True alone does not stop a second run once the first finished). Their timeouts
-    stay at the job timeout: arq keeps a killed job's "in progress" mark for the longest timeout + 10 s."""
+    stay at the job timeout: arq keeps a killed job's "in progress" mark for the longest timeout + 10 s.
+    arq derives a cron run's job id from the cron job's name (`cron:<function>:<time>`), and an enqueue
+    whose id exists is dropped: named without the namespace, two deployments on one Redis took each other's
+    runs, so the names carry it."""
+
+    def named(job: Any, **schedule: Any) -> Any:
+        return cron(job, name=f"{namespace}:cron:{job.__qualname__}", unique=True, timeout=timeout, **schedule)
+
     return [
-        cron(measured(reconcile), second={0, 30}, run_at_startup=True, unique=True, timeout=timeout),
-        cron(measured(refresh_portfolio), second=15, run_at_startup=True, unique=True, timeout=timeout),
-        cron(measured(time_rules), minute={5, 35}, second=45, run_at_startup=True, unique=True, timeout=timeout),
-        cron(measured(daily_sweep), hour=3, minute=30, second=0, unique=True, timeout=timeout),
+        named(measured(reconcile), second={0, 30}, run_at_startup=True),
+        named(measured(refresh_portfolio), second=15, run_at_startup=True),
+        named(measured(time_rules), minute={5, 35}, second=45, run_at_startup=True),
+        named(measured(daily_sweep), hour=3, minute=30, second=0),
     ]
 
 
@@ -62,7 +77,7 @@ class WorkerSettings:
     """Defaults; `partnerpulse worker` passes redis_settings, job_timeout and cron_jobs from the settings."""
 
     functions: ClassVar = [measured(recompute_project)]
-    cron_jobs: ClassVar = cron_jobs(60)
+    cron_jobs: ClassVar = cron_jobs(60, Settings.model_fields["redis_namespace"].default)
     on_startup = startup
     on_shutdown = shutdown
     after_job_end = look_again
