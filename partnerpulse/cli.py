@@ -265,6 +265,11 @@ def doctor() -> None:
     raise typer.Exit(0 if healthy else 1)
 
 
+class ExportDialect(StrEnum):
+    standard = "standard"
+    excel_de = "excel-de"
+
+
 class ExportKind(StrEnum):
     projects = "projects"
     portfolio = "portfolio"
@@ -290,13 +295,19 @@ def export(
     token: Annotated[
         str | None, typer.Option(envvar="PARTNERPULSE_TOKEN", help="The API token whose view is exported.")
     ] = None,
+    dialect: Annotated[
+        ExportDialect,
+        typer.Option(help="standard: comma-separated, decimal point; excel-de: semicolons and decimal commas."),
+    ] = ExportDialect.standard,
 ) -> None:
     """Write statistics as CSV, exactly as the API shows them to the token (suppression included)."""
     from partnerpulse.export import ExportError
 
     settings = _settings()
     try:
-        rows = asyncio.run(_export(settings, _database_url(settings), what, output, project or [], token))
+        rows = asyncio.run(
+            _export(settings, _database_url(settings), what, output, project or [], token, dialect)
+        )
     except ExportError as error:
         console.print(f"[red]export failed:[/] {error}")
         raise typer.Exit(1) from None
@@ -305,12 +316,18 @@ def export(
 
 
 async def _export(
-    settings: Settings, dsn: str, what: ExportKind, output: Path, projects: list[str], token: str | None
+    settings: Settings,
+    dsn: str,
+    what: ExportKind,
+    output: Path,
+    projects: list[str],
+    token: str | None,
+    dialect_name: ExportDialect,
 ) -> int:
     import csv
 
     from db.pool import create_pool
-    from partnerpulse.export import InProcessApi, portfolio_table, project_total, projects_table, spreadsheet_safe
+    from partnerpulse.export import DIALECTS, InProcessApi, cell_text, portfolio_table, project_total, projects_table
 
     pool = await create_pool(settings.model_copy(update={"db_pool_min_size": 1}), dsn, "partnerpulse-export")
     try:
@@ -323,12 +340,13 @@ async def _export(
         target = sys.stdout if str(output) == "-" else output.open("w", newline="", encoding="utf-8-sig")
         written = 0
         try:
-            writer = csv.writer(target)
+            dialect = DIALECTS[dialect_name.value]
+            writer = csv.writer(target, delimiter=dialect.delimiter)
             writer.writerow(table.columns)
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task(f"exporting {what.value}", total=total)
                 async for done, rows in table.rows():
-                    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+                    writer.writerows([cell_text(cell, dialect) for cell in row] for row in rows)
                     written += len(rows)
                     progress.advance(task, done)
         finally:
