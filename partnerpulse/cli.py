@@ -305,9 +305,7 @@ def export(
 
     settings = _settings()
     try:
-        rows = asyncio.run(
-            _export(settings, _database_url(settings), what, output, project or [], token, dialect)
-        )
+        rows = asyncio.run(_export(settings, _database_url(settings), what, output, project or [], token, dialect))
     except ExportError as error:
         console.print(f"[red]export failed:[/] {error}")
         raise typer.Exit(1) from None
