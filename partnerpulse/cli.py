@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -25,12 +25,35 @@ from rich.progress import Progress
 from partnerpulse.settings import Settings, get_settings
 
 app = typer.Typer(help="PartnerPulse: satisfaction and risk of cooperation projects.", no_args_is_help=True)
-token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
+token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(schema_app, name="schema")
 console = Console(stderr=True)
 T = TypeVar("T")
+NOT_RUNNING = (
+    "DATABASE_URL and REDIS_URL are not set, and PartnerPulse is not running from this folder: start it with "
+    "`python3 run.py start` (commands run here then use its servers), or set both."
+)
+
+
+@app.callback()
+def find_running_servers(context: typer.Context) -> None:
+    """Without DATABASE_URL and REDIS_URL, commands use the servers of the `run.py start` (`partnerpulse dev`)
+    running from this folder: its Redis listens on a port chosen at start."""
+    if context.invoked_subcommand == "dev":
+        return
+    names = ("DATABASE_URL", "PARTNERPULSE_DATABASE_URL", "REDIS_URL", "PARTNERPULSE_REDIS_URL")
+    if any(os.environ.get(name) for name in names):
+        return
+    from partnerpulse.embedded import running_servers
+
+    data_dir = Path(os.environ.get("PARTNERPULSE_DATA_DIR") or Settings.model_fields["data_dir"].default)
+    servers = running_servers(data_dir)
+    if servers and servers.get("database_url") and servers.get("redis_url"):
+        os.environ["DATABASE_URL"] = servers["database_url"]
+        os.environ["REDIS_URL"] = servers["redis_url"]
+        get_settings.cache_clear()
 
 
 def _settings() -> Settings:
@@ -236,7 +259,7 @@ def worker(
 
 def _require_urls(settings: Settings) -> None:
     if not settings.database_url or not settings.redis_url:
-        console.print("[red]DATABASE_URL and REDIS_URL must be set[/] (or run `partnerpulse dev`).")
+        console.print(NOT_RUNNING, style="red", soft_wrap=True, highlight=False)
         raise typer.Exit(2)
 
 
@@ -386,8 +409,41 @@ def token_create(
     print(token)
 
 
+@token_app.command("list")
+def token_list(
+    all_tokens: Annotated[bool, typer.Option("--all", help="Revoked tokens too.")] = False,
+) -> None:
+    """List tokens: id, label, organization, created, last used, revoked (never the token itself)."""
+    from db.tokens import list_tokens
+    from schema.ids import organization_global_id
+
+    settings = _settings()
+    tokens = _with_connection(_database_url(settings), lambda c: list_tokens(c, include_revoked=all_tokens))
+    rows = [["id", "label", "organization", "created", "last used", "revoked"]]
+    for t in tokens:
+        owner = "admin (whole network)"
+        if t["organization_id"] is not None:
+            owner = f"{t['organization']} ({organization_global_id(t['organization_kind'], t['organization_id'])})"
+        rows.append(
+            [str(t["id"]), t["label"] or "", owner, _when(t["created_at"]), _when(t["last_used_at"]) or "never",
+             _when(t["revoked_at"])]
+        )  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if not tokens:
+        console.print("no tokens" + ("" if all_tokens else " (--all lists revoked ones too)"))
+
+
+def _when(moment: Any) -> str:
+    """A timestamp to the minute, in UTC (last use is recorded in batches, about once a minute)."""
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[int, typer.Argument(help="The number `token create` printed.")]) -> None:
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The id `token create` printed (`token list` shows all).")],
+) -> None:
     """Revoke a token: requests with it are refused from now on."""
     from db.tokens import revoke_token
 
@@ -414,13 +470,25 @@ def dev(
     migrations, demo data, the API and a worker. Ctrl-C stops what it started; the data stays."""
     from db.migrate import migrate as run_migrations
     from db.seed import is_empty
-    from partnerpulse.embedded import RedisServer
+    from partnerpulse.embedded import RedisServer, StartLock, remove_servers, running_servers, write_servers
 
     os.environ.setdefault("PARTNERPULSE_LOG_FORMAT", "console")
     get_settings.cache_clear()
     settings = _settings()
     port = port if port is not None else settings.port
     started = time.monotonic()
+    lock = StartLock(settings.data_dir)
+    if not lock.acquire():
+        running = running_servers(settings.data_dir) or {}
+        where = running.get("api_url") or "still starting"
+        console.print(
+            f"PartnerPulse is already running from this folder (process {lock.holder()}, {where}): stop it first "
+            "(Ctrl-C where it runs), or give this one another PARTNERPULSE_DATA_DIR.",
+            style="red",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(1)
     console.print("[bold]PartnerPulse[/] starting …")
     database_url = _database_url(settings)
     redis_server = None
@@ -453,6 +521,7 @@ def dev(
         children.append(subprocess.Popen([*command, "worker"], env=env))
         base = f"http://{settings.host}:{port}"
         _wait_for(f"{base}/healthz", children, timeout=60)
+        write_servers(settings.data_dir, {"database_url": database_url, "redis_url": redis_url, "api_url": base})
         # tokens must stay on one line each, whatever the terminal width, to be copied
         console.print(_banner(base, tokens, time.monotonic() - started), soft_wrap=True, highlight=False)
         while all(child.poll() is None for child in children):
@@ -472,6 +541,8 @@ def dev(
                 child.kill()
         if redis_server:
             redis_server.stop()
+        remove_servers(settings.data_dir)
+        lock.release()
     # the embedded PostgreSQL stops when this process exits; its data stays in the data folder
     if crashed:
         raise typer.Exit(1)
@@ -505,16 +576,20 @@ def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
     saved = json.loads(path.read_text()) if path.exists() else {}
 
     async def work(connection: asyncpg.Connection) -> dict[str, Any]:
-        if saved and all([await find_token(connection, entry["token"]) for entry in saved.values()]):
+        records = [await find_token(connection, entry["token"]) for entry in saved.values()]
+        if saved and all(records):
+            for entry, record in zip(saved.values(), records, strict=True):
+                entry["id"] = record.id if record else None  # files of older versions had no id
             return saved
         principals = await demo_principals(connection)
         fresh: dict[str, Any] = {}
-        _, token = await create_token(connection, organization_id=None, label="demo admin")
-        fresh["admin"] = {"token": token, "organization": None}
+        token_id, token = await create_token(connection, organization_id=None, label="demo admin")
+        fresh["admin"] = {"id": token_id, "token": token, "organization": None}
         for key, row in principals.items():
             if row is not None:
-                _, token = await create_token(connection, organization_id=row["id"], label=f"demo {key}")
+                token_id, token = await create_token(connection, organization_id=row["id"], label=f"demo {key}")
                 fresh[key] = {
+                    "id": token_id,
                     "token": token,
                     "organization": {"id": organization_global_id(row["kind"], row["id"]), "name": row["name"]},
                 }
@@ -534,7 +609,8 @@ def _banner(base: str, tokens: dict[str, Any], seconds: float) -> str:
     lines.append("Tokens (the dashboard takes the token; GraphiQL's Headers tab the whole line):")
     for key, entry in tokens.items():
         who = f" — {entry['organization']['name']}" if entry.get("organization") else " — the whole network"
-        lines.append(f"  {key}{who}")
+        lines.append(f"  {key} (token {entry['id']}){who}")
         lines.append(f'    {{"Authorization": "Bearer {entry["token"]}"}}')
-    lines += ["", "Ctrl-C stops everything; the data stays in the data folder for the next run."]
+    lines += ["", "`partnerpulse token list` lists the tokens, `partnerpulse token revoke ID` revokes one."]
+    lines += ["Ctrl-C stops everything; the data stays in the data folder for the next run."]
     return "\n".join(lines)

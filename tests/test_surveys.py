@@ -193,7 +193,11 @@ async def test_small_groups_are_suppressed_for_partners_but_not_for_moderators(
     assert "2.5" in moderator_flags["LOW_SATISFACTION"]["explanation"]
     assert moderator_flags["LOW_SATISFACTION"]["evidence"]["mean"] == 2.5
     assert "rated" in moderator_flags["SATISFACTION_GAP"]["explanation"]
-    assert not {f["reason"] for f in partner["riskFlags"]} & {"LOW_SATISFACTION", "SATISFACTION_GAP", "UNMET_EXPECTATIONS"}
+    assert not {f["reason"] for f in partner["riskFlags"]} & {
+        "LOW_SATISFACTION",
+        "SATISFACTION_GAP",
+        "UNMET_EXPECTATIONS",
+    }
     assert partner["health"] == {"score": 80, "riskLevel": "NONE", "upToDate": True}
     assert moderator["health"]["riskLevel"] != "NONE"
 
@@ -261,7 +265,10 @@ async def test_at_risk_projects_most_severe_first_and_acknowledge(
 
     async def flag(project: int, reason: str, audience: str) -> dict:
         flag_id = await connection.fetchval(
-            "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = $2 AND audience = $3", project, reason, audience
+            "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = $2 AND audience = $3",
+            project,
+            reason,
+            audience,
         )
         return {"id": to_base64("RiskFlag", flag_id)}
 
