@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,12 +25,59 @@ from rich.progress import Progress
 
 from partnerpulse.settings import Settings, get_settings
 
-app = typer.Typer(help="PartnerPulse: satisfaction and risk of cooperation projects.", no_args_is_help=True)
+
+class CommandError(Exception):
+    """A mistake or a set-up problem the user must fix: printed as one line, exit code 1."""
+
+
+class PartnerPulseApp(typer.Typer):
+    """The command line, whose expected errors (a server that does not answer, a file that cannot be written,
+    a database without tables) are one line and a non-zero exit, never a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            message = user_error(error)
+            if message is None:
+                raise
+            console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(1)
+
+
+def user_error(error: BaseException) -> str | None:
+    """The one line to show for an expected error, None for a bug (which keeps its traceback)."""
+    import redis.exceptions
+
+    from partnerpulse.doctor import describe, where
+
+    if isinstance(error, CommandError):
+        return str(error)
+    if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        url = os.environ.get("REDIS_URL") or os.environ.get("PARTNERPULSE_REDIS_URL") or ""
+        return f"cannot reach Redis at {where(url)}: {describe(error)} (`partnerpulse doctor` checks the set-up)"
+    if isinstance(error, asyncpg.UndefinedTableError):
+        return f"the database has no PartnerPulse tables yet ({error}): run `partnerpulse migrate`"
+    connect_errors = (ConnectionError, TimeoutError, socket.gaierror, asyncpg.InvalidPasswordError,
+                      asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError,
+                      asyncpg.CannotConnectNowError)  # fmt: skip
+    if isinstance(error, connect_errors):
+        url = os.environ.get("DATABASE_URL") or os.environ.get("PARTNERPULSE_DATABASE_URL") or ""
+        at = f" at {where(url)}" if url else ""
+        return f"cannot reach PostgreSQL{at}: {describe(error)} (`partnerpulse doctor` checks the set-up)"
+    if isinstance(error, asyncpg.PostgresError):
+        return f"the database refused: {error}"
+    if isinstance(error, OSError) and error.filename:
+        return f"cannot use {error.filename}: {error.strerror or error}"
+    return None
+
+
+app = PartnerPulseApp(help="PartnerPulse: satisfaction and risk of cooperation projects.", no_args_is_help=True)
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(schema_app, name="schema")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the terminal
 T = TypeVar("T")
 NOT_RUNNING = (
     "DATABASE_URL and REDIS_URL are not set, and PartnerPulse is not running from this folder: start it with "
@@ -121,13 +169,17 @@ def seed(
 
 def _seed(dsn: str, seed: int, scale: int, reset: bool) -> dict[str, int]:
     from bench.generator import plan_network
-    from db.seed import load_network, truncate_all
+    from db.seed import is_empty, load_network, truncate_all
 
     network = plan_network(seed=seed, scale=scale, today=date.today())
 
     async def work(connection: asyncpg.Connection) -> dict[str, int]:
         if reset:
             await truncate_all(connection)
+        elif not await is_empty(connection):
+            raise CommandError(
+                "the database holds data already: `partnerpulse seed --reset` deletes all of it and loads the network"
+            )
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("seeding projects", total=len(network.projects))
             return await load_network(connection, network, lambda n: progress.advance(task, n))
@@ -238,15 +290,27 @@ def worker(
 ) -> None:
     """Run a background worker (arq): recomputations, reconciler and cron jobs."""
     from arq import run_worker
+    from arq.connections import RedisSettings
     from arq.worker import async_check_health
+    from redis.exceptions import RedisError
 
     from workers.settings import WorkerSettings, cron_jobs, redis_settings
 
     settings = _settings()
     _require_urls(settings)
     if check:
-        health = async_check_health(redis_settings(settings.redis_url or ""), queue_name=settings.queue_name)
-        raise typer.Exit(asyncio.run(health))
+        # a health check answers at once: no retrying for half a minute as a starting worker does
+        check_settings = RedisSettings.from_dsn(settings.redis_url or "")
+        check_settings.conn_retries, check_settings.conn_timeout = 0, 2
+        try:
+            code = asyncio.run(async_check_health(check_settings, queue_name=settings.queue_name))
+        except (TimeoutError, OSError, RedisError) as error:
+            from partnerpulse.doctor import describe, where
+
+            raise CommandError(f"cannot reach Redis at {where(settings.redis_url or '')}: {describe(error)}") from None
+        if code:
+            console.print("no worker has reported in the last minute", highlight=False)
+        raise typer.Exit(code)
     run_worker(
         WorkerSettings,  # type: ignore[arg-type]
         redis_settings=redis_settings(settings.redis_url or ""),
@@ -489,6 +553,9 @@ def dev(
             highlight=False,
         )
         raise typer.Exit(1)
+    if not _port_is_free(settings.host, port):
+        lock.release()
+        raise CommandError(f"port {port} on {settings.host} is in use: give another with --port or PARTNERPULSE_PORT")
     console.print("[bold]PartnerPulse[/] starting …")
     database_url = _database_url(settings)
     redis_server = None
@@ -548,6 +615,15 @@ def dev(
         raise typer.Exit(1)
 
 
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def _raise_keyboard_interrupt(signal_number: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -556,14 +632,14 @@ def _wait_for(url: str, children: list[subprocess.Popen[bytes]], timeout: float)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(child.poll() is not None for child in children):
-            raise RuntimeError("the API or the worker exited during start-up; see the log above")
+            raise CommandError("the API or the worker exited during start-up; see the log above")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+    raise CommandError(f"{url} did not answer within {timeout:.0f} s; see the log above")
 
 
 def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
