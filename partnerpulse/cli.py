@@ -616,7 +616,10 @@ def dev(
 
 
 def _port_is_free(host: str, port: int) -> bool:
+    """Whether the API could listen on the port: as uvicorn binds, with SO_REUSEADDR, so that connections of
+    an API stopped a moment ago (TIME_WAIT) do not count, and one listening there does."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
