@@ -20,7 +20,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from api.auth import TokenCache
 from api.dashboard import dashboard_routes
 from api.documents import DocumentEndpoint, TrustedDocuments
-from api.graphql import PartnerPulseGraphQL
+from api.graphiql import OfflineGraphiQL, graphiql_routes
 from api.health import healthz, readyz
 from api.limits import BoundedPool, RequestLimits
 from api.metrics import metrics, watch_pool
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await pool.close()
             log.info("api stopped")
 
-    graphql = PartnerPulseGraphQL(
+    graphql = OfflineGraphiQL(
         create_schema(settings),
         graphql_ide="graphiql" if settings.graphiql else None,
         # the protocol of the contract (and of GraphiQL and the dashboard); not the legacy graphql-ws
@@ -115,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
+    if settings.graphiql:
+        routes += graphiql_routes()
     if settings.metrics:
         routes.append(Route("/metrics", metrics))
     if settings.dashboard:

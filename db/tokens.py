@@ -77,3 +77,13 @@ async def revoke_token(connection: asyncpg.Connection, token_id: int) -> bool:
 async def record_token_use(connection: asyncpg.Connection, token_ids: list[int]) -> None:
     """Batched last-use update, so that authenticating a request costs no write."""
     await connection.execute("UPDATE api_tokens SET last_used_at = now() WHERE id = ANY($1::bigint[])", token_ids)
+
+
+async def list_tokens(connection: asyncpg.Connection, include_revoked: bool) -> list[asyncpg.Record]:
+    """Every token (never its hash) with its organization's name, oldest first."""
+    return await connection.fetch(
+        "SELECT t.id, t.label, t.is_admin, o.name AS organization, o.kind AS organization_kind, t.organization_id, "
+        "t.created_at, t.last_used_at, t.revoked_at FROM api_tokens t LEFT JOIN organizations o "
+        "ON o.id = t.organization_id WHERE $1 OR t.revoked_at IS NULL ORDER BY t.id",
+        include_revoked,
+    )

@@ -6,13 +6,14 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -24,13 +25,83 @@ from rich.progress import Progress
 
 from partnerpulse.settings import Settings, get_settings
 
-app = typer.Typer(help="PartnerPulse: satisfaction and risk of cooperation projects.", no_args_is_help=True)
-token_app = typer.Typer(help="Create and revoke API tokens.", no_args_is_help=True)
+
+class CommandError(Exception):
+    """A mistake or a set-up problem the user must fix: printed as one line, exit code 1."""
+
+
+class PartnerPulseApp(typer.Typer):
+    """The command line, whose expected errors (a server that does not answer, a file that cannot be written,
+    a database without tables) are one line and a non-zero exit, never a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            message = user_error(error)
+            if message is None:
+                raise
+            console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(1)
+
+
+def user_error(error: BaseException) -> str | None:
+    """The one line to show for an expected error, None for a bug (which keeps its traceback)."""
+    import redis.exceptions
+
+    from partnerpulse.doctor import describe, where
+
+    if isinstance(error, CommandError):
+        return str(error)
+    if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        url = os.environ.get("REDIS_URL") or os.environ.get("PARTNERPULSE_REDIS_URL") or ""
+        return f"cannot reach Redis at {where(url)}: {describe(error)} (`partnerpulse doctor` checks the set-up)"
+    if isinstance(error, asyncpg.UndefinedTableError):
+        return f"the database has no PartnerPulse tables yet ({error}): run `partnerpulse migrate`"
+    connect_errors = (ConnectionError, TimeoutError, socket.gaierror, asyncpg.InvalidPasswordError,
+                      asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError,
+                      asyncpg.CannotConnectNowError)  # fmt: skip
+    if isinstance(error, connect_errors):
+        url = os.environ.get("DATABASE_URL") or os.environ.get("PARTNERPULSE_DATABASE_URL") or ""
+        at = f" at {where(url)}" if url else ""
+        return f"cannot reach PostgreSQL{at}: {describe(error)} (`partnerpulse doctor` checks the set-up)"
+    if isinstance(error, asyncpg.PostgresError):
+        return f"the database refused: {error}"
+    if isinstance(error, OSError) and error.filename:
+        return f"cannot use {error.filename}: {error.strerror or error}"
+    return None
+
+
+app = PartnerPulseApp(help="PartnerPulse: satisfaction and risk of cooperation projects.", no_args_is_help=True)
+token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(schema_app, name="schema")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the terminal
 T = TypeVar("T")
+NOT_RUNNING = (
+    "DATABASE_URL and REDIS_URL are not set, and PartnerPulse is not running from this folder: start it with "
+    "`python3 run.py start` (commands run here then use its servers), or set both."
+)
+
+
+@app.callback()
+def find_running_servers(context: typer.Context) -> None:
+    """Without DATABASE_URL and REDIS_URL, commands use the servers of the `run.py start` (`partnerpulse dev`)
+    running from this folder: its Redis listens on a port chosen at start."""
+    if context.invoked_subcommand == "dev":
+        return
+    names = ("DATABASE_URL", "PARTNERPULSE_DATABASE_URL", "REDIS_URL", "PARTNERPULSE_REDIS_URL")
+    if any(os.environ.get(name) for name in names):
+        return
+    from partnerpulse.embedded import running_servers
+
+    data_dir = Path(os.environ.get("PARTNERPULSE_DATA_DIR") or Settings.model_fields["data_dir"].default)
+    servers = running_servers(data_dir)
+    if servers and servers.get("database_url") and servers.get("redis_url"):
+        os.environ["DATABASE_URL"] = servers["database_url"]
+        os.environ["REDIS_URL"] = servers["redis_url"]
+        get_settings.cache_clear()
 
 
 def _settings() -> Settings:
@@ -98,13 +169,17 @@ def seed(
 
 def _seed(dsn: str, seed: int, scale: int, reset: bool) -> dict[str, int]:
     from bench.generator import plan_network
-    from db.seed import load_network, truncate_all
+    from db.seed import is_empty, load_network, truncate_all
 
     network = plan_network(seed=seed, scale=scale, today=date.today())
 
     async def work(connection: asyncpg.Connection) -> dict[str, int]:
         if reset:
             await truncate_all(connection)
+        elif not await is_empty(connection):
+            raise CommandError(
+                "the database holds data already: `partnerpulse seed --reset` deletes all of it and loads the network"
+            )
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("seeding projects", total=len(network.projects))
             return await load_network(connection, network, lambda n: progress.advance(task, n))
@@ -215,15 +290,27 @@ def worker(
 ) -> None:
     """Run a background worker (arq): recomputations, reconciler and cron jobs."""
     from arq import run_worker
+    from arq.connections import RedisSettings
     from arq.worker import async_check_health
+    from redis.exceptions import RedisError
 
     from workers.settings import WorkerSettings, cron_jobs, redis_settings
 
     settings = _settings()
     _require_urls(settings)
     if check:
-        health = async_check_health(redis_settings(settings.redis_url or ""), queue_name=settings.queue_name)
-        raise typer.Exit(asyncio.run(health))
+        # a health check answers at once: no retrying for half a minute as a starting worker does
+        check_settings = RedisSettings.from_dsn(settings.redis_url or "")
+        check_settings.conn_retries, check_settings.conn_timeout = 0, 2
+        try:
+            code = asyncio.run(async_check_health(check_settings, queue_name=settings.queue_name))
+        except (TimeoutError, OSError, RedisError) as error:
+            from partnerpulse.doctor import describe, where
+
+            raise CommandError(f"cannot reach Redis at {where(settings.redis_url or '')}: {describe(error)}") from None
+        if code:
+            console.print("no worker has reported in the last minute", highlight=False)
+        raise typer.Exit(code)
     from partnerpulse.waiting import GaveUpWaiting
 
     try:
@@ -256,7 +343,7 @@ async def _wait_for_redis(settings: Settings) -> None:
 
 def _require_urls(settings: Settings) -> None:
     if not settings.database_url or not settings.redis_url:
-        console.print("[red]DATABASE_URL and REDIS_URL must be set[/] (or run `partnerpulse dev`).")
+        console.print(NOT_RUNNING, style="red", soft_wrap=True, highlight=False)
         raise typer.Exit(2)
 
 
@@ -285,6 +372,11 @@ def doctor() -> None:
     raise typer.Exit(0 if healthy else 1)
 
 
+class ExportDialect(StrEnum):
+    standard = "standard"
+    excel_de = "excel-de"
+
+
 class ExportKind(StrEnum):
     projects = "projects"
     portfolio = "portfolio"
@@ -310,13 +402,17 @@ def export(
     token: Annotated[
         str | None, typer.Option(envvar="PARTNERPULSE_TOKEN", help="The API token whose view is exported.")
     ] = None,
+    dialect: Annotated[
+        ExportDialect,
+        typer.Option(help="standard: comma-separated, decimal point; excel-de: semicolons and decimal commas."),
+    ] = ExportDialect.standard,
 ) -> None:
     """Write statistics as CSV, exactly as the API shows them to the token (suppression included)."""
     from partnerpulse.export import ExportError
 
     settings = _settings()
     try:
-        rows = asyncio.run(_export(settings, _database_url(settings), what, output, project or [], token))
+        rows = asyncio.run(_export(settings, _database_url(settings), what, output, project or [], token, dialect))
     except ExportError as error:
         console.print(f"[red]export failed:[/] {error}")
         raise typer.Exit(1) from None
@@ -325,12 +421,18 @@ def export(
 
 
 async def _export(
-    settings: Settings, dsn: str, what: ExportKind, output: Path, projects: list[str], token: str | None
+    settings: Settings,
+    dsn: str,
+    what: ExportKind,
+    output: Path,
+    projects: list[str],
+    token: str | None,
+    dialect_name: ExportDialect,
 ) -> int:
     import csv
 
     from db.pool import create_pool
-    from partnerpulse.export import InProcessApi, portfolio_table, project_total, projects_table, spreadsheet_safe
+    from partnerpulse.export import DIALECTS, InProcessApi, cell_text, portfolio_table, project_total, projects_table
 
     pool = await create_pool(settings.model_copy(update={"db_pool_min_size": 1}), dsn, "partnerpulse-export")
     try:
@@ -343,12 +445,13 @@ async def _export(
         target = sys.stdout if str(output) == "-" else output.open("w", newline="", encoding="utf-8-sig")
         written = 0
         try:
-            writer = csv.writer(target)
+            dialect = DIALECTS[dialect_name.value]
+            writer = csv.writer(target, delimiter=dialect.delimiter)
             writer.writerow(table.columns)
             with Progress(console=console, transient=True) as progress:
                 task = progress.add_task(f"exporting {what.value}", total=total)
                 async for done, rows in table.rows():
-                    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+                    writer.writerows([cell_text(cell, dialect) for cell in row] for row in rows)
                     written += len(rows)
                     progress.advance(task, done)
         finally:
@@ -390,8 +493,41 @@ def token_create(
     print(token)
 
 
+@token_app.command("list")
+def token_list(
+    all_tokens: Annotated[bool, typer.Option("--all", help="Revoked tokens too.")] = False,
+) -> None:
+    """List tokens: id, label, organization, created, last used, revoked (never the token itself)."""
+    from db.tokens import list_tokens
+    from schema.ids import organization_global_id
+
+    settings = _settings()
+    tokens = _with_connection(_database_url(settings), lambda c: list_tokens(c, include_revoked=all_tokens))
+    rows = [["id", "label", "organization", "created", "last used", "revoked"]]
+    for t in tokens:
+        owner = "admin (whole network)"
+        if t["organization_id"] is not None:
+            owner = f"{t['organization']} ({organization_global_id(t['organization_kind'], t['organization_id'])})"
+        rows.append(
+            [str(t["id"]), t["label"] or "", owner, _when(t["created_at"]), _when(t["last_used_at"]) or "never",
+             _when(t["revoked_at"])]
+        )  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if not tokens:
+        console.print("no tokens" + ("" if all_tokens else " (--all lists revoked ones too)"))
+
+
+def _when(moment: Any) -> str:
+    """A timestamp to the minute, in UTC (last use is recorded in batches, about once a minute)."""
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[int, typer.Argument(help="The number `token create` printed.")]) -> None:
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The id `token create` printed (`token list` shows all).")],
+) -> None:
     """Revoke a token: requests with it are refused from now on."""
     from db.tokens import revoke_token
 
@@ -443,13 +579,28 @@ def dev(
     migrations, demo data, the API and a worker. Ctrl-C stops what it started; the data stays."""
     from db.migrate import migrate as run_migrations
     from db.seed import is_empty
-    from partnerpulse.embedded import RedisServer
+    from partnerpulse.embedded import RedisServer, StartLock, remove_servers, running_servers, write_servers
 
     os.environ.setdefault("PARTNERPULSE_LOG_FORMAT", "console")
     get_settings.cache_clear()
     settings = _settings()
     port = port if port is not None else settings.port
     started = time.monotonic()
+    lock = StartLock(settings.data_dir)
+    if not lock.acquire():
+        running = running_servers(settings.data_dir) or {}
+        where = running.get("api_url") or "still starting"
+        console.print(
+            f"PartnerPulse is already running from this folder (process {lock.holder()}, {where}): stop it first "
+            "(Ctrl-C where it runs), or give this one another PARTNERPULSE_DATA_DIR.",
+            style="red",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    if not _port_is_free(settings.host, port):
+        lock.release()
+        raise CommandError(f"port {port} on {settings.host} is in use: give another with --port or PARTNERPULSE_PORT")
     console.print("[bold]PartnerPulse[/] starting …")
     database_url = _database_url(settings)
     redis_server = None
@@ -482,6 +633,7 @@ def dev(
         children.append(subprocess.Popen([*command, "worker"], env=env))
         base = f"http://{settings.host}:{port}"
         _wait_for(f"{base}/healthz", children, timeout=60)
+        write_servers(settings.data_dir, {"database_url": database_url, "redis_url": redis_url, "api_url": base})
         # tokens must stay on one line each, whatever the terminal width, to be copied
         console.print(_banner(base, tokens, time.monotonic() - started), soft_wrap=True, highlight=False)
         while all(child.poll() is None for child in children):
@@ -501,9 +653,23 @@ def dev(
                 child.kill()
         if redis_server:
             redis_server.stop()
+        remove_servers(settings.data_dir)
+        lock.release()
     # the embedded PostgreSQL stops when this process exits; its data stays in the data folder
     if crashed:
         raise typer.Exit(1)
+
+
+def _port_is_free(host: str, port: int) -> bool:
+    """Whether the API could listen on the port: as uvicorn binds, with SO_REUSEADDR, so that connections of
+    an API stopped a moment ago (TIME_WAIT) do not count, and one listening there does."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def _raise_keyboard_interrupt(signal_number: int, frame: object) -> None:
@@ -514,14 +680,14 @@ def _wait_for(url: str, children: list[subprocess.Popen[bytes]], timeout: float)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(child.poll() is not None for child in children):
-            raise RuntimeError("the API or the worker exited during start-up; see the log above")
+            raise CommandError("the API or the worker exited during start-up; see the log above")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+    raise CommandError(f"{url} did not answer within {timeout:.0f} s; see the log above")
 
 
 def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
@@ -534,16 +700,20 @@ def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
     saved = json.loads(path.read_text()) if path.exists() else {}
 
     async def work(connection: asyncpg.Connection) -> dict[str, Any]:
-        if saved and all([await find_token(connection, entry["token"]) for entry in saved.values()]):
+        records = [await find_token(connection, entry["token"]) for entry in saved.values()]
+        if saved and all(records):
+            for entry, record in zip(saved.values(), records, strict=True):
+                entry["id"] = record.id if record else None  # files of older versions had no id
             return saved
         principals = await demo_principals(connection)
         fresh: dict[str, Any] = {}
-        _, token = await create_token(connection, organization_id=None, label="demo admin")
-        fresh["admin"] = {"token": token, "organization": None}
+        token_id, token = await create_token(connection, organization_id=None, label="demo admin")
+        fresh["admin"] = {"id": token_id, "token": token, "organization": None}
         for key, row in principals.items():
             if row is not None:
-                _, token = await create_token(connection, organization_id=row["id"], label=f"demo {key}")
+                token_id, token = await create_token(connection, organization_id=row["id"], label=f"demo {key}")
                 fresh[key] = {
+                    "id": token_id,
                     "token": token,
                     "organization": {"id": organization_global_id(row["kind"], row["id"]), "name": row["name"]},
                 }
@@ -563,7 +733,8 @@ def _banner(base: str, tokens: dict[str, Any], seconds: float) -> str:
     lines.append("Tokens (the dashboard takes the token; GraphiQL's Headers tab the whole line):")
     for key, entry in tokens.items():
         who = f" — {entry['organization']['name']}" if entry.get("organization") else " — the whole network"
-        lines.append(f"  {key}{who}")
+        lines.append(f"  {key} (token {entry['id']}){who}")
         lines.append(f'    {{"Authorization": "Bearer {entry["token"]}"}}')
-    lines += ["", "Ctrl-C stops everything; the data stays in the data folder for the next run."]
+    lines += ["", "`partnerpulse token list` lists the tokens, `partnerpulse token revoke ID` revokes one."]
+    lines += ["Ctrl-C stops everything; the data stays in the data folder for the next run."]
     return "\n".join(lines)

@@ -48,8 +48,9 @@ def configuration(settings: Settings) -> Check:
         return Check(
             "configuration",
             False,
-            f"{' and '.join(missing)} not set: point {'them' if len(missing) > 1 else 'it'} at your servers, or run "
-            "`partnerpulse dev`, which starts embedded ones.",
+            f"{' and '.join(missing)} not set, and PartnerPulse is not running from this folder: start it with "
+            f"`python3 run.py start` (commands run here then use its servers), or point "
+            f"{'them' if len(missing) > 1 else 'it'} at your servers.",
         )
     return Check(
         "configuration",

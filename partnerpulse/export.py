@@ -144,8 +144,29 @@ def spreadsheet_safe(value: Any) -> Any:
     return value
 
 
+class DecimalText(str):
+    """A number written with a decimal point; a dialect may write it with its own decimal separator."""
+
+
 def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+    return "" if value is None else DecimalText(f"{value:.4f}")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    delimiter: str
+    decimal_separator: str
+
+
+# excel-de: what a spreadsheet set to German opens with a double click (it splits at ";", reads "4,5" as 4.5)
+DIALECTS = {"standard": Dialect(",", "."), "excel-de": Dialect(";", ",")}
+
+
+def cell_text(value: Any, dialect: Dialect) -> Any:
+    """A cell as the dialect writes it: numbers with its decimal separator, text made spreadsheet-safe."""
+    if isinstance(value, DecimalText):
+        return value.replace(".", dialect.decimal_separator)
+    return spreadsheet_safe(value)
 
 
 def projects_table(api: InProcessApi, project_ids: list[str], answers: bool) -> Table:

@@ -67,10 +67,7 @@ def random_plan(rng: random.Random) -> Plan:
         present = [p for p in range(partners) if joins[p] <= number and rng.random() < 0.85]
         rng.shuffle(present)
         answers.append(
-            [
-                (p, {**{f: rng.randint(1, 5) for f in LIKERT}, "continueLikelihood": rng.randint(0, 10)})
-                for p in present
-            ]
+            [(p, {**{f: rng.randint(1, 5) for f in LIKERT}, "continueLikelihood": rng.randint(0, 10)}) for p in present]
         )
     closed = [True] * (rounds - 1) + [rng.random() < 0.5]
     return Plan(kinds, industries, joins, answers, closed, rng.choice([0, 1]), rng.random() < 0.7)

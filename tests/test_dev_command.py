@@ -145,3 +145,65 @@ def test_dev_stops_everything_and_fails_when_a_process_dies(tmp_path: Path) -> N
     assert not (data_dir / "postgres" / "postmaster.pid").exists(), "embedded PostgreSQL still running"
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A command as a user types it in the folder where `run.py start` runs: no DATABASE_URL or REDIS_URL."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env |= {"PARTNERPULSE_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "partnerpulse", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_command_line_finds_the_running_start_and_a_second_start_is_refused(tmp_path: Path) -> None:
+    data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "dev.log"
+    process = start_dev(data_dir, port, log)
+    try:
+        output = wait_for_banner(process, log)
+        shown = dict(re.findall(r"^  (\w+) \(token (\d+)\)", output, re.MULTILINE))
+        assert set(shown) == {"admin", "member", "moderator"}, output
+
+        # doctor and worker --check reach the embedded Redis (on a port chosen at start) without any setting
+        deadline = time.monotonic() + 30
+        while (doctor := cli(data_dir, "doctor")).returncode != 0 and time.monotonic() < deadline:
+            time.sleep(1)  # the worker's first heartbeat
+        assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+        assert (
+            "✓ configuration: PostgreSQL at " in doctor.stdout
+            and "✓ redis" in doctor.stdout
+            and "✓ worker: alive" in doctor.stdout
+        )
+        assert cli(data_dir, "worker", "--check").returncode == 0
+
+        listed = cli(data_dir, "token", "list")
+        assert listed.returncode == 0, listed.stderr
+        header, *lines = listed.stdout.splitlines()
+        assert header.split() == ["id", "label", "organization", "created", "last", "used", "revoked"]
+        by_id = {line.split()[0]: line for line in lines}
+        assert "demo admin" in by_id[shown["admin"]] and "admin (whole network)" in by_id[shown["admin"]]
+        assert "demo member" in by_id[shown["member"]] and "never" in by_id[shown["member"]]
+        assert cli(data_dir, "token", "revoke", shown["member"]).returncode == 0
+        assert shown["member"] not in {line.split()[0] for line in cli(data_dir, "token", "list").stdout.splitlines()}
+        revoked = {line.split()[0]: line for line in cli(data_dir, "token", "list", "--all").stdout.splitlines()}
+        assert revoked[shown["member"]].rstrip().endswith("UTC") and shown["admin"] in revoked
+
+        second = subprocess.run(
+            [sys.executable, "-m", "partnerpulse", "dev", "--port", str(free_port())],
+            env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+            | {"PARTNERPULSE_DATA_DIR": str(data_dir)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        message = " ".join(second.stderr.split())
+        assert "already running from this folder" in message and f"http://127.0.0.1:{port}" in message, message
+        assert "Traceback" not in second.stderr and "starting" not in second.stderr
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200  # the first runs on
+    finally:
+        assert stop(process) == 0, log.read_text()
+    assert not (data_dir / "servers.json").exists()
+    # nothing runs now: one line saying how to start it, not a traceback
+    check = cli(data_dir, "worker", "--check")
+    assert check.returncode == 2 and "python3 run.py start" in check.stderr and "Traceback" not in check.stderr

@@ -67,7 +67,7 @@ def test_missing_and_malformed_configuration(settings: Settings) -> None:
     del env["REDIS_URL"]
     code, output = doctor(env)
     assert code == 1
-    assert "✗ configuration: REDIS_URL not set" in output and "partnerpulse dev" in output
+    assert "✗ configuration: REDIS_URL not set" in output and "python3 run.py start" in output
 
     code, output = doctor({**environment(settings), "PARTNERPULSE_PORT": "eighty"})
     assert code == 1

@@ -129,3 +129,30 @@ async def test_portfolio_and_the_mistakes_a_caller_can_make(
     ]:
         failed = export(settings, *args, token=token)
         assert failed.returncode == 1 and message in failed.stderr, (args, failed.stderr)
+
+
+async def test_excel_de_dialect_semicolons_decimal_commas_and_formulas_still_neutralized(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    world = await answered_world(client, connection, settings)
+    pilot = world.project_id("pilot")
+    await connection.execute(
+        "UPDATE survey_responses SET comment = '=1+2; mehr' WHERE id = (SELECT min(id) FROM survey_responses)"
+    )
+    done = export(settings, "projects", "--dialect", "excel-de", token=world.tokens["admin"])
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.lstrip("\ufeff")
+    header = text.splitlines()[0]
+    assert header.startswith("project_id;project;kind;phase;round;") and "," not in header
+    german = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert [r["mean_overall"] for r in german] == ["3,0000", "4,5000"]
+    assert [r["answers"] for r in german] == ["3", "2"]
+
+    answers = export(settings, "answers", "--project", pilot, "--dialect", "excel-de", token=world.tokens["admin"])
+    assert answers.returncode == 0, answers.stderr
+    rows_de = list(csv.DictReader(io.StringIO(answers.stdout.lstrip("\ufeff")), delimiter=";"))
+    assert "'=1+2; mehr" in {a["comment"] for a in rows_de}  # quoted by the semicolon, still neutralized
+    assert not any(value.startswith(("=", "+", "@")) for a in rows_de for value in a.values())
+
+    wrong = export(settings, "projects", "--dialect", "excel-fr", token=world.tokens["admin"])
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr

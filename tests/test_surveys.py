@@ -260,7 +260,10 @@ async def test_at_risk_projects_most_severe_first_and_acknowledge(
 
     async def flag(project: int, reason: str, audience: str) -> dict:
         flag_id = await connection.fetchval(
-            "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = $2 AND audience = $3", project, reason, audience
+            "SELECT id FROM risk_flags WHERE project_id = $1 AND reason = $2 AND audience = $3",
+            project,
+            reason,
+            audience,
         )
         return {"id": to_base64("RiskFlag", flag_id)}
 

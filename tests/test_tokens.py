@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.auth import Principal, Role, TokenCache
-from db.tokens import create_token, find_token, revoke_token
+from db.tokens import create_token, find_token, record_token_use, revoke_token
 from partnerpulse.settings import Settings
 from schema.ids import organization_global_id
 from tests.helpers import graphql
@@ -105,3 +105,33 @@ def test_the_token_cache_expires_and_stays_bounded() -> None:
     switched_off = TokenCache(seconds=0)
     switched_off.put(b"a", principal)
     assert switched_off.get(b"a") is None
+
+
+async def test_cli_lists_tokens_with_their_use_and_revocation(
+    settings: Settings, connection: asyncpg.Connection
+) -> None:
+    organization_id = await connection.fetchval(
+        "INSERT INTO organizations (kind, name, industry, city, country) "
+        "VALUES ('SME', 'Brandt Maschinenbau GmbH', 'Manufacturing', 'Köln', 'DE') RETURNING id"
+    )
+    admin_id, _ = await create_token(connection, organization_id=None, label="reporting")
+    member_id, _ = await create_token(connection, organization_id=organization_id, label="dashboard")
+    await record_token_use(connection, [admin_id])
+    assert run_cli(settings, "token", "revoke", str(member_id)).returncode == 0
+
+    listed = run_cli(settings, "token", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split() == ["id", "label", "organization", "created", "last", "used", "revoked"]
+    assert [line.split()[0] for line in lines[1:]] == [str(admin_id)]  # revoked ones only with --all
+    assert "reporting" in lines[1] and "admin (whole network)" in lines[1] and "never" not in lines[1]
+    assert lines[1].count(" UTC") == 2  # created and last used, not revoked
+
+    everything = run_cli(settings, "token", "list", "--all").stdout.splitlines()
+    member = next(line for line in everything if line.startswith(f"{member_id} "))
+    sme_id = organization_global_id("SME", organization_id)
+    assert f"Brandt Maschinenbau GmbH ({sme_id})" in member and "never" in member and member.count(" UTC") == 2
+    assert await connection.fetchval("SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL") == 1
+
+    again = run_cli(settings, "token", "revoke", str(member_id))
+    assert again.returncode == 1 and f"no live token {member_id}" in again.stderr

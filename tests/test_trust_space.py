@@ -168,7 +168,8 @@ PORTFOLIO = """query($g: TrendGrouping!) { satisfactionTrends(groupBy: $g) { key
 async def member_portfolio(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, dict]]:
     return {
         grouping: {
-            s["key"]: s["points"][0] for s in (await gql(client, PORTFOLIO, {"g": grouping}, token))["satisfactionTrends"]
+            s["key"]: s["points"][0]
+            for s in (await gql(client, PORTFOLIO, {"g": grouping}, token))["satisfactionTrends"]
         }
         for grouping in ("ORGANIZATION_KIND", "INDUSTRY")
     }
@@ -201,7 +202,12 @@ def test_the_two_groupings_are_suppressed_together() -> None:
     Two SMEs and a startup in Photonics, three SMEs and three corporates in Logistics: each cell but the
     startup holds three organizations or more, yet SME − (Logistics − Corporates) would be the two Photonics
     SMEs, and Photonics minus those the startup. The rank check withholds SME and Photonics as well."""
-    atoms = [("SME", "Photonics", 2), ("STARTUP", "Photonics", 1), ("SME", "Logistics", 3), ("CORPORATE", "Logistics", 3)]
+    atoms = [
+        ("SME", "Photonics", 2),
+        ("STARTUP", "Photonics", 1),
+        ("SME", "Logistics", 3),
+        ("CORPORATE", "Logistics", 3),
+    ]
     assert released_cells(atoms, 3) == {("ORGANIZATION_KIND", "CORPORATE"), ("INDUSTRY", "Logistics")}
     # with three SMEs in Photonics and no startup nothing small is left to isolate, and everything is shown
     assert len(released_cells([("SME", "Photonics", 3), *atoms[2:]], 3)) == 4
