@@ -438,40 +438,28 @@ async def refresh_portfolio(connection: asyncpg.Connection, since: date | None =
     return int(status.split()[-1])
 
 
+_SERIES = """
+SELECT key, period, mean, response_count, organization_count, {released} AS released FROM {table}
+WHERE grouping = $1 AND dimension = $2
+  AND ($3::date IS NULL OR period >= date_trunc('month', $3::date)) AND ($4::date IS NULL OR period <= $4)
+ORDER BY key, period
+"""
+
+
 async def portfolio_series(
     connection: asyncpg.Connection, grouping: str, dimension: str, since: object, until: object
 ) -> list[asyncpg.Record]:
     """The live portfolio, every month and cell (for admins)."""
-    return await connection.fetch(
-        """
-        SELECT key, period, mean, response_count, organization_count, true AS released FROM portfolio_trends
-        WHERE grouping = $1 AND dimension = $2
-          AND ($3::date IS NULL OR period >= date_trunc('month', $3::date)) AND ($4::date IS NULL OR period <= $4)
-        ORDER BY key, period
-        """,
-        grouping,
-        dimension,
-        since,
-        until,
-    )
+    query = _SERIES.format(table="portfolio_trends", released="true")
+    return await connection.fetch(query, grouping, dimension, since, until)
 
 
 async def published_portfolio_series(
     connection: asyncpg.Connection, grouping: str, dimension: str, since: object, until: object
 ) -> list[asyncpg.Record]:
     """The portfolio as members see it: closed months as published when they closed."""
-    return await connection.fetch(
-        """
-        SELECT key, period, mean, response_count, organization_count, released FROM portfolio_releases
-        WHERE grouping = $1 AND dimension = $2
-          AND ($3::date IS NULL OR period >= date_trunc('month', $3::date)) AND ($4::date IS NULL OR period <= $4)
-        ORDER BY key, period
-        """,
-        grouping,
-        dimension,
-        since,
-        until,
-    )
+    query = _SERIES.format(table="portfolio_releases", released="released")
+    return await connection.fetch(query, grouping, dimension, since, until)
 
 
 async def unpublished_closed_periods(connection: asyncpg.Connection) -> list[date]:

@@ -70,7 +70,9 @@ async def test_the_readme_says_what_the_demo_tokens_are(
     principals = await demo_principals(connection)
     member, moderator = principals["member"], principals["moderator"]
     assert member is not None and moderator is not None
-    assert f"  member — {member['name']}\n" in README and f"  moderator — {moderator['name']}\n" in README
+    # the banner names each token with its id, e.g. "  member (token 2) — Gridwise GmbH"
+    assert re.search(rf"^  member \(token \d+\) — {re.escape(member['name'])}$", README, re.M)
+    assert re.search(rf"^  moderator \(token \d+\) — {re.escape(moderator['name'])}$", README, re.M)
     tokens = {"admin": (await create_token(connection, organization_id=None, label="readme"))[1]}
     for name, principal in principals.items():
         assert principal is not None
