@@ -33,6 +33,8 @@ from schema.organizations.types import (
     Startup,
     StartupConnection,
 )
+from schema.people import mutations as people_mutations
+from schema.people.types import ContactPerson
 from schema.portfolio.queries import resolve_satisfaction_trends
 from schema.portfolio.types import TrendSeries
 from schema.projects import mutations as project_mutations
@@ -146,6 +148,18 @@ class Mutation:
         resolver=project_mutations.approve_project_publication,
         description="Approve publishing a project you take part in, and choose whether the marketplace lists you.",
     )
+    add_contact_person = strawberry.mutation(
+        resolver=people_mutations.add_contact_person,
+        description="Add a person who answers for an organization. Admins or the organization itself.",
+    )
+    remove_contact_person = strawberry.mutation(
+        resolver=people_mutations.remove_contact_person,
+        description="Remove a contact person and their data; the organization's answers stay.",
+    )
+    set_contact_person_reminders = strawberry.mutation(
+        resolver=people_mutations.set_contact_person_reminders,
+        description="Opt a contact person in or out of survey reminders.",
+    )
 
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws) at /graphql.")
@@ -194,7 +208,7 @@ def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Startup, Sme, Corporate, ResearchInstitute],
+        types=[Startup, Sme, Corporate, ResearchInstitute, ContactPerson],
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
     )
