@@ -82,6 +82,23 @@ class Settings(BaseSettings):
         "finish; a job still running then is cancelled and runs again later.",
     )
 
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Address people reach the service at; e-mailed links start with it.",
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        pattern=r"^smtps?://",
+        description="Mail server: smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465 "
+        "(implicit TLS). Unset: mails wait in the outbox (`partnerpulse dev` starts a development server).",
+    )
+    mail_from: str = Field(default="PartnerPulse <noreply@localhost>", description="Sender of the e-mails.")
+    mail_batch_size: int = Field(default=100, ge=1, description="Mails the worker sends over one SMTP connection.")
+    mail_retry_max_seconds: int = Field(
+        default=3600, ge=1, description="Longest wait between two attempts to send a mail (backoff doubles up to it)."
+    )
+
     redis_namespace: str = Field(
         default="partnerpulse",
         pattern=r"^[a-z0-9_-]{1,40}$",

@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 from db.pool import create_pool
 from partnerpulse.settings import get_settings
 from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
+from workers.mail import send_mails
 from workers.metrics import measured
 
 log = logging.getLogger(__name__)
@@ -55,13 +56,15 @@ def cron_jobs(timeout: int) -> list:
         cron(measured(refresh_portfolio), second=15, run_at_startup=True, unique=True, timeout=timeout),
         cron(measured(time_rules), minute={5, 35}, second=45, run_at_startup=True, unique=True, timeout=timeout),
         cron(measured(daily_sweep), hour=3, minute=30, second=0, unique=True, timeout=timeout),
+        # retries of mails and anything whose enqueue was dropped; safe to run on several workers at once
+        cron(measured(send_mails), second=set(range(0, 60, 5)), run_at_startup=True, timeout=timeout),
     ]
 
 
 class WorkerSettings:
     """Defaults; `partnerpulse worker` passes redis_settings, job_timeout and cron_jobs from the settings."""
 
-    functions: ClassVar = [measured(recompute_project)]
+    functions: ClassVar = [measured(recompute_project), measured(send_mails)]
     cron_jobs: ClassVar = cron_jobs(60)
     on_startup = startup
     on_shutdown = shutdown
