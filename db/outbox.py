@@ -14,6 +14,7 @@ class Mail:
     html_body: str
     round_id: int | None = None
     contact_person_id: int | None = None
+    sequence: int = 0  # reminders of a round: 1, 2, …
 
 
 async def add_mails(connection: asyncpg.Connection, mails: list[Mail]) -> int:
@@ -23,9 +24,11 @@ async def add_mails(connection: asyncpg.Connection, mails: list[Mail]) -> int:
         return 0
     result = await connection.execute(
         """
-        INSERT INTO outbox_mails (kind, round_id, contact_person_id, recipient, subject, text_body, html_body)
-        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
-        ON CONFLICT (round_id, contact_person_id, kind) DO NOTHING
+        INSERT INTO outbox_mails (kind, round_id, contact_person_id, recipient, subject, text_body, html_body, sequence)
+        SELECT * FROM unnest(
+            $1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::smallint[]
+        )
+        ON CONFLICT (round_id, contact_person_id, kind, sequence) DO NOTHING
         """,
         [m.kind for m in mails],
         [m.round_id for m in mails],
@@ -34,6 +37,7 @@ async def add_mails(connection: asyncpg.Connection, mails: list[Mail]) -> int:
         [m.subject for m in mails],
         [m.text_body for m in mails],
         [m.html_body for m in mails],
+        [m.sequence for m in mails],
     )
     return int(result.split()[-1])
 

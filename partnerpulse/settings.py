@@ -99,6 +99,13 @@ class Settings(BaseSettings):
         default=3600, ge=1, description="Longest wait between two attempts to send a mail (backoff doubles up to it)."
     )
 
+    survey_reminder_days: str = Field(
+        default="3,5",
+        pattern=r"^\s*(\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*)?$",
+        description="Days after a round opened on which contact persons of organizations that have not answered "
+        "are reminded, comma-separated, ascending; fractions allowed (0.5: twelve hours); empty: no reminders.",
+    )
+
     redis_namespace: str = Field(
         default="partnerpulse",
         pattern=r"^[a-z0-9_-]{1,40}$",
@@ -157,6 +164,11 @@ class Settings(BaseSettings):
     rule_portfolio_spread: float = Field(
         default=0.6, gt=0, description="Spread of project levels around the portfolio's (prior of first rounds)."
     )
+
+    @property
+    def reminder_offsets_seconds(self) -> list[float]:
+        days = sorted(float(part) for part in self.survey_reminder_days.split(",") if part.strip())
+        return [day * 86400 for day in days]
 
     @property
     def queue_name(self) -> str:

@@ -16,7 +16,9 @@ PEOPLE = "query($id: ID!) { node(id: $id) { ... on Organization { contactPersons
 
 
 def person(organization_id: str, email: str = "anna.brandt@brandt.example", **change) -> dict:
-    return {"input": {"organizationId": organization_id, "name": "Anna Brandt", "email": email, "language": "EN", **change}}
+    return {
+        "input": {"organizationId": organization_id, "name": "Anna Brandt", "email": email, "language": "EN", **change}
+    }
 
 
 async def test_the_organization_and_admins_add_people_others_may_not(
@@ -40,7 +42,9 @@ async def test_the_organization_and_admins_add_people_others_may_not(
     assert [p["email"] for p in own_view] == ["anna.brandt@brandt.example", "it@brandt.example"]
     assert len((await gql(client, PEOPLE, {"id": sme}, world.tokens["admin"]))["node"]["contactPersons"]) == 2
     assert (await gql(client, PEOPLE, {"id": sme}, world.tokens["startup"]))["node"]["contactPersons"] == []
-    node = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": own["contactPerson"]["id"]}, world.tokens["startup"])
+    node = await gql(
+        client, "query($id: ID!) { node(id: $id) { id } }", {"id": own["contactPerson"]["id"]}, world.tokens["startup"]
+    )
     assert node["node"] is None
     assert await connection.fetchval("SELECT count(*) FROM contact_persons") == 2
 
@@ -57,7 +61,9 @@ async def test_invalid_and_duplicate_addresses_are_refused_and_change_nothing(
     blank = (await gql(client, ADD, person(sme, "ok@brandt.example", name="  "), token))["addContactPerson"]
     assert [(e["field"], e["code"]) for e in blank["userErrors"]] == [("name", "INVALID")]
     # the same address again, in other case, even for another organization
-    again = (await gql(client, ADD, person(world.org_id("startup"), "Anna.Brandt@BRANDT.example"), world.tokens["startup"]))
+    again = await gql(
+        client, ADD, person(world.org_id("startup"), "Anna.Brandt@BRANDT.example"), world.tokens["startup"]
+    )
     assert [(e["field"], e["code"]) for e in again["addContactPerson"]["userErrors"]] == [("email", "ALREADY_EXISTS")]
     missing = (await gql(client, ADD, person("T3JnOjk5OQ=="), token))["addContactPerson"]
     assert [e["code"] for e in missing["userErrors"]] == ["NOT_FOUND"]
@@ -68,7 +74,7 @@ async def test_removing_a_person_deletes_their_data_and_keeps_the_answers(
     client: httpx.AsyncClient, connection: asyncpg.Connection
 ) -> None:
     world = await build_world(connection)
-    added = (await gql(client, ADD, person(world.org_id("startup"), "ceo@quantivo.example"), world.tokens["startup"]))
+    added = await gql(client, ADD, person(world.org_id("startup"), "ceo@quantivo.example"), world.tokens["startup"])
     person_id = added["addContactPerson"]["contactPerson"]["id"]
     database_id = await connection.fetchval("SELECT id FROM contact_persons")
     round_id = await connection.fetchval(

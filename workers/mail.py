@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 from arq.connections import ArqRedis
 
-from db import outbox
+from db import invitations, outbox
 from partnerpulse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -143,3 +143,17 @@ async def send_mails(ctx: dict[str, Any]) -> int:
     if sent or failed:
         log.info("mails sent", extra={"sent": sent, "failed": failed})
     return sent
+
+
+async def remind(ctx: dict[str, Any]) -> int:
+    """Cron, every minute: queue the reminders that fell due and send them; return how many were queued.
+    Safe on several workers at once (see `invitations.queue_due_reminders`)."""
+    settings: Settings = ctx["settings"]
+    async with ctx["pool"].acquire() as connection, connection.transaction():
+        queued = await invitations.queue_due_reminders(
+            connection, settings.reminder_offsets_seconds, settings.public_url
+        )
+    if queued:
+        log.info("reminders queued", extra={"mails": queued})
+        await send_due(ctx["pool"], settings)
+    return queued

@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError, TimeoutError
 from db.pool import create_pool
 from partnerpulse.settings import get_settings
 from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
-from workers.mail import send_mails
+from workers.mail import remind, send_mails
 from workers.metrics import measured
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def cron_jobs(timeout: int) -> list:
         cron(measured(daily_sweep), hour=3, minute=30, second=0, unique=True, timeout=timeout),
         # retries of mails and anything whose enqueue was dropped; safe to run on several workers at once
         cron(measured(send_mails), second=set(range(0, 60, 5)), run_at_startup=True, timeout=timeout),
+        cron(measured(remind), second=20, run_at_startup=True, timeout=timeout),
     ]
 
 

@@ -14,13 +14,15 @@ CREATE UNIQUE INDEX contact_persons_email_idx ON contact_persons (lower(email));
 CREATE INDEX contact_persons_organization_idx ON contact_persons (organization_id, id);
 
 -- Mails are written here in the transaction that causes them and sent by the worker. Once per
--- (round, person, kind): the unique constraint makes a second writer (a cron job run twice) a no-op.
+-- (round, person, kind, sequence) — sequence numbers a round's reminders 1, 2, … — the unique constraint
+-- makes a second writer (a cron job run twice) a no-op.
 -- Removing a person removes their mails (their address is personal data).
 CREATE TABLE outbox_mails (
     id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind              text NOT NULL CHECK (kind IN ('INVITATION', 'REMINDER', 'SIGN_IN')),
     round_id          bigint REFERENCES survey_rounds ON DELETE CASCADE,
     contact_person_id bigint REFERENCES contact_persons ON DELETE CASCADE,
+    sequence          smallint NOT NULL DEFAULT 0,
     recipient         text NOT NULL,
     subject           text NOT NULL,
     -- the bodies carry a credential (the link): cleared once the mail is sent
@@ -31,7 +33,7 @@ CREATE TABLE outbox_mails (
     attempts          integer NOT NULL DEFAULT 0,
     last_error        text,
     sent_at           timestamptz,
-    UNIQUE (round_id, contact_person_id, kind)
+    UNIQUE (round_id, contact_person_id, kind, sequence)
 );
 CREATE INDEX outbox_mails_due_idx ON outbox_mails (next_attempt_at) WHERE sent_at IS NULL;
 

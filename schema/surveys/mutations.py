@@ -6,7 +6,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from db import projects, surveys
+from db import invitations, projects, surveys
 from schema import validation
 from schema.context import Context
 from schema.ids import decode_global_id
@@ -21,6 +21,7 @@ from schema.mutations import (
     not_found,
     reject,
     request_recompute,
+    request_sending,
 )
 from schema.projects import consent
 from schema.projects.mutations import locked_project, project_id_of
@@ -96,11 +97,14 @@ async def open_survey_round(
         problem = consent.round_opening_problem(access.roles)
         if problem:
             raise reject(UserErrorCode.CONSENT_REQUIRED, problem, "projectId")
-        return SurveyRound.from_row(await surveys.open_round(connection, access.row["id"]))
+        row = await surveys.open_round(connection, access.row["id"])
+        await invitations.invite_round(connection, row["id"], info.context.settings.public_url)
+        return SurveyRound.from_row(row)
 
     survey_round, errors = await in_transaction(info, work)
     if survey_round:
         await request_recompute(info, survey_round.project_id)
+        await request_sending(info)
     return OpenSurveyRoundPayload(survey_round=survey_round, user_errors=errors)
 
 
