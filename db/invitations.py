@@ -180,3 +180,26 @@ async def answer_scope(connection: asyncpg.Connection, token: str) -> asyncpg.Re
         """,
         hash_answer_token(token),
     )
+
+
+async def answer_page(connection: asyncpg.Connection, round_id: int, organization_id: int) -> asyncpg.Record | None:
+    """What an answer link may read: the round, the project's title, the organization's own name, the names
+    of the project's current partners, and whether (and when) the organization answered."""
+    return await connection.fetchrow(
+        """
+        SELECT r.id AS round_id, r.sequence, r.status::text AS status, r.opened_at, p.title AS project_title,
+               o.name AS organization_name,
+               ARRAY(
+                   SELECT po.name FROM project_partners pp JOIN organizations po ON po.id = pp.organization_id
+                   WHERE pp.project_id = p.id AND pp.left_on IS NULL ORDER BY po.name
+               ) AS partner_names,
+               s.id AS response_id
+        FROM survey_rounds r
+        JOIN cooperation_projects p ON p.id = r.project_id
+        JOIN organizations o ON o.id = $2
+        LEFT JOIN survey_responses s ON s.round_id = r.id AND s.organization_id = $2
+        WHERE r.id = $1
+        """,
+        round_id,
+        organization_id,
+    )

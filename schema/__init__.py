@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from partnerpulse.settings import Settings
+from schema.answer_link import AnswerLink, AnswerLinkScope, resolve_answer_link
 from schema.errors import MaskInternalErrors, should_mask
 from schema.extensions import OperationName, RequireOperationName
 from schema.limits import MutationRateLimit, QueryCost, RejectNulCharacters
@@ -80,6 +81,11 @@ class Query:
         "(refreshed by a worker at least once a minute). Members see closed months only, each published once when "
         "it closed and never changed afterwards, with a mean only where at least the minimum group size of "
         "organizations stands behind it and no other cell of either grouping gives it away.",
+    )
+    answer_link: AnswerLink | None = strawberry.field(
+        resolver=resolve_answer_link,
+        description="With an e-mailed answer link's token as the bearer token: the round it answers, for the answer "
+        "page. Null for any other token. Such a token reads only this and calls only `submitSurveyResponse`.",
     )
     marketplace: CooperationProjectConnection = strawberry.field(
         resolver=resolve_marketplace,
@@ -200,6 +206,7 @@ def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         RequireOperationName,
+        AnswerLinkScope,
         lambda: QueryCost(budget=settings.max_query_cost),
         RejectNulCharacters,
         MutationRateLimit,

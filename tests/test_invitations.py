@@ -166,3 +166,72 @@ async def test_fractional_days_and_no_reminder_after_the_round_closed(
     assert await remind(ctx) == 0
     assert await connection.fetchval("SELECT count(*) FROM outbox_mails WHERE round_id = $1", second) == 3
     assert await connection.fetchval("SELECT count(*) FROM outbox_mails WHERE kind = 'REMINDER'") == 3
+
+
+ANSWER_LINK = """{ answerLink { roundId sequence status projectTitle organizationName partnerNames
+  myResponse { overall comment } } }"""
+
+
+async def test_an_answer_link_reads_its_round_answers_it_and_nothing_else(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, pool: asyncpg.Pool, mail_settings: Settings, inbox: Inbox
+) -> None:
+    from tests.helpers import graphql
+
+    world = await build_world(connection)
+    await add_people(connection, world)
+    round_id = await open_pilot_round(client, world)
+    await send_due(pool, mail_settings)
+    link = {m["To"]: LINK.search(body(m)).group(2) for m in inbox.messages}["cem@quantivo.example"]
+    page = (await gql(client, ANSWER_LINK, token=link))["answerLink"]
+    assert page == {
+        "roundId": round_id, "sequence": 1, "status": "OPEN", "projectTitle": "Predictive maintenance pilot",
+        "organizationName": "Quantivo GmbH",
+        "partnerNames": ["Brandt Maschinenbau GmbH", "Institut für Produktionstechnik Aachen", "Quantivo GmbH"],
+        "myResponse": None,
+    }  # fmt: skip
+    # nothing else: not the viewer, not a node, not another mutation, not through a fragment
+    for document in (
+        "{ viewer { role } }",
+        "{ cooperationProjects { totalCount } }",
+        f'{{ node(id: "{round_id}") {{ id }} }}',
+        "{ ... on Query { viewer { role } } }",
+        f'mutation {{ closeSurveyRound(input: {{roundId: "{round_id}"}}) {{ userErrors {{ code }} }} }}',
+    ):
+        refused = (await graphql(client, document, token=link)).json()
+        assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN" and refused.get("data") is None, document
+    # another round is not this link's: a second project's round
+    other = await connection.fetchval(
+        "INSERT INTO survey_rounds (project_id, sequence) VALUES ($1, 1) RETURNING id", world.projects["story"]
+    )
+    from strawberry.relay import to_base64
+
+    foreign = (await gql(client, SUBMIT, answer(to_base64("SurveyRound", other)), link))["submitSurveyResponse"]
+    assert [e["code"] for e in foreign["userErrors"]] == ["NOT_FOUND"]
+    stored = await gql(client, SUBMIT, answer(round_id, 2, comment="Slow decisions", idempotencyKey="k1"), link)
+    assert stored["submitSurveyResponse"]["userErrors"] == []
+    assert stored["submitSurveyResponse"]["surveyResponse"]["organization"]["name"] == "Quantivo GmbH"
+    # the same key again is a safe retry; a new answer is refused
+    replay = (await gql(client, SUBMIT, answer(round_id, 2, idempotencyKey="k1"), link))["submitSurveyResponse"]
+    assert (
+        replay["userErrors"] == []
+        and replay["surveyResponse"]["id"] == stored["submitSurveyResponse"]["surveyResponse"]["id"]
+    )
+    again = (await gql(client, SUBMIT, answer(round_id, 5, idempotencyKey="k2"), link))["submitSurveyResponse"]
+    assert [e["code"] for e in again["userErrors"]] == ["ALREADY_ANSWERED"]
+    page = (await gql(client, ANSWER_LINK, token=link))["answerLink"]
+    assert page["myResponse"] == {"overall": 2, "comment": "Slow decisions"}
+    assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 1
+    # the round closes: the link stops working at once
+    close = await gql(
+        client,
+        "mutation($r: ID!) { closeSurveyRound(input: {roundId: $r}) { userErrors { code } } }",
+        {"r": round_id},
+        world.tokens["sme"],
+    )
+    assert close["closeSurveyRound"]["userErrors"] == []
+    expired = await graphql(client, ANSWER_LINK, token=link)
+    assert expired.status_code == 401
+    unknown = await graphql(client, ANSWER_LINK, token="pa_" + "x" * 43)
+    assert unknown.status_code == 401
+    # a member token reads no answer link
+    assert (await gql(client, ANSWER_LINK, token=world.tokens["startup"]))["answerLink"] is None

@@ -148,12 +148,16 @@ async def submit_survey_response(
     project_of_response: list[int] = []
 
     async def work(connection: asyncpg.Connection) -> SurveyResponse:
-        organization_id = info.context.principal.organization_id
+        principal = info.context.principal
+        # an answer link answers for its organization, and for its round only
+        organization_id = principal.organization_id or principal.answer_organization_id
         if organization_id is None:
             raise forbidden("Answers are given by member organizations; admin tokens cannot answer.")
         errors: list[UserError] = []
         key = validation.text(errors, "idempotencyKey", input.idempotency_key, maximum=200, required=False)
         round_id = round_id_of(input.round_id)
+        if principal.answer_round_id is not None and round_id != principal.answer_round_id:
+            raise not_found("round", "roundId")
         if key:
             replay = await surveys.response_by_key(connection, organization_id, key)
             if replay is not None and round_id is not None:
