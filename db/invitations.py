@@ -203,3 +203,19 @@ async def answer_page(connection: asyncpg.Connection, round_id: int, organizatio
         round_id,
         organization_id,
     )
+
+
+async def answer_link_state(connection: asyncpg.Connection, token: str) -> asyncpg.Record | None:
+    """For the answer page before it asks the API: the link's round status and its person's language; None for
+    a link that does not exist (never did, or its person was removed)."""
+    if not token.startswith(ANSWER_TOKEN_PREFIX) or len(token) > 200:
+        return None
+    return await connection.fetchrow(
+        """
+        SELECT r.status::text AS status, c.language
+        FROM answer_tokens t JOIN survey_rounds r ON r.id = t.round_id
+        LEFT JOIN contact_persons c ON c.id = t.contact_person_id
+        WHERE t.token_hash = $1
+        """,
+        hash_answer_token(token),
+    )
