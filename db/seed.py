@@ -24,6 +24,7 @@ DATA_TABLES = [
     "outbox_mails",
     "survey_invitations",
     "contact_persons",
+    "survey_schedules",
     "risk_flags",
     "portfolio_trends",
     "portfolio_releases",

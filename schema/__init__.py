@@ -46,6 +46,7 @@ from schema.risk.queries import resolve_at_risk_projects
 from schema.risk.subscriptions import risk_flag_changed
 from schema.risk.types import RiskFlag
 from schema.surveys import mutations as survey_mutations
+from schema.surveys import schedule as survey_schedule
 from schema.viewer import Viewer, resolve_viewer
 
 log = logging.getLogger("partnerpulse.graphql")
@@ -127,6 +128,10 @@ class Mutation:
     )
     open_survey_round = strawberry.mutation(
         resolver=survey_mutations.open_survey_round, description="Open the next pulse survey round of a project."
+    )
+    set_survey_schedule = strawberry.mutation(
+        resolver=survey_schedule.set_survey_schedule,
+        description="Set the cadence of a project's survey rounds: a job opens and closes them by themselves.",
     )
     close_survey_round = strawberry.mutation(
         resolver=survey_mutations.close_survey_round, description="Close a survey round."

@@ -46,6 +46,7 @@ TABLES = [
     "risk_flags",
     "contact_persons",
     "outbox_mails",
+    "survey_schedules",
 ]
 
 
@@ -400,6 +401,11 @@ MUTATIONS: dict[str, MutationCase] = {
         _pilot,
         {"partner", "lead", "moderator"},
     ),
+    "setSurveySchedule": (
+        _m("setSurveySchedule", "SetSurveyScheduleInput"),
+        lambda w, c: _pilot(w, c, everyWeeks=2, answerWindowDays=5),
+        {"admin", "lead", "moderator"},
+    ),
     # contact persons: admins and the organization itself (here the startup, the plain partner)
     "addContactPerson": (
         _m("addContactPerson", "AddContactPersonInput"),
@@ -421,12 +427,12 @@ MUTATIONS: dict[str, MutationCase] = {
 
 def test_the_matrix_covers_every_mutation_of_the_contract() -> None:
     """The 13 mutations of the contract before consent, acceptProjectInvitation, declineProjectInvitation
-    and approveProjectPublication, and the three of contact persons."""
+    and approveProjectPublication, the three of contact persons and setSurveySchedule."""
     from schema import schema as contract
 
     names = set(contract._schema.mutation_type.fields)  # type: ignore[union-attr]
     covered = {case.split(" ")[0] for case in MUTATIONS}
-    assert len(names) == 19 and covered == names
+    assert len(names) == 20 and covered == names
 
 
 @pytest.mark.parametrize("role", list(ROLES))

@@ -14,6 +14,7 @@ from partnerpulse.settings import get_settings
 from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
 from workers.mail import remind, send_mails
 from workers.metrics import measured
+from workers.schedule import run_schedules
 
 log = logging.getLogger(__name__)
 REDIS_COMMAND_RETRIES = 150  # at most 2 s apart
@@ -59,6 +60,7 @@ def cron_jobs(timeout: int) -> list:
         # retries of mails and anything whose enqueue was dropped; safe to run on several workers at once
         cron(measured(send_mails), second=set(range(0, 60, 5)), run_at_startup=True, timeout=timeout),
         cron(measured(remind), second=20, run_at_startup=True, timeout=timeout),
+        cron(measured(run_schedules), second=40, run_at_startup=True, timeout=timeout),
     ]
 
 

@@ -57,3 +57,13 @@ CREATE TABLE answer_tokens (
     created_at        timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX answer_tokens_round_idx ON answer_tokens (round_id);
+
+-- The cadence of a project's rounds: a cron job opens the next round every `every_weeks` after the last one
+-- opened (at once when none has) and closes a round `answer_window_days` after it opened.
+CREATE TABLE survey_schedules (
+    project_id         bigint PRIMARY KEY REFERENCES cooperation_projects ON DELETE CASCADE,
+    every_weeks        smallint NOT NULL CHECK (every_weeks BETWEEN 1 AND 52),
+    answer_window_days smallint NOT NULL CHECK (answer_window_days >= 1),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    CHECK (answer_window_days <= every_weeks * 7)
+);
