@@ -208,3 +208,33 @@ async def test_the_development_mail_server_keeps_mails_for_the_mailbox_command(
     assert "https://pp.example/sign-in/abc" in shown.stdout and "To: dev@example.com" in shown.stdout
     missing = await asyncio.to_thread(run, [*command, "--show", "2"])
     assert missing.returncode == 1 and "no mail number 2" in missing.stderr and "Traceback" not in missing.stderr
+
+
+class Refusing(Inbox):
+    """Refuses mail to one address for now (a full mailbox, greylisting), accepts the rest."""
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        if "greylisted@example.com" in envelope.rcpt_tos:
+            return "451 4.7.1 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_refused_mail_waits_for_its_next_attempt_and_the_others_go(
+    connection: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    handler = Refusing()
+    controller = Controller(handler, hostname="127.0.0.1", port=DOWN_PORT)
+    controller.start()
+    try:
+        recipients = ["a@example.com", "greylisted@example.com", "b@example.com"]
+        await outbox.add_mails(connection, [sign_in_mail(r) for r in recipients])
+        assert await send_due(pool, settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{DOWN_PORT}"})) == (2, 1)
+    finally:
+        controller.stop()
+    assert sorted(m["To"] for m in handler.messages) == ["a@example.com", "b@example.com"]
+    waiting = await connection.fetchrow(
+        "SELECT recipient, attempts, last_error FROM outbox_mails WHERE sent_at IS NULL"
+    )
+    assert (
+        waiting["recipient"] == "greylisted@example.com" and waiting["attempts"] == 1 and "451" in waiting["last_error"]
+    )

@@ -110,8 +110,10 @@ async def send_due(pool: Any, settings: Settings) -> tuple[int, int]:
                     await outbox.mark_failed(connection, row["id"], repr(error), delay)
             log.warning("mail server unreachable", extra={"mails": len(batch), "error": repr(error)})
             return sent, failed + len(batch)
+        done = 0
         try:
             for row in batch:
+                done += 1
                 try:
                     await client.send_message(build_message(row, settings.mail_from))
                 except (aiosmtplib.SMTPException, OSError) as error:
@@ -126,9 +128,13 @@ async def send_due(pool: Any, settings: Settings) -> tuple[int, int]:
                     await outbox.mark_sent(connection, row["id"])
                 sent += 1
         except (aiosmtplib.SMTPException, OSError) as error:
-            # the reconnect failed: the rest of the batch keeps its lease and is due again when it ends
+            # the reconnect failed: the rest of the batch waits for its next attempt like a failed mail
             log.warning("mail server lost during a batch", extra={"error": repr(error)})
-            return sent, failed
+            async with pool.acquire() as connection:
+                for row in batch[done:]:
+                    delay = retry_delay(row["attempts"], settings.mail_retry_max_seconds)
+                    await outbox.mark_failed(connection, row["id"], repr(error), delay)
+            return sent, failed + len(batch) - done
         finally:
             if client.is_connected:
                 try:
