@@ -17,6 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from api.answer_page import answer_routes
 from api.auth import TokenCache
 from api.dashboard import dashboard_routes
 from api.documents import DocumentEndpoint, TrustedDocuments
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.append(Route("/metrics", metrics))
     if settings.dashboard:
         routes += dashboard_routes()
+        routes += answer_routes()
     return Starlette(
         routes=routes,
         # CORS outermost, so that the limits' answers (413, 504) reach a browser frontend as what they are, and

@@ -6,22 +6,27 @@ from enum import StrEnum
 
 import asyncpg
 
-from db import tokens
+from db import invitations, tokens
 
 
 class Role(StrEnum):
     ADMIN = "ADMIN"
     MEMBER = "MEMBER"
     ANONYMOUS = "ANONYMOUS"
+    # an e-mailed answer link: one round, one organization, while the round is open (schema/answer_link.py)
+    ANSWER_LINK = "ANSWER_LINK"
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: an admin, a member organization, or nobody."""
+    """Who is asking: an admin, a member organization, an answer link, or nobody. An answer link's
+    organization is kept apart from `organization_id`, so that no member check ever grants it a right."""
 
     role: Role
     organization_id: int | None = None
     token_id: int | None = None
+    answer_round_id: int | None = None
+    answer_organization_id: int | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -76,6 +81,8 @@ async def authenticate(
     token = bearer_token(authorization)
     if token is None:
         return ANONYMOUS if not authorization else None
+    if token.startswith(invitations.ANSWER_TOKEN_PREFIX):
+        return await answer_link_principal(pool, token)
     digest = tokens.hash_token(token)
     if cache is not None and (known := cache.get(digest)) is not None:
         return known
@@ -90,3 +97,14 @@ async def authenticate(
     if cache is not None:
         cache.put(digest, principal)
     return principal
+
+
+async def answer_link_principal(pool: asyncpg.Pool, token: str) -> Principal | None:
+    """Not cached: the link must stop working the moment its round closes."""
+    async with pool.acquire() as connection:
+        scope = await invitations.answer_scope(connection, token)
+    if scope is None:
+        return None
+    return Principal(
+        Role.ANSWER_LINK, answer_round_id=scope["round_id"], answer_organization_id=scope["organization_id"]
+    )

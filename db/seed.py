@@ -20,6 +20,11 @@ IDENTITY_TABLES = [
 # everything but the migration history, for `seed --reset` and the tests
 DATA_TABLES = [
     "api_tokens",
+    "answer_tokens",
+    "outbox_mails",
+    "survey_invitations",
+    "contact_persons",
+    "survey_schedules",
     "risk_flags",
     "portfolio_trends",
     "portfolio_releases",

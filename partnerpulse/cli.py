@@ -572,6 +572,36 @@ def schema_print() -> None:
 
 
 @app.command()
+def mailbox(
+    show: Annotated[int | None, typer.Option(help="Print mail number N (as listed) in full text.")] = None,
+) -> None:
+    """The mails `partnerpulse dev` sent to people, kept by its development mail server (oldest first)."""
+    import mailbox as maildir
+
+    from partnerpulse.embedded import mailbox_directory
+
+    directory = mailbox_directory(_settings().data_dir)
+    if not directory.exists():
+        console.print(f"no mails yet: {directory} does not exist (start `partnerpulse dev`)", highlight=False)
+        raise typer.Exit(0)
+    box = maildir.Maildir(str(directory), create=False)
+    messages = sorted((message for message in box), key=lambda message: message.get_date())
+    if show is None:
+        for number, message in enumerate(messages, start=1):
+            print(f"{number:>4}  {message['Date']}  {message['To']}  {message['Subject']}")
+        console.print(f"{len(messages)} mail(s); `partnerpulse mailbox --show N` prints one", highlight=False)
+        return
+    if not 1 <= show <= len(messages):
+        console.print(f"[red]no mail number {show}[/] (there are {len(messages)})", highlight=False)
+        raise typer.Exit(1)
+    message = messages[show - 1]
+    print(f"From: {message['From']}\nTo: {message['To']}\nSubject: {message['Subject']}\n")
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            print(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
+
+
+@app.command()
 def dev(
     port: Annotated[int | None, typer.Option(help="Default: PARTNERPULSE_PORT (8000).")] = None,
 ) -> None:
@@ -579,7 +609,14 @@ def dev(
     migrations, demo data, the API and a worker. Ctrl-C stops what it started; the data stays."""
     from db.migrate import migrate as run_migrations
     from db.seed import is_empty
-    from partnerpulse.embedded import RedisServer, StartLock, remove_servers, running_servers, write_servers
+    from partnerpulse.embedded import (
+        DevMailServer,
+        RedisServer,
+        StartLock,
+        remove_servers,
+        running_servers,
+        write_servers,
+    )
 
     os.environ.setdefault("PARTNERPULSE_LOG_FORMAT", "console")
     get_settings.cache_clear()
@@ -608,6 +645,11 @@ def dev(
     if not redis_url:
         redis_server = RedisServer(settings.data_dir)
         redis_url = redis_server.start()
+    mail_server = None
+    smtp_url = settings.smtp_url
+    if not smtp_url:
+        mail_server = DevMailServer(settings.data_dir)
+        smtp_url = mail_server.start()
     children: list[subprocess.Popen[bytes]] = []
     crashed = False
     # Ctrl-C and `kill` alike stop everything (a shell may start us with SIGINT ignored)
@@ -627,15 +669,18 @@ def dev(
         if count:
             console.print(f"computed statistics and risk flags of {count} projects in {seconds:.1f} s")
         tokens = _demo_tokens(settings.data_dir / "demo-tokens.json", database_url)
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+        base = f"http://{settings.host}:{port}"
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PARTNERPULSE_SMTP_URL": smtp_url}
+        # links in mails lead to this server unless a public address is configured
+        env.setdefault("PARTNERPULSE_PUBLIC_URL", base)
         command = [sys.executable, "-m", "partnerpulse"]
         children.append(subprocess.Popen([*command, "serve", "--port", str(port)], env=env))
         children.append(subprocess.Popen([*command, "worker"], env=env))
-        base = f"http://{settings.host}:{port}"
         _wait_for(f"{base}/healthz", children, timeout=60)
         write_servers(settings.data_dir, {"database_url": database_url, "redis_url": redis_url, "api_url": base})
         # tokens must stay on one line each, whatever the terminal width, to be copied
-        console.print(_banner(base, tokens, time.monotonic() - started), soft_wrap=True, highlight=False)
+        banner = _banner(base, tokens, time.monotonic() - started, smtp_url if mail_server else None)
+        console.print(banner, soft_wrap=True, highlight=False)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         console.print("[red]a process exited; stopping[/]")
@@ -655,6 +700,8 @@ def dev(
             redis_server.stop()
         remove_servers(settings.data_dir)
         lock.release()
+        if mail_server:
+            mail_server.stop()
     # the embedded PostgreSQL stops when this process exits; its data stays in the data folder
     if crashed:
         raise typer.Exit(1)
@@ -726,10 +773,16 @@ def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
     return tokens
 
 
-def _banner(base: str, tokens: dict[str, Any], seconds: float) -> str:
+def _banner(base: str, tokens: dict[str, Any], seconds: float, dev_smtp_url: str | None = None) -> str:
     lines = ["", f"[bold green]PartnerPulse is running[/] (ready after {seconds:.1f} s)", ""]
     lines += [f"Dashboard: [bold cyan]{base}/[/]   (sign in with a token below)"]
-    lines += [f"GraphiQL:  [bold cyan]{base}/graphql[/]", f"Metrics:   {base}/metrics", ""]
+    lines += [f"GraphiQL:  [bold cyan]{base}/graphql[/]", f"Metrics:   {base}/metrics"]
+    if dev_smtp_url:
+        lines.append(
+            f"Mailbox:   [bold cyan]partnerpulse mailbox[/]   (mails to people, kept by the development "
+            f"mail server at {dev_smtp_url}; nothing leaves this machine)"
+        )
+    lines.append("")
     lines.append("Tokens (the dashboard takes the token; GraphiQL's Headers tab the whole line):")
     for key, entry in tokens.items():
         who = f" — {entry['organization']['name']}" if entry.get("organization") else " — the whole network"

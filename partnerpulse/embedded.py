@@ -194,3 +194,33 @@ def running_servers(data_dir: Path) -> dict[str, str] | None:
     except (OSError, ValueError):
         return None
     return servers if isinstance(servers, dict) else None
+
+
+class DevMailServer:
+    """The development mail server of `partnerpulse dev` (aiosmtpd, in a thread): it accepts every mail and
+    keeps it in a Maildir under data_dir/mailbox, which `partnerpulse mailbox` reads. Nothing leaves the
+    machine."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.directory = mailbox_directory(data_dir)
+        self.controller: object | None = None
+
+    def start(self) -> str:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.handlers import Mailbox
+
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        controller = Controller(Mailbox(str(self.directory)), hostname="127.0.0.1", port=port)
+        controller.start()
+        self.controller = controller
+        return f"smtp://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()  # type: ignore[attr-defined]
+            self.controller = None
+
+
+def mailbox_directory(data_dir: Path) -> Path:
+    return data_dir / "mailbox"

@@ -88,6 +88,30 @@ class Settings(BaseSettings):
         "finish; a job still running then is cancelled and runs again later.",
     )
 
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Address people reach the service at; e-mailed links start with it.",
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        pattern=r"^smtps?://",
+        description="Mail server: smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465 "
+        "(implicit TLS). Unset: mails wait in the outbox (`partnerpulse dev` starts a development server).",
+    )
+    mail_from: str = Field(default="PartnerPulse <noreply@localhost>", description="Sender of the e-mails.")
+    mail_batch_size: int = Field(default=100, ge=1, description="Mails the worker sends over one SMTP connection.")
+    mail_retry_max_seconds: int = Field(
+        default=3600, ge=1, description="Longest wait between two attempts to send a mail (backoff doubles up to it)."
+    )
+
+    survey_reminder_days: str = Field(
+        default="3,5",
+        pattern=r"^\s*(\d+(\.\d+)?\s*(,\s*\d+(\.\d+)?\s*)*)?$",
+        description="Days after a round opened on which contact persons of organizations that have not answered "
+        "are reminded, comma-separated, ascending; fractions allowed (0.5: twelve hours); empty: no reminders.",
+    )
+
     redis_namespace: str = Field(
         default="partnerpulse",
         pattern=r"^[a-z0-9_-]{1,40}$",
@@ -146,6 +170,11 @@ class Settings(BaseSettings):
     rule_portfolio_spread: float = Field(
         default=0.6, gt=0, description="Spread of project levels around the portfolio's (prior of first rounds)."
     )
+
+    @property
+    def reminder_offsets_seconds(self) -> list[float]:
+        days = sorted(float(part) for part in self.survey_reminder_days.split(",") if part.strip())
+        return [day * 86400 for day in days]
 
     @property
     def queue_name(self) -> str:

@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from partnerpulse.settings import Settings
+from schema.answer_link import AnswerLink, AnswerLinkScope, resolve_answer_link
 from schema.errors import MaskInternalErrors, should_mask
 from schema.extensions import OperationName, RequireOperationName, SubscriptionsOverWebSocket
 from schema.limits import MutationRateLimit, QueryCost, RejectNulCharacters
@@ -33,6 +34,8 @@ from schema.organizations.types import (
     Startup,
     StartupConnection,
 )
+from schema.people import mutations as people_mutations
+from schema.people.types import ContactPerson
 from schema.portfolio.queries import resolve_satisfaction_trends
 from schema.portfolio.types import TrendSeries
 from schema.projects import mutations as project_mutations
@@ -43,6 +46,7 @@ from schema.risk.queries import resolve_at_risk_projects
 from schema.risk.subscriptions import risk_flag_changed
 from schema.risk.types import RiskFlag
 from schema.surveys import mutations as survey_mutations
+from schema.surveys import schedule as survey_schedule
 from schema.viewer import Viewer, resolve_viewer
 
 log = logging.getLogger("partnerpulse.graphql")
@@ -78,6 +82,11 @@ class Query:
         "(refreshed by a worker at least once a minute). Members see closed months only, each published once when "
         "it closed and never changed afterwards, with a mean only where at least the minimum group size of "
         "organizations stands behind it and no other cell of either grouping gives it away.",
+    )
+    answer_link: AnswerLink | None = strawberry.field(
+        resolver=resolve_answer_link,
+        description="With an e-mailed answer link's token as the bearer token: the round it answers, for the answer "
+        "page. Null for any other token. Such a token reads only this and calls only `submitSurveyResponse`.",
     )
     marketplace: CooperationProjectConnection = strawberry.field(
         resolver=resolve_marketplace,
@@ -120,6 +129,10 @@ class Mutation:
     open_survey_round = strawberry.mutation(
         resolver=survey_mutations.open_survey_round, description="Open the next pulse survey round of a project."
     )
+    set_survey_schedule = strawberry.mutation(
+        resolver=survey_schedule.set_survey_schedule,
+        description="Set the cadence of a project's survey rounds: a job opens and closes them by themselves.",
+    )
     close_survey_round = strawberry.mutation(
         resolver=survey_mutations.close_survey_round, description="Close a survey round."
     )
@@ -145,6 +158,18 @@ class Mutation:
     approve_project_publication = strawberry.mutation(
         resolver=project_mutations.approve_project_publication,
         description="Approve publishing a project you take part in, and choose whether the marketplace lists you.",
+    )
+    add_contact_person = strawberry.mutation(
+        resolver=people_mutations.add_contact_person,
+        description="Add a person who answers for an organization. Admins or the organization itself.",
+    )
+    remove_contact_person = strawberry.mutation(
+        resolver=people_mutations.remove_contact_person,
+        description="Remove a contact person and their data; the organization's answers stay.",
+    )
+    set_contact_person_reminders = strawberry.mutation(
+        resolver=people_mutations.set_contact_person_reminders,
+        description="Opt a contact person in or out of survey reminders.",
     )
 
 
@@ -187,6 +212,7 @@ def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         RequireOperationName,
         SubscriptionsOverWebSocket,
+        AnswerLinkScope,
         lambda: QueryCost(budget=settings.max_query_cost),
         RejectNulCharacters,
         MutationRateLimit,
@@ -195,7 +221,7 @@ def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Startup, Sme, Corporate, ResearchInstitute],
+        types=[Startup, Sme, Corporate, ResearchInstitute, ContactPerson],
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
     )

@@ -7,7 +7,7 @@ import asyncpg
 from strawberry.dataloader import DataLoader
 
 from api.auth import Principal
-from db import flags, organizations, projects, statistics, surveys
+from db import flags, invitations, organizations, people, projects, schedules, statistics, surveys
 from schema.batching import many_per_key, one_per_key, windowed
 from schema.projects.loaders import (
     invitation_loader,
@@ -48,6 +48,10 @@ class Loaders:
     trends: DataLoader
     flag: DataLoader
     flags_of_project: DataLoader  # (project id, include resolved)
+    contact_person: DataLoader
+    persons_of_organization: DataLoader
+    invitations_of_round: DataLoader
+    survey_schedule: DataLoader
 
     @classmethod
     def create(cls, pool: asyncpg.Pool, principal: Principal) -> "Loaders":
@@ -96,4 +100,8 @@ class Loaders:
             flags_of_project=loader(
                 windowed(pool, lambda c, ids, resolved: flags.flags_by_projects(c, ids, resolved), "project_id")
             ),
+            contact_person=loader(one_per_key(pool, people.persons_by_ids)),
+            persons_of_organization=loader(many_per_key(pool, people.persons_of_organizations, "organization_id")),
+            invitations_of_round=loader(many_per_key(pool, invitations.invitations_of_rounds, "round_id")),
+            survey_schedule=loader(one_per_key(pool, schedules.schedules_by_projects, "project_id")),
         )

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from api.metrics import count_user_errors
 from schema.context import Context
 from workers.jobs import enqueue_recompute
+from workers.mail import enqueue_sending
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -112,3 +113,13 @@ async def request_recompute(info: Info[Context, Any], project_id: int) -> None:
         log.warning(
             "enqueue failed; the reconciler will catch up", extra={"project_id": project_id, "error": repr(error)}
         )
+
+
+async def request_sending(info: Info[Context, Any]) -> None:
+    """After commit: ask a worker to send the outbox. If Redis does not answer, the sender's cron run finds
+    the mails a few seconds later."""
+    try:
+        async with asyncio.timeout(ENQUEUE_TIMEOUT):
+            await enqueue_sending(info.context.redis, info.context.settings.redis_namespace)
+    except Exception as error:  # Redis down or slow: the mails wait, they are not lost
+        log.warning("enqueue of mail sending failed; the cron run will send", extra={"error": repr(error)})

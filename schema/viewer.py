@@ -6,11 +6,12 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from db import projects
+from db import invitations, projects
 from schema.context import Context
 from schema.organizations.types import Organization, organization_from_row
 from schema.permissions import require_member
 from schema.projects.types import ProjectInvitation
+from schema.surveys.types import SurveyRound
 
 
 @strawberry.enum(description="What a token may do: administer the whole network, or act for one member.")
@@ -40,6 +41,17 @@ class Viewer:
         async with info.context.pool.acquire() as connection:
             rows = await projects.pending_invitations_of(connection, self.organization_id)
         return [ProjectInvitation.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Open survey rounds awaiting your organization's answer, oldest first, at most 500; empty for "
+        "admin tokens."
+    )
+    async def pending_survey_rounds(self, info: Info[Context, Any]) -> list[SurveyRound]:
+        if self.organization_id is None:
+            return []
+        async with info.context.pool.acquire() as connection:
+            rows = await invitations.pending_rounds_of(connection, self.organization_id)
+        return [SurveyRound.from_row(row) for row in rows]
 
 
 def resolve_viewer(info: Info[Context, Any]) -> Viewer:

@@ -44,6 +44,9 @@ TABLES = [
     "survey_round_participants",
     "survey_responses",
     "risk_flags",
+    "contact_persons",
+    "outbox_mails",
+    "survey_schedules",
 ]
 
 
@@ -289,6 +292,15 @@ async def _pending_project(w: World, c: asyncpg.Connection) -> dict:
     return {"projectId": to_base64("CooperationProject", project)}
 
 
+async def _startup_person(w: World, c: asyncpg.Connection, **extra: Any) -> dict:
+    person = await c.fetchval(
+        "INSERT INTO contact_persons (organization_id, name, email) VALUES ($1, 'Cem', 'cem@quantivo.example') "
+        "RETURNING id",
+        w.organizations["startup"],
+    )
+    return {"id": to_base64("ContactPerson", person), **extra}
+
+
 def _new_project(*partners: tuple[str, str]) -> Callable[[World, asyncpg.Connection], Awaitable[dict]]:
     async def make(w: World, c: asyncpg.Connection) -> dict:
         members = [{"organizationId": w.org_id(name), "role": role} for name, role in partners]
@@ -389,17 +401,38 @@ MUTATIONS: dict[str, MutationCase] = {
         _pilot,
         {"partner", "lead", "moderator"},
     ),
+    "setSurveySchedule": (
+        _m("setSurveySchedule", "SetSurveyScheduleInput"),
+        lambda w, c: _pilot(w, c, everyWeeks=2, answerWindowDays=5),
+        {"admin", "lead", "moderator"},
+    ),
+    # contact persons: admins and the organization itself (here the startup, the plain partner)
+    "addContactPerson": (
+        _m("addContactPerson", "AddContactPersonInput"),
+        lambda w, c: _const({"organizationId": w.org_id("startup"), "name": "Cem", "email": "cem@quantivo.example"}),
+        {"admin", "partner"},
+    ),
+    "removeContactPerson": (
+        _m("removeContactPerson", "RemoveContactPersonInput"),
+        _startup_person,
+        {"admin", "partner"},
+    ),
+    "setContactPersonReminders": (
+        _m("setContactPersonReminders", "SetContactPersonRemindersInput"),
+        lambda w, c: _startup_person(w, c, receivesReminders=False),
+        {"admin", "partner"},
+    ),
 }
 
 
 def test_the_matrix_covers_every_mutation_of_the_contract() -> None:
-    """The 13 mutations of the contract before consent, and acceptProjectInvitation, declineProjectInvitation
-    and approveProjectPublication."""
+    """The 13 mutations of the contract before consent, acceptProjectInvitation, declineProjectInvitation
+    and approveProjectPublication, the three of contact persons and setSurveySchedule."""
     from schema import schema as contract
 
     names = set(contract._schema.mutation_type.fields)  # type: ignore[union-attr]
     covered = {case.split(" ")[0] for case in MUTATIONS}
-    assert len(names) == 16 and covered == names
+    assert len(names) == 20 and covered == names
 
 
 @pytest.mark.parametrize("role", list(ROLES))

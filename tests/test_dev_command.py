@@ -57,6 +57,7 @@ def test_dev_starts_everything_serves_graphql_and_stops_cleanly(tmp_path: Path) 
         startup_seconds = time.monotonic() - started
         assert f"http://127.0.0.1:{port}/graphql" in output
         assert f"Dashboard: http://127.0.0.1:{port}/" in output
+        assert "Mailbox:   partnerpulse mailbox" in output  # the development mail server is named
         assert "PartnerPulse" in httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
         tokens = re.findall(r'"Authorization": "Bearer (pp_[\w-]+)"', output)
         assert len(tokens) == 3, output  # admin, member, moderator

@@ -13,7 +13,9 @@ from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
 from partnerpulse.waiting import postgres_unreachable, wait_for
 from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
+from workers.mail import remind, send_mails
 from workers.metrics import measured
+from workers.schedule import run_schedules
 
 log = logging.getLogger(__name__)
 REDIS_COMMAND_RETRIES = 150  # at most 2 s apart
@@ -62,21 +64,25 @@ def cron_jobs(timeout: int, namespace: str) -> list:
     whose id exists is dropped: named without the namespace, two deployments on one Redis took each other's
     runs, so the names carry it."""
 
-    def named(job: Any, **schedule: Any) -> Any:
-        return cron(job, name=f"{namespace}:cron:{job.__qualname__}", unique=True, timeout=timeout, **schedule)
+    def named(job: Any, unique: bool = True, **schedule: Any) -> Any:
+        return cron(job, name=f"{namespace}:cron:{job.__qualname__}", unique=unique, timeout=timeout, **schedule)
 
     return [
         named(measured(reconcile), second={0, 30}, run_at_startup=True),
         named(measured(refresh_portfolio), second=15, run_at_startup=True),
         named(measured(time_rules), minute={5, 35}, second=45, run_at_startup=True),
         named(measured(daily_sweep), hour=3, minute=30, second=0),
+        # retries of mails and anything whose enqueue was dropped; safe to run on several workers at once
+        named(measured(send_mails), second=set(range(0, 60, 5)), run_at_startup=True, unique=False),
+        named(measured(remind), second=20, run_at_startup=True, unique=False),
+        named(measured(run_schedules), second=40, run_at_startup=True, unique=False),
     ]
 
 
 class WorkerSettings:
     """Defaults; `partnerpulse worker` passes redis_settings, job_timeout and cron_jobs from the settings."""
 
-    functions: ClassVar = [measured(recompute_project)]
+    functions: ClassVar = [measured(recompute_project), measured(send_mails)]
     cron_jobs: ClassVar = cron_jobs(60, Settings.model_fields["redis_namespace"].default)
     on_startup = startup
     on_shutdown = shutdown

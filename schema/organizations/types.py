@@ -12,6 +12,7 @@ from db import organizations
 from schema.context import Context
 from schema.enums import FundingStage, OrganizationKind, RevenueBand
 from schema.pagination import After, First, build_connection, decode_cursor, page_size
+from schema.people.types import ContactPerson, contact_persons_of
 from schema.prefetch import now_or_later, prefetch_projects
 
 if TYPE_CHECKING:
@@ -58,6 +59,13 @@ class Organization(relay.Node):
             lambda row: (row["id"],),
             filters={"of_organization": self.id},
         )
+
+    @strawberry.field(
+        description="The people who answer for the organization: for admins and the organization itself (empty "
+        "for everyone else)."
+    )
+    async def contact_persons(self, info: Info[Context, Any]) -> list[ContactPerson]:
+        return await contact_persons_of(info, self.id)
 
     @strawberry.field(description="How many cooperation projects of this organization the viewer may see.")
     def project_count(self, info: Info[Context, Any]) -> int:

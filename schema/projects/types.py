@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import asyncpg
 import strawberry
@@ -41,6 +41,11 @@ from schema.prefetch import for_partners, now_or_later, prefetch_rounds
 from schema.risk.types import ProjectHealth, RiskFlag, flags_for_view
 from schema.surveys.types import RoundStatistics, SatisfactionPoint, SurveyRound, SurveyRoundConnection, Trend
 from workers.analytics import smoothed, trend_slope
+
+if TYPE_CHECKING:
+    from schema.surveys.schedule import SurveySchedule
+
+SurveyScheduleType = Annotated["SurveySchedule", strawberry.lazy("schema.surveys.schedule")]
 
 TREND_ROUNDS = 12  # the rounds a trend looks back on, as the workers' (workers/recompute.py)
 
@@ -95,6 +100,12 @@ class CooperationProject(relay.Node):
     )
     def exit_plan(self) -> str | None:
         return self.exit_plan_text
+
+    @strawberry.field(description="The cadence of the project's survey rounds; null: rounds open by hand only.")
+    async def survey_schedule(self, info: Info[Context, Any]) -> SurveyScheduleType | None:
+        from schema.surveys.schedule import schedule_of
+
+        return await schedule_of(info, self.id)
 
     # The fields below return their value at once when a list resolver prefetched it, else an awaitable
     # (schema/prefetch.py); the confidential ones check the viewer the same way (`for_partners`).

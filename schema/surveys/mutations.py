@@ -6,7 +6,7 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from db import projects, surveys
+from db import invitations, projects, surveys
 from schema import validation
 from schema.context import Context
 from schema.ids import decode_global_id
@@ -21,6 +21,7 @@ from schema.mutations import (
     not_found,
     reject,
     request_recompute,
+    request_sending,
 )
 from schema.projects import consent
 from schema.projects.mutations import locked_project, project_id_of
@@ -96,11 +97,14 @@ async def open_survey_round(
         problem = consent.round_opening_problem(access.roles)
         if problem:
             raise reject(UserErrorCode.CONSENT_REQUIRED, problem, "projectId")
-        return SurveyRound.from_row(await surveys.open_round(connection, access.row["id"]))
+        row = await surveys.open_round(connection, access.row["id"])
+        await invitations.invite_round(connection, row["id"], info.context.settings.public_url)
+        return SurveyRound.from_row(row)
 
     survey_round, errors = await in_transaction(info, work)
     if survey_round:
         await request_recompute(info, survey_round.project_id)
+        await request_sending(info)
     return OpenSurveyRoundPayload(survey_round=survey_round, user_errors=errors)
 
 
@@ -144,12 +148,16 @@ async def submit_survey_response(
     project_of_response: list[int] = []
 
     async def work(connection: asyncpg.Connection) -> SurveyResponse:
-        organization_id = info.context.principal.organization_id
+        principal = info.context.principal
+        # an answer link answers for its organization, and for its round only
+        organization_id = principal.organization_id or principal.answer_organization_id
         if organization_id is None:
             raise forbidden("Answers are given by member organizations; admin tokens cannot answer.")
         errors: list[UserError] = []
         key = validation.text(errors, "idempotencyKey", input.idempotency_key, maximum=200, required=False)
         round_id = round_id_of(input.round_id)
+        if principal.answer_round_id is not None and round_id != principal.answer_round_id:
+            raise not_found("round", "roundId")
         if key:
             replay = await surveys.response_by_key(connection, organization_id, key)
             if replay is not None and round_id is not None:

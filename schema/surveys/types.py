@@ -86,6 +86,21 @@ async def may_read_response(info: Info[Context, Any], row: asyncpg.Record) -> bo
     return await sees_individual_numbers(info, round_row["project_id"])
 
 
+@strawberry.type(description="The invitation of one organization to answer a round, and what became of it.")
+class SurveyInvitation:
+    organization_id: strawberry.Private[int]
+    sent_at: datetime | None = strawberry.field(
+        description="When the first invitation mail to one of its contact persons was sent; null: not yet (or "
+        "the organization has no contact person)."
+    )
+    reminded_at: datetime | None = strawberry.field(description="When the latest reminder was sent; null: none.")
+    answered_at: datetime | None = strawberry.field(description="When the organization answered; null: not yet.")
+
+    @strawberry.field(description="The invited organization.")
+    async def organization(self, info: Info[Context, Any]) -> Organization:
+        return organization_from_row(await info.context.loaders.organization.load(self.organization_id))
+
+
 @strawberry.type(description="One pulse of a project: every non-moderator partner is expected to answer.")
 class SurveyRound(relay.Node):
     id: relay.NodeID[int]
@@ -124,6 +139,24 @@ class SurveyRound(relay.Node):
         if not await sees_individual_numbers(info, self.project_id):
             return []
         return [SurveyResponse.from_row(row) for row in await info.context.loaders.responses_by_round.load(self.id)]
+
+    @strawberry.field(
+        description="Who was invited, sent and reminded, and who answered: moderators and admins only (empty for "
+        "others)."
+    )
+    async def invitations(self, info: Info[Context, Any]) -> list[SurveyInvitation]:
+        if not await sees_individual_numbers(info, self.project_id):
+            return []
+        rows = await info.context.loaders.invitations_of_round.load(self.id)
+        return [
+            SurveyInvitation(
+                organization_id=row["organization_id"],
+                sent_at=row["sent_at"],
+                reminded_at=row["reminded_at"],
+                answered_at=row["answered_at"],
+            )
+            for row in rows
+        ]
 
     @strawberry.field(description="The project.")
     async def project(self, info: Info[Context, Any]) -> Project:

@@ -1,0 +1,1 @@
+"""Contact persons: the people who answer for an organization."""
