@@ -29,7 +29,7 @@ class Trajectory(StrEnum):
     EARLY = "EARLY"  # a young project before ACTIVE, nothing to flag
 
 
-# the risk reason each planted trajectory must raise (DESIGN section 2)
+# the risk reason each planted trajectory must raise
 EXPECTED_REASON: dict[Trajectory, str | None] = {
     Trajectory.HEALTHY: None,
     Trajectory.DECLINING: "DECLINING_SATISFACTION",

@@ -1,4 +1,4 @@
-"""The domain's enums (DESIGN section 2), shared by the slices."""
+"""The domain's enums, shared by the slices."""
 
 from enum import Enum
 
@@ -138,7 +138,7 @@ class SatisfactionDimension(Enum):
     COMMUNICATION_TRUST = strawberry.enum_value("COMMUNICATION_TRUST", description="Open communication and trust.")
 
 
-@strawberry.enum(description="Why a partnership is at risk (DESIGN section 2, risk rules).")
+@strawberry.enum(description="Why a partnership is at risk (the README's \"Risk rules\" explain each rule).")
 class RiskReason(Enum):
     LOW_SATISFACTION = strawberry.enum_value(
         "LOW_SATISFACTION",

@@ -1,4 +1,4 @@
-"""Who may see and do what (DESIGN section 2, "Confidentiality").
+"""Who may see and do what (SECURITY.md states the rules and what each reader can learn).
 
 - anonymous: only `marketplace`, the schema and GraphiQL;
 - members: the organization directory, the projects they take part in, published success stories;

@@ -48,7 +48,7 @@ def test_every_type_and_field_is_described() -> None:
 
 
 def test_contract_names_exist() -> None:
-    """The names DESIGN section 4 promises to frontends, with their types and arguments."""
+    """The names the API contract promises to frontends, with their types and arguments."""
     graphql_schema = schema._schema
     query = graphql_schema.query_type.fields
     expected_queries = {

@@ -1,7 +1,7 @@
 """Trends, risk rules and health: pure functions on a few numbers per project. No I/O.
 
 The SQL in db/statistics.py aggregates the answers; these functions turn the per-round numbers into
-slopes, explainable risk findings and a health score (DESIGN section 2, "Risk rules").
+slopes, explainable risk findings and a health score (README, "Risk rules").
 """
 
 import dataclasses
@@ -26,7 +26,7 @@ class Severity(IntEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The rules' defaults (DESIGN section 2); configurable through settings."""
+    """The rules' defaults; configurable through settings."""
 
     low_satisfaction: float = 2.5
     decline_slope: float = -0.3
