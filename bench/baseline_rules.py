@@ -3,6 +3,7 @@ the current rules against, on the same simulated data in the same run. Not used 
 
 from typing import Any
 
+from domain.trends import trend_slope
 from workers.analytics import (
     FINAL_PHASES,
     OPEN_PHASES_BEFORE_ACTIVE,
@@ -15,7 +16,6 @@ from workers.analytics import (
     _fmt,
     _fmt_de,
     suppressed,
-    trend_slope,
 )
 
 # -- risk rules --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from api.auth import Principal
-from domain.disclosure import released_round
+from domain.disclosure import released_round, sees_everything
 from schema.context import Context
 from schema.errors import unauthenticated
 
@@ -87,7 +87,7 @@ def sees_individual_numbers_now(info: Info[Context, Any], project_id: int) -> bo
     if info.context.principal.is_admin:
         return True
     known, role = viewer_role_now(info, project_id)
-    return role == "MODERATOR" if known else None
+    return sees_everything(role, is_admin=False) if known else None
 
 
 async def sees_individual_numbers(info: Info[Context, Any], project_id: int) -> bool:

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from domain.disclosure import release_facts
+from domain.trends import least_squares_slope, smoothed, theil_sen_slope, trend_slope
 from workers.analytics import (
     Goal,
     ProjectFacts,
@@ -15,10 +16,6 @@ from workers.analytics import (
     evaluate,
     health,
     latched,
-    least_squares_slope,
-    smoothed,
-    theil_sen_slope,
-    trend_slope,
 )
 
 T = Thresholds()

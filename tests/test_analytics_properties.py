@@ -4,15 +4,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.disclosure import release_facts
+from domain.trends import least_squares_slope, theil_sen_slope, trend_slope
 from tests.test_analytics import facts, rnd
 from workers.analytics import (
     Thresholds,
     evaluate,
     health,
-    least_squares_slope,
     suppressed,
-    theil_sen_slope,
-    trend_slope,
 )
 
 T = Thresholds()

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
-from statistics import median
 from typing import Any
+
+from domain.trends import trend_slope
 
 DIMENSIONS = ("OVERALL", "EXPECTATIONS_MET", "MUTUAL_BENEFIT", "DECISION_SPEED", "COMMUNICATION_TRUST")
 OPEN_PHASES_BEFORE_ACTIVE = ("ASSESSMENT", "GOAL_SETTING", "PARTNER_SEARCH", "INITIATION")
@@ -101,46 +102,6 @@ class Finding:
     # the same two explanations in German (the dashboard and API clients ask for a language)
     explanation_de: str = ""
     partner_explanation_de: str = ""
-
-
-# -- trend maths -------------------------------------------------------------------------------------------
-
-
-def least_squares_slope(values: list[float]) -> float | None:
-    """Slope per step of the least-squares line through (0, v0), (1, v1), …; None for fewer than 2 values."""
-    n = len(values)
-    if n < 2:
-        return None
-    mean_x = (n - 1) / 2
-    mean_y = sum(values) / n
-    numerator = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values))
-    denominator = sum((x - mean_x) ** 2 for x in range(n))
-    return numerator / denominator
-
-
-def theil_sen_slope(values: list[float]) -> float | None:
-    """Median of the slopes of all pairs: one odd round does not move it."""
-    if len(values) < 2:
-        return None
-    n = len(values)
-    return median([(values[j] - value) / (j - i) for i, value in enumerate(values) for j in range(i + 1, n)])
-
-
-def trend_slope(values: list[float]) -> float | None:
-    """Slope per round: None below 3 rounds, least squares for 3-4, Theil-Sen from 5 on."""
-    if len(values) < 3:
-        return None
-    return least_squares_slope(values) if len(values) < 5 else theil_sen_slope(values)
-
-
-def smoothed(values: list[float], alpha: float = 0.5) -> float | None:
-    """Exponentially weighted mean, the latest round weighing most; None without values."""
-    if not values:
-        return None
-    level = values[0]
-    for value in values[1:]:
-        level = alpha * value + (1 - alpha) * level
-    return level
 
 
 def suppressed(response_count: int, min_group_size: int) -> bool:

@@ -6,6 +6,7 @@ import asyncpg
 
 from db import flags, statistics
 from domain.disclosure import release_facts
+from domain.trends import TREND_WINDOW, smoothed, trend_slope
 from partnerpulse.settings import Settings
 from workers import analytics
 from workers.analytics import Goal, ProjectFacts, RoundFacts, Thresholds
@@ -18,7 +19,6 @@ MEAN_COLUMNS = {
     "DECISION_SPEED": "mean_decision_speed",
     "COMMUNICATION_TRUST": "mean_communication_trust",
 }
-TREND_WINDOW = 12
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, i
     rows = []
     for dimension in analytics.DIMENSIONS:
         values = [float(m) for r in facts.rounds if (m := r.means[dimension]) is not None][-TREND_WINDOW:]
-        rows.append((dimension, analytics.trend_slope(values), analytics.smoothed(values), len(values)))
+        rows.append((dimension, trend_slope(values), smoothed(values), len(values)))
     return rows
 
 

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from db import projects, statistics
 from domain.disclosure import released_round
+from domain.trends import TREND_WINDOW, smoothed, trend_slope
 from schema.context import Context
 from schema.enums import (
     MEAN_COLUMN,
@@ -40,14 +41,11 @@ from schema.permissions import (
 from schema.prefetch import for_partners, now_or_later, prefetch_rounds
 from schema.risk.types import ProjectHealth, RiskFlag, flags_for_view
 from schema.surveys.types import RoundStatistics, SatisfactionPoint, SurveyRound, SurveyRoundConnection, Trend
-from workers.analytics import smoothed, trend_slope
 
 if TYPE_CHECKING:
     from schema.surveys.schedule import SurveySchedule
 
 SurveyScheduleType = Annotated["SurveySchedule", strawberry.lazy("schema.surveys.schedule")]
-
-TREND_ROUNDS = 12  # the rounds a trend looks back on, as the workers' (workers/recompute.py)
 
 
 def partners_only() -> list[PermissionExtension]:
@@ -246,7 +244,7 @@ class CooperationProject(relay.Node):
                 for row in sorted(rows, key=lambda r: order.index(r["dimension"]))
             ]
         # plain partners: the same maths over the released round means only
-        recent = await info.context.loaders.recent_statistics.load((self.id, TREND_ROUNDS))
+        recent = await info.context.loaders.recent_statistics.load((self.id, TREND_WINDOW))
         minimum = info.context.settings.min_group_size
         trends = []
         for dimension in SatisfactionDimension:
