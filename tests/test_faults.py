@@ -1,6 +1,7 @@
 """Faults with real servers: PostgreSQL or Redis restarted while answers and reads flow."""
 
 import asyncio
+import socket
 import warnings
 from collections import Counter
 from collections.abc import Coroutine
@@ -24,6 +25,7 @@ from tests.helpers import gql
 from tests.test_pipeline import eventually, next_event, subscribe
 from tests.test_surveys import OPEN, SUBMIT, add_partners, answer
 from tests.world import World, build_world
+from workers import jobs
 
 PARTNERS = 40
 ACCEPTABLE_CODES = {"SERVICE_UNAVAILABLE", "SERVICE_BUSY"}
@@ -380,3 +382,16 @@ async def test_api_and_worker_started_while_redis_is_down_wait_for_it_and_then_c
         redis_server.stop()
     assert worker.output().count("waiting for Redis") == 1, worker.output()
     assert "Traceback" not in worker.output() and "Traceback" not in api.output()
+
+
+async def test_a_worker_survives_postgres_going_away_just_after_a_job(settings: Settings) -> None:
+    """arq re-raises an after_job_end error in its poll loop and the worker ends: under load a PostgreSQL
+    restart met the hook (seen in a full-suite run) and the worker process exited, counting nothing more."""
+    with socket.socket() as probe:  # a port nobody listens on: PostgreSQL is away
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pool = await asyncpg.create_pool(f"postgresql://postgres@127.0.0.1:{port}/postgres", min_size=0, max_size=1)
+    try:
+        await jobs.look_again({"pool": pool, "settings": settings, jobs.COMPUTED: (1, 0)})
+    finally:
+        await pool.close()

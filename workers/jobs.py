@@ -8,8 +8,10 @@ from typing import Any
 import asyncpg
 from arq import Retry
 from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 
 from db import statistics
+from partnerpulse.waiting import postgres_unreachable
 from workers import events
 from workers.portfolio import publish_closed_months
 from workers.recompute import recompute, thresholds
@@ -77,10 +79,17 @@ async def look_again(ctx: dict[str, Any]) -> None:
     if computed is None:
         return
     project_id, version = computed
-    async with ctx["pool"].acquire() as connection:
-        newer = await statistics.data_version(connection, project_id)
-    if newer is not None and newer > version:
-        await enqueue_recompute(ctx["redis"], ctx["settings"].redis_namespace, project_id)
+    # arq re-raises this hook's errors in its poll loop, which ends the worker: PostgreSQL or Redis going
+    # away just after a job must not. The reconciler finds whatever this check would have found.
+    try:
+        async with ctx["pool"].acquire() as connection:
+            newer = await statistics.data_version(connection, project_id)
+        if newer is not None and newer > version:
+            await enqueue_recompute(ctx["redis"], ctx["settings"].redis_namespace, project_id)
+    except Exception as error:
+        if not (postgres_unreachable(error) or isinstance(error, asyncpg.PostgresError | RedisError)):
+            raise
+        log.warning("could not look again after a job", extra={"project_id": project_id, "error": repr(error)})
 
 
 async def claim_cron_run(ctx: dict[str, Any], name: str) -> bool:
