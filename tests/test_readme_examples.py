@@ -143,6 +143,14 @@ def repository_files(*suffixes: str) -> list[Path]:
     )
 
 
+def test_the_documentation_pages_exist() -> None:
+    """The README's map of the documentation: each page it promises is there and linked from the README."""
+    pages = ["design", "api", "operations", "performance", "benchmarks", "guides/add-a-mutation"]
+    for page in [*pages, "guides/add-a-risk-rule"]:
+        assert (ROOT / "docs" / f"{page}.md").is_file(), page
+        assert f"(docs/{page}.md" in README, page
+
+
 def test_every_relative_link_in_the_documentation_resolves_inside_the_repository() -> None:
     documents = repository_files(".md")
     assert {ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "docs" / "design.md"} <= set(documents)
