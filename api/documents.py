@@ -4,7 +4,7 @@ GraphQL over HTTP's persisted documents: a request may name a document with `doc
 hex SHA-256 of the document's text, UTF-8) instead of sending it as `query`, by POST or GET
 (`GET /graphql?documentId=sha256:…&variables=…`). The registry (`api/documents.json`, written by
 `partnerpulse documents --write`, kept current by a test) holds every document of the dashboard
-(`api/dashboard/app.js`) and of the README's examples. Arbitrary documents stay allowed unless
+(`api/dashboard/app.js`) and of the API guide's examples (`docs/api.md`). Arbitrary documents stay allowed unless
 PARTNERPULSE_TRUSTED_DOCUMENTS_ONLY is true; then a `query` is run only when its text is a registered
 document, so frontends sending the full text keep working.
 
@@ -27,7 +27,7 @@ from api.metrics import count_graphql_errors
 
 REGISTRY = Path(__file__).with_name("documents.json")
 DASHBOARD = Path(__file__).with_name("dashboard") / "app.js"
-README = Path(__file__).resolve().parent.parent / "README.md"
+API_GUIDE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 PREFIX = "sha256:"
 
 _LOOKS_LIKE_A_DOCUMENT = re.compile(r"^(?:query|mutation|subscription)\b|^\{\s*\w")
@@ -86,8 +86,8 @@ class TrustedDocuments:
         return resolved
 
 
-def collect(dashboard: Path = DASHBOARD, readme: Path = README) -> dict[str, dict[str, str]]:
-    """The registry: every document of the dashboard's script and of the README's ```graphql blocks (one
+def collect(dashboard: Path = DASHBOARD, guide: Path = API_GUIDE) -> dict[str, dict[str, str]]:
+    """The registry: every document of the dashboard's script and of the API guide's ```graphql blocks (one
     document per paragraph), each validated against the schema."""
     from graphql import parse, validate
 
@@ -97,8 +97,8 @@ def collect(dashboard: Path = DASHBOARD, readme: Path = README) -> dict[str, dic
     literals = string_literals(dashboard.read_text())
     found += [("dashboard", text) for text in literals if _LOOKS_LIKE_A_DOCUMENT.match(text.strip())]
     found += [
-        ("README", document.strip())
-        for block in re.findall(r"```graphql\n(.*?)```", readme.read_text(), flags=re.S)
+        ("docs/api.md", document.strip())
+        for block in re.findall(r"```graphql\n(.*?)```", guide.read_text(), flags=re.S)
         for document in block.split("\n\n")
         if document.strip()
     ]

@@ -543,7 +543,7 @@ def documents(
     write: Annotated[bool, typer.Option("--write", help="Write the registry to api/documents.json.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when api/documents.json is not current.")] = False,
 ) -> None:
-    """The trusted documents (the dashboard's and the README's, by documentId): print, write or check them."""
+    """The trusted documents (the dashboard's and the API guide's, by documentId): print, write or check them."""
     from api.documents import REGISTRY, collect, render
 
     try:

@@ -123,7 +123,7 @@ class Settings(BaseSettings):
         default=3, ge=2, description="Plain partners see numbers only where this many organizations stand behind them."
     )
 
-    # risk rules (README "Risk rules"; measured by `python -m bench.flags`)
+    # risk rules (docs/design.md, "Risk rules"; measured by `python -m bench.flags`)
     rule_low_satisfaction: float = Field(
         default=2.5, description="LOW_SATISFACTION: the estimated overall level is likely ≤ this."
     )

@@ -47,7 +47,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def test_the_committed_registry_is_current() -> None:
-    """api/documents.json must hold exactly the documents of the dashboard and the README: after changing
+    """api/documents.json must hold exactly the documents of the dashboard and the API guide (docs/api.md): after changing
     either, run `partnerpulse documents --write`."""
     assert REGISTRY.read_text() == render(collect()), "run `partnerpulse documents --write`"
 
@@ -60,7 +60,7 @@ def test_the_registry_holds_every_dashboard_document() -> None:
         assert any(document.startswith(name) for document in dashboard), name
         assert name in script
     assert VIEWER in dashboard
-    assert sum(entry["source"] == "README" for entry in registry.values()) >= 6
+    assert sum(entry["source"] == "docs/api.md" for entry in registry.values()) >= 6
     assert all(key == document_id(entry["document"]) for key, entry in registry.items())
 
 

@@ -1,5 +1,7 @@
-"""The GraphQL examples of the README are what a frontend developer copies first: each must validate
-against the schema, and each query must run on the demo network without an error."""
+"""The documentation a newcomer reads first must stay true: the API guide's GraphQL examples (docs/api.md)
+are what a frontend developer copies, so each must validate against the schema and each query must run on the
+demo network without an error; the README's start banner names the demo tokens as `partnerpulse dev` makes
+them; every relative link of the documentation resolves inside the repository."""
 
 import re
 from datetime import date
@@ -19,26 +21,28 @@ from tests.helpers import gql
 from workers.bulk import recompute_all
 from workers.recompute import thresholds
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+API_GUIDE = (ROOT / "docs" / "api.md").read_text()
 # one document per paragraph of a ```graphql block (a block may show several operations)
 DOCUMENTS = [
     document.strip()
-    for block in re.findall(r"```graphql\n(.*?)```", README, flags=re.S)
+    for block in re.findall(r"```graphql\n(.*?)```", API_GUIDE, flags=re.S)
     for document in block.split("\n\n")
     if document.strip()
 ]
 
 
-def test_the_readme_has_its_examples() -> None:
+def test_the_api_guide_has_its_examples() -> None:
     assert len(DOCUMENTS) >= 6
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda d: " ".join(d.split())[:40])
-def test_every_readme_example_validates(document: str) -> None:
+def test_every_api_guide_example_validates(document: str) -> None:
     assert validate(schema._schema, parse(document)) == []
 
 
-async def test_every_readme_query_runs_on_the_demo_network(
+async def test_every_api_guide_query_runs_on_the_demo_network(
     settings: Settings, connection: asyncpg.Connection, client: httpx.AsyncClient
 ) -> None:
     await load_network(connection, plan_network(seed=42, scale=1, today=date.today()))
@@ -118,7 +122,6 @@ async def test_the_readme_says_what_the_demo_tokens_are(
     assert node["node"]["viewerRole"] == "MODERATOR"
 
 
-ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|<(?:img|a)\s[^>]*(?:src|href)=\"([^\"]+)\"")
 
 
@@ -128,8 +131,29 @@ def anchors(markdown: str) -> set[str]:
     return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
 
 
+# folders that hold no documentation of ours: virtual environments, data, installed or bundled packages
+NOT_OURS = {".git", ".venv", ".data", "node_modules", "assets"}
+
+
+def repository_files(*suffixes: str) -> list[Path]:
+    return sorted(
+        path
+        for path in ROOT.rglob("*")
+        if path.suffix in suffixes and path.is_file() and not NOT_OURS & set(path.relative_to(ROOT).parts)
+    )
+
+
+def test_the_documentation_pages_exist() -> None:
+    """The README's map of the documentation: each page it promises is there and linked from the README."""
+    pages = ["design", "api", "operations", "performance", "benchmarks", "guides/add-a-mutation"]
+    for page in [*pages, "guides/add-a-risk-rule"]:
+        assert (ROOT / "docs" / f"{page}.md").is_file(), page
+        assert f"(docs/{page}.md" in README, page
+
+
 def test_every_relative_link_in_the_documentation_resolves_inside_the_repository() -> None:
-    documents = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    documents = repository_files(".md")
+    assert {ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "docs" / "design.md"} <= set(documents)
     broken, checked = [], 0
     for document in documents:
         text = document.read_text()
@@ -145,3 +169,17 @@ def test_every_relative_link_in_the_documentation_resolves_inside_the_repository
             elif fragment and resolved.suffix == ".md" and fragment not in anchors(resolved.read_text()):
                 broken.append(f"{document.name}: {target} (no such heading)")
     assert checked >= 5 and broken == []
+
+
+def test_nothing_refers_to_a_document_outside_the_repository() -> None:
+    """Docs, SDL descriptions, docstrings and comments name only what the repository holds: no design document
+    kept elsewhere, no path that climbs out of the checkout."""
+    outside = re.compile(r"\bDESIGN\.md\b|(?<![\w.-])shared/")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in repository_files(".md", ".py", ".graphql", ".sql", ".js", ".toml", ".yml", ".html", ".css")
+        if path != Path(__file__).resolve()
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert found == []

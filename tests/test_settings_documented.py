@@ -1,5 +1,5 @@
-"""The README's configuration table and the settings agree: every variable is documented, and the README
-names no variable that does not exist."""
+"""The configuration table (docs/operations.md) and the settings agree: every variable is documented there,
+and no page of the documentation names a variable that does not exist."""
 
 import re
 from pathlib import Path
@@ -8,7 +8,11 @@ from pydantic import AliasChoices
 
 from partnerpulse.settings import Settings
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
+DOCUMENTATION = "\n".join(
+    path.read_text() for path in [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").rglob("*.md"))]
+)
 
 
 def environment_names() -> set[str]:
@@ -17,19 +21,19 @@ def environment_names() -> set[str]:
     for name, field in Settings.model_fields.items():
         alias = field.validation_alias or field.alias
         if isinstance(alias, AliasChoices):
-            alias = alias.choices[0]  # the name the README uses; the others are accepted spellings
+            alias = alias.choices[0]  # the name the documentation uses; the others are accepted spellings
         names.add(alias if isinstance(alias, str) else f"{prefix}{name}".upper())
     return names
 
 
-def test_every_setting_is_in_the_readme_table() -> None:
-    table = README[README.index("| variable | default | meaning |") :].split("\n\n")[0]
+def test_every_setting_is_in_the_configuration_table() -> None:
+    table = OPERATIONS[OPERATIONS.index("| variable | default | meaning |") :].split("\n\n")[0]
     documented = set(re.findall(r"`((?:PARTNERPULSE_)?[A-Z][A-Z_]+)`", table))
     assert environment_names() - documented == set()
 
 
-def test_the_readme_names_only_real_settings() -> None:
-    mentioned = set(re.findall(r"\bPARTNERPULSE_[A-Z_]*[A-Z]\b", README))
+def test_the_documentation_names_only_real_settings() -> None:
+    mentioned = set(re.findall(r"\bPARTNERPULSE_[A-Z_]*[A-Z]\b", DOCUMENTATION))
     not_settings = {
         "PARTNERPULSE_TOKEN",  # the token of `partnerpulse export`, an option of that command
         "PARTNERPULSE_SCREENSHOTS",  # these two steer the test suite, not the service
