@@ -172,7 +172,7 @@ async def test_a_flag_raised_by_a_submission_appears_without_reloading(
             assert await page.locator("#at-risk-list li[data-reason=LOW_SATISFACTION]").count() == 0
             await page.evaluate("window.notReloaded = true")
 
-            await answer_round(client, world, partners, [2, 2, 1])
+            await answer_round(client, world, partners, [1, 2, 1])
 
             await page.wait_for_selector("#at-risk-list li[data-reason=LOW_SATISFACTION]", timeout=20_000)
             assert await page.evaluate("window.notReloaded === true")

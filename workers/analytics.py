@@ -34,13 +34,14 @@ class Thresholds:
     decline_drop: float = 1.0
     decline_window: int = 5
     satisfaction_gap: float = 1.0
-    silent_rounds: int = 2
+    silent_rounds: int = 3
     unmet_expectations: float = 2.0
     no_exit_plan_days: int = 90
     stalled_days: int = 60
     min_group_size: int = 3
     open_round_quorum: float = 0.75
-    answer_noise: float = 0.8
+    # a person's noise (0.5-0.8) plus who of partners with different levels answered, plus integer answers
+    answer_noise: float = 0.9
     level_drift: float = 0.8
     portfolio_spread: float = 0.6
     raise_probability: float = 0.95
