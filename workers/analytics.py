@@ -766,12 +766,24 @@ RULES = (
 ADVISORY = frozenset({"EARLY_SIGNAL"})
 
 
+# the rules that read who answered what (RoundFacts.overall_by_organization), which partners never know
+READS_INDIVIDUAL_ANSWERS = frozenset({"SATISFACTION_GAP"})
+
+
 def evaluate(facts: ProjectFacts, thresholds: Thresholds) -> list[Finding]:
     """Every rule that holds. Ended projects raise nothing. When three or more rules hold at once, each
     finding is one severity step worse (capped at HIGH)."""
+    return escalated(holding(facts, thresholds))
+
+
+def holding(facts: ProjectFacts, thresholds: Thresholds) -> list[Finding]:
+    """Every rule that holds, each at its own severity (`evaluate` before the escalation)."""
     if facts.phase in FINAL_PHASES:
         return []
-    findings = [finding for rule in RULES for finding in rule(facts, thresholds)]
+    return [finding for rule in RULES for finding in rule(facts, thresholds)]
+
+
+def escalated(findings: list[Finding]) -> list[Finding]:
     if len({f.reason for f in findings if f.reason not in ADVISORY}) >= 3:
         findings = [
             f if f.reason in ADVISORY else dataclasses.replace(f, severity=Severity(min(f.severity + 1, Severity.HIGH)))
