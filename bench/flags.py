@@ -427,6 +427,34 @@ def trade_off(projects: list[Project], rules: Thresholds) -> Iterator[str]:
         )
 
 
+def prior_effect(projects: list[Project], rules: Thresholds) -> str:
+    """What the portfolio prior (workers/recompute.py fills it from the published portfolio) changes: only a
+    first round has no history to be shrunk toward, so the first closed round of every project is judged with
+    and without it (the prior: the mean of every simulated answer, as the portfolio would hold it)."""
+    answers = [a for p in projects for _, given, _ in p.answers for a in given.values()]
+    prior = dict.fromkeys(DIMENSIONS, sum(a[0] for a in answers) / len(answers))
+    prior["EXPECTATIONS_MET"] = sum(a[1] for a in answers) / len(answers)
+    errors: dict[bool, list[float]] = {False: [], True: []}
+    changed = 0
+    for project in projects:
+        first = project.states[1]  # round 1, closed
+        truth = sum(project.levels[0].values()) / len(project.levels[0])
+        outcomes = []
+        for with_prior in (False, True):
+            state = dataclasses.replace(first, portfolio_means=prior if with_prior else {})
+            found = analytics.level(analytics._series(analytics.known_rounds(state, rules), "OVERALL"), rules,
+                                    state.portfolio_means.get("OVERALL"))  # fmt: skip
+            if found is not None:
+                errors[with_prior].append((found.estimate - truth) ** 2)
+            outcomes.append({(f.reason, f.organization_id) for f in analytics.evaluate(state, rules)})
+        changed += outcomes[0] != outcomes[1]
+    rmse = {key: (sum(v) / len(v)) ** 0.5 if v else 0.0 for key, v in errors.items()}
+    return (
+        f"portfolio prior ({prior['OVERALL']:.2f}): first-round level error (RMSE, the health score's base) "
+        f"{rmse[False]:.2f} without, {rmse[True]:.2f} with; flags changed in {changed} of {len(projects)} first rounds"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="300 projects instead of 2000")
@@ -474,6 +502,7 @@ def main() -> None:
           f"baseline {middle - started:.1f} s, current {done - middle:.1f} s")  # fmt: skip
     for line in report(before, after):
         print(line)
+    print(prior_effect(projects, rules))
     if not options.no_trade_off:
         print()
         print("trade-off (current rules, one threshold pair changed at a time):")

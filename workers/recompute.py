@@ -50,8 +50,11 @@ def thresholds(settings: Settings) -> Thresholds:
     )
 
 
-def facts_from_rows(project: asyncpg.Record, rounds: list[asyncpg.Record]) -> ProjectFacts:
+def facts_from_rows(
+    project: asyncpg.Record, rounds: list[asyncpg.Record], portfolio_means: dict[str, float] | None = None
+) -> ProjectFacts:
     return ProjectFacts(
+        portfolio_means=portfolio_means or {},
         phase=project["phase"],
         days_in_phase=project["days_in_phase"],
         has_exit_plan=project["has_exit_plan"],
@@ -138,7 +141,8 @@ async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thre
                 return None
             await statistics.recompute_round_statistics(connection, project_id)
             project = await statistics.project_for_rules(connection, project_id)
-            facts = facts_from_rows(project, await statistics.rounds_for_rules(connection, project_id))
+            rounds = await statistics.rounds_for_rules(connection, project_id)
+            facts = facts_from_rows(project, rounds, await statistics.portfolio_prior(connection))
             views = evaluate_views(facts, rules)
             await statistics.store_trends(connection, project_id, trends(facts))
             await statistics.store_health(connection, views.health_row(project_id))
