@@ -327,5 +327,16 @@ def evaluate(facts: ProjectFacts, thresholds: Thresholds) -> list[Finding]:
     return findings
 
 
-# the rule table as it stood (thresholds that changed meaning or default since)
-BASELINE = Thresholds(satisfaction_gap=1.5)
+# the rule table as it stood, every threshold these rules read spelled out: today's defaults move
+BASELINE = Thresholds(
+    low_satisfaction=2.5,
+    decline_slope=-0.3,
+    decline_drop=1.0,
+    decline_window=5,
+    satisfaction_gap=1.5,
+    silent_rounds=2,
+    unmet_expectations=2.0,
+    no_exit_plan_days=90,
+    stalled_days=60,
+    min_group_size=3,
+)

@@ -33,7 +33,12 @@ ROUNDS = 10
 ONSET = 5
 ANSWER_RATE = 0.85
 FLAP_ROUNDS = 3
-SITUATIONS = {"healthy": 40, "decline": 12, "drop": 12, "asymmetry": 12, "silent": 12, "recovery": 12}
+SITUATIONS = {"healthy": 40, "decline": 12, "drop": 12, "asymmetry": 12, "silent": 12, "recovery": 12,
+              "disengaging": 12}  # fmt: skip
+# in a disengaging project every partner answers a round with this chance from the onset on
+DISENGAGED_ANSWER_RATE = 0.45
+# a partner that has in fact missed this many rounds in a row is fairly flagged silent, whatever the cause
+SILENT_STREAK = 3
 # rules the simulation can judge (time rules need no statistics); EARLY_SIGNAL is counted, not judged
 JUDGED = (
     "LOW_SATISFACTION",
@@ -49,8 +54,11 @@ EXPECTED = {
     "drop": ("DECLINING_SATISFACTION", "LOW_SATISFACTION"),
     "asymmetry": ("SATISFACTION_GAP",),
     "silent": ("SILENT_PARTNER", "RESPONSE_RATE_DROP"),
+    "disengaging": ("RESPONSE_RATE_DROP", "SILENT_PARTNER"),
     "recovery": ("DECLINING_SATISFACTION", "LOW_SATISFACTION"),
 }
+
+SILENT_ORGANIZATION = 1
 
 Evaluate = Callable[[ProjectFacts, Thresholds], list[Finding]]
 
@@ -64,8 +72,12 @@ class Project:
     # per round: who was expected, each answer (overall, expectations met), who answered first
     answers: list[tuple[frozenset[int], dict[int, tuple[int, int]], int | None]] = field(default_factory=list)
 
-    def truth(self, reason: str, round_: int) -> bool | None:
-        """Whether the rule should hold at `round_` (1-based); None where either answer is fair."""
+    def truth(self, reason: str, round_: int, organization: int | None = None) -> bool | None:
+        """Whether the rule should hold at `round_` (1-based); None where either answer is fair. SILENT_PARTNER
+        is judged per flagged partner: the planted one, or one that really missed SILENT_STREAK rounds in a row
+        (with 15 % random skips that happens to healthy partners too, and the flag's statement is then true)."""
+        if reason == "SILENT_PARTNER":
+            return self._silent_truth(round_, organization)
         levels = self.levels[round_ - 1]
         mean = sum(levels.values()) / len(levels)
         if reason == "LOW_SATISFACTION":
@@ -82,13 +94,26 @@ class Project:
             if self.situation == "recovery":
                 return True if round_ in (3, 4) else None if round_ in (5, 6) else False
             return None if self.situation == "asymmetry" and after else False
-        if reason == "SILENT_PARTNER":
-            if self.situation != "silent":
-                return False
-            return True if round_ > ONSET else None if round_ == ONSET else False
         if reason == "RESPONSE_RATE_DROP":
-            return self.situation == "silent" and after
+            return self.situation in ("silent", "disengaging") and after
         return None
+
+    def _silent_truth(self, round_: int, organization: int | None) -> bool | None:
+        if self.situation == "silent" and organization == SILENT_ORGANIZATION and round_ >= ONSET:
+            return True if round_ > ONSET else None
+        if self.situation == "disengaging" and round_ >= ONSET:
+            return None
+        # a flag shown during round k stems from the rounds closed by then: up to k (closed) or k - 1 (open)
+        return None if max(self._streak(organization, end) for end in (round_ - 1, round_)) >= SILENT_STREAK else False
+
+    def _streak(self, organization: int | None, end: int) -> int:
+        """How many rounds in a row up to `end` the partner was expected in and did not answer."""
+        streak = 0
+        for expected, answers, _ in reversed(self.answers[:end]):
+            if organization not in expected or organization in answers:
+                break
+            streak += 1
+        return streak
 
 
 def simulate(rng: random.Random) -> Project:
@@ -100,7 +125,7 @@ def simulate(rng: random.Random) -> Project:
     joins = dict.fromkeys(offset, 1)
     if size >= 3 and rng.random() < 0.3:
         joins[size] = rng.randint(2, 4)
-    silent, unhappy = 1, size  # the first partner goes silent; the last (the startup) grows unhappy
+    silent, unhappy = SILENT_ORGANIZATION, size  # the first partner goes silent; the last (the startup) grows unhappy
     names = {org: f"Partner {org}" for org in offset}
     project = Project(situation, noise, [])
     closed: list[RoundFacts] = []
@@ -115,8 +140,9 @@ def simulate(rng: random.Random) -> Project:
                                                       and round_ >= ONSET else 0.0) for org in expected}  # fmt: skip
         project.levels.append(levels)
         answers: dict[int, tuple[int, int]] = {}
+        rate = DISENGAGED_ANSWER_RATE if situation == "disengaging" and round_ >= ONSET else ANSWER_RATE
         for org in expected:
-            if rng.random() > ANSWER_RATE or (situation == "silent" and org == silent and round_ >= ONSET):
+            if rng.random() > rate or (situation == "silent" and org == silent and round_ >= ONSET):
                 continue
             answers[org] = tuple(min(5, max(1, round(levels[org] - lift + rng.gauss(0, noise)))) for lift in (0, 0.3))
         order = list(answers)
@@ -163,7 +189,7 @@ class Figures:
     delays: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     healthy_rounds: int = 0
     false_alarms: Counter = field(default_factory=Counter)  # reason -> raised rounds in healthy projects
-    healthy_any: int = 0  # healthy project-rounds with any flag
+    healthy_any: int = 0  # healthy project-rounds with any false flag
     raises: Counter = field(default_factory=Counter)
     flaps: Counter = field(default_factory=Counter)
     stories: Counter = field(default_factory=Counter)
@@ -184,7 +210,13 @@ def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> F
             if project.situation == "healthy":
                 figures.healthy_early_signals += signals
             timeline.append({(f.reason, f.organization_id) for f in findings if f.reason != "EARLY_SIGNAL"})
-        by_round = [{reason for reason, _ in timeline[2 * i] | timeline[2 * i + 1]} for i in range(ROUNDS)]
+        # per round: reason -> the partners it was raised about (None for a project-wide flag), open or closed
+        by_round: list[dict[str, set[int | None]]] = []
+        for i in range(ROUNDS):
+            raised: dict[str, set[int | None]] = defaultdict(set)
+            for reason, organization in timeline[2 * i] | timeline[2 * i + 1]:
+                raised[reason].add(organization)
+            by_round.append(raised)
         for key in set().union(*timeline):
             off_since: int | None = None
             was_on = False
@@ -199,37 +231,63 @@ def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> F
                 was_on = on
         for reason in JUDGED:
             first_true = None
+            verdicts: list[bool | None] = []  # per round, of the flag as raised (None: not raised or fair)
             for round_ in range(1, ROUNDS + 1):
-                truth = project.truth(reason, round_)
-                on = reason in by_round[round_ - 1]
-                if truth is not None and on:
+                flagged = by_round[round_ - 1].get(reason)
+                verdict = _verdict(project, reason, round_, flagged) if flagged else None
+                verdicts.append(verdict)
+                if verdict is not None:
                     figures.raised[reason] += 1
-                    figures.correct[reason] += truth
-                if truth and first_true is None:
+                    figures.correct[reason] += verdict
+                if first_true is None and _planted(project, reason, round_):
                     first_true = round_
             if first_true is not None:
                 figures.planted[reason] += 1
-                hits = [r for r in range(first_true, ROUNDS + 1) if reason in by_round[r - 1]]
+                hits = [
+                    r
+                    for r in range(first_true, ROUNDS + 1)
+                    if reason in by_round[r - 1] and verdicts[r - 1] is not False
+                ]
                 if hits and hits[0] - first_true <= 2:
                     figures.caught[reason] += 1
                 if hits:
                     figures.delays[reason].append(hits[0] - first_true)
+            if project.situation == "healthy":
+                for verdict in verdicts:
+                    figures.false_alarms[reason] += verdict is False
         if project.situation == "healthy":
             figures.healthy_rounds += ROUNDS
-            for found in by_round:
-                figures.healthy_any += bool(found)
-                for reason in found:
-                    figures.false_alarms[reason] += 1
+            for round_, raised in enumerate(by_round, 1):
+                figures.healthy_any += any(
+                    _verdict(project, reason, round_, flagged) is False
+                    for reason, flagged in raised.items()
+                    if reason in JUDGED
+                )
         else:
             figures.stories[project.situation] += 1
             start = 3 if project.situation == "recovery" else ONSET
             wanted = EXPECTED[project.situation]
-            hits = [r for r in range(start, ROUNDS + 1) if set(wanted) & by_round[r - 1]]
+            hits = [r for r in range(start, ROUNDS + 1) if set(wanted) & set(by_round[r - 1])]
             if hits and hits[0] - start <= 2:
                 figures.stories_caught[project.situation] += 1
             if hits:
                 figures.story_delays[project.situation].append(hits[0] - start)
     return figures
+
+
+def _verdict(project: Project, reason: str, round_: int, flagged: set[int | None]) -> bool | None:
+    """Whether a flag raised about `flagged` at `round_` was right: wrong if it was wrong about any partner,
+    right if right about one, None where every answer is fair."""
+    verdicts = [project.truth(reason, round_, organization) for organization in flagged]
+    if False in verdicts:
+        return False
+    return True if True in verdicts else None
+
+
+def _planted(project: Project, reason: str, round_: int) -> bool:
+    if reason == "SILENT_PARTNER":
+        return bool(project.truth(reason, round_, SILENT_ORGANIZATION))
+    return bool(project.truth(reason, round_))
 
 
 async def through_the_workers(connection: asyncpg.Connection, projects: list[Project], rules: Thresholds) -> list[str]:
@@ -342,11 +400,59 @@ def report(before: Figures, after: Figures) -> Iterator[str]:
         total = sum(f.raises.values())
         yield (
             f"{label}: false alarms {100 * sum(f.false_alarms.values()) / max(1, f.healthy_rounds):.1f} per 100 "
-            f"healthy project-rounds ({100 * f.healthy_any / max(1, f.healthy_rounds):.1f} with any flag); "
+            f"healthy project-rounds ({100 * f.healthy_any / max(1, f.healthy_rounds):.1f} with any false flag); "
             f"flapping {_ratio(sum(f.flaps.values()), total)} of {total} raised flags; "
             f"early signals (moderators only) {f.early_signals}, "
             f"{100 * f.healthy_early_signals / max(1, f.healthy_rounds):.1f} per 100 healthy open rounds"
         )
+
+
+# the slow decline's trade-off: (raise_probability, decline_margin) pairs around the defaults
+TRADE_OFF = ((0.8, 0.3), (0.9, 0.3), (0.95, 0.3), (0.99, 0.3), (0.9, 0.15), (0.95, 0.15), (0.9, 0.0), (0.95, 0.0))
+
+
+def trade_off(projects: list[Project], rules: Thresholds) -> Iterator[str]:
+    """Recall of slow declines and drops within two rounds against false alarms, for the operating points of
+    TRADE_OFF (on the healthy, declining and dropping projects only: the others do not move these figures)."""
+    subset = [p for p in projects if p.situation in ("healthy", "decline", "drop")]
+    yield f"{'raise p':>8}{'margin':>8}{'slow decline ≤2':>17}{'drop ≤2':>9}{'DECLINING FA/100':>18}{'all FA/100':>12}"
+    for probability, margin in TRADE_OFF:
+        point = dataclasses.replace(rules, raise_probability=probability, decline_margin=margin)
+        f = measure(subset, analytics.evaluate, point)
+        yield (
+            f"{probability:>8.3f}{margin:>8.2f}{_ratio(f.stories_caught['decline'], f.stories['decline']):>17}"
+            f"{_ratio(f.stories_caught['drop'], f.stories['drop']):>9}"
+            f"{100 * f.false_alarms['DECLINING_SATISFACTION'] / max(1, f.healthy_rounds):>18.1f}"
+            f"{100 * sum(f.false_alarms.values()) / max(1, f.healthy_rounds):>12.1f}"
+        )
+
+
+def prior_effect(projects: list[Project], rules: Thresholds) -> str:
+    """What the portfolio prior (workers/recompute.py fills it from the published portfolio) changes: only a
+    first round has no history to be shrunk toward, so the first closed round of every project is judged with
+    and without it (the prior: the mean of every simulated answer, as the portfolio would hold it)."""
+    answers = [a for p in projects for _, given, _ in p.answers for a in given.values()]
+    prior = dict.fromkeys(DIMENSIONS, sum(a[0] for a in answers) / len(answers))
+    prior["EXPECTATIONS_MET"] = sum(a[1] for a in answers) / len(answers)
+    errors: dict[bool, list[float]] = {False: [], True: []}
+    changed = 0
+    for project in projects:
+        first = project.states[1]  # round 1, closed
+        truth = sum(project.levels[0].values()) / len(project.levels[0])
+        outcomes = []
+        for with_prior in (False, True):
+            state = dataclasses.replace(first, portfolio_means=prior if with_prior else {})
+            found = analytics.level(analytics._series(analytics.known_rounds(state, rules), "OVERALL"), rules,
+                                    state.portfolio_means.get("OVERALL"))  # fmt: skip
+            if found is not None:
+                errors[with_prior].append((found.estimate - truth) ** 2)
+            outcomes.append({(f.reason, f.organization_id) for f in analytics.evaluate(state, rules)})
+        changed += outcomes[0] != outcomes[1]
+    rmse = {key: (sum(v) / len(v)) ** 0.5 if v else 0.0 for key, v in errors.items()}
+    return (
+        f"portfolio prior ({prior['OVERALL']:.2f}): first-round level error (RMSE, the health score's base) "
+        f"{rmse[False]:.2f} without, {rmse[True]:.2f} with; flags changed in {changed} of {len(projects)} first rounds"
+    )
 
 
 def main() -> None:
@@ -354,6 +460,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="300 projects instead of 2000")
     parser.add_argument("--projects", type=int, default=None)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--no-trade-off", action="store_true", help="skip the slow decline's trade-off table")
     parser.add_argument(
         "--rule",
         action="append",
@@ -395,6 +502,12 @@ def main() -> None:
           f"baseline {middle - started:.1f} s, current {done - middle:.1f} s")  # fmt: skip
     for line in report(before, after):
         print(line)
+    print(prior_effect(projects, rules))
+    if not options.no_trade_off:
+        print()
+        print("trade-off (current rules, one threshold pair changed at a time):")
+        for line in trade_off(projects, rules):
+            print(line)
     if options.workers:
         subset = projects[: options.workers]
         with fresh_database("flags") as (dsn, _):

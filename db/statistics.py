@@ -446,6 +446,21 @@ ORDER BY key, period
 """
 
 
+async def portfolio_prior(connection: asyncpg.Connection) -> dict[str, float]:
+    """dimension -> the mean of every answer the published portfolio holds (its released cells by kind, each
+    weighed by its answers): the level a project's first round is shrunk toward. Released values only, so
+    what partners see of it is what members were shown."""
+    rows = await connection.fetch(
+        """
+        SELECT dimension::text, sum(mean * response_count) / sum(response_count) AS mean
+        FROM portfolio_releases
+        WHERE grouping = 'ORGANIZATION_KIND' AND released AND response_count > 0
+        GROUP BY dimension
+        """
+    )
+    return {row["dimension"]: float(row["mean"]) for row in rows}
+
+
 async def portfolio_series(
     connection: asyncpg.Connection, grouping: str, dimension: str, since: object, until: object
 ) -> list[asyncpg.Record]:

@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     rule_satisfaction_gap: float = Field(
         default=1.0, description="SATISFACTION_GAP: a partner likely rates more than this below the others."
     )
-    rule_silent_rounds: int = Field(default=2, ge=1, description="SILENT_PARTNER: closed rounds without an answer.")
+    rule_silent_rounds: int = Field(default=3, ge=1, description="SILENT_PARTNER: closed rounds without an answer.")
     rule_silent_chance: float = Field(
         default=0.003, gt=0, lt=1, description="SILENT_PARTNER: missing them by chance is at most this likely."
     )
@@ -162,7 +162,7 @@ class Settings(BaseSettings):
         default=0.75, gt=0, le=1, description="An open round counts once this share of its expected answers is in."
     )
     rule_answer_noise: float = Field(
-        default=0.8, gt=0, description="Standard deviation of one answer around its group's level (1-5 scale)."
+        default=0.9, gt=0, description="Standard deviation of one answer around its group's level (1-5 scale)."
     )
     rule_level_drift: float = Field(
         default=0.8, gt=0, description="How far a level may move from the rounds before in one round (shrinkage)."

@@ -113,10 +113,10 @@ def test_low_satisfaction_is_a_probability_and_names_it() -> None:
     [finding] = [f for f in evaluate(project, T) if f.reason == "LOW_SATISFACTION"]
     assert finding.evidence["round"] == 4 and finding.evidence["probability"] >= T.raise_probability
     assert finding.explanation == (
-        "Overall satisfaction is likely at or below 2.5 (98 %): round 4 averaged 1.7 from 3 answers, "
+        "Overall satisfaction is likely at or below 2.5 (97 %): round 4 averaged 1.7 from 3 answers, "
         "an estimated level of 1.7 with the rounds before."
     )
-    assert finding.explanation_de.startswith("Die Gesamtzufriedenheit liegt wahrscheinlich auf oder unter 2,5 (98 %)")
+    assert finding.explanation_de.startswith("Die Gesamtzufriedenheit liegt wahrscheinlich auf oder unter 2,5 (97 %)")
     # three partners unanimous at 2 for four rounds: low, but with a person's noise not 95 % sure below 2.5
     assert "LOW_SATISFACTION" not in reasons(facts(steady(2, 4)))
 
@@ -243,13 +243,15 @@ def test_rounds_with_a_single_answer_have_no_gap_and_suppressed_numbers_for_part
 
 
 def test_silent_partner_weighs_missed_rounds_against_the_partners_own_answer_rate() -> None:
-    reliable = [rnd(i, {1: 4, 2: 4, 3: 4}) for i in range(1, 9)]
-    missed = [rnd(i, {1: 4, 2: 4}) for i in (9, 10)]
+    reliable = [rnd(i, {1: 4, 2: 4, 3: 4}) for i in range(1, 8)]
+    missed = [rnd(i, {1: 4, 2: 4}) for i in (8, 9, 10)]
     [finding] = [f for f in evaluate(facts([*reliable, *missed]), T) if f.reason == "SILENT_PARTNER"]
-    assert finding.organization_id == 3 and finding.evidence["missedRounds"] == [9, 10]
-    assert "answered 8 of 8 rounds before" in finding.explanation
-    # a partner who often skips a round: two misses are ordinary
-    spotty = [rnd(i, {1: 4, 2: 4, 3: 4} if i % 3 else {1: 4, 2: 4}) for i in range(1, 9)]
+    assert finding.organization_id == 3 and finding.evidence["missedRounds"] == [8, 9, 10]
+    assert "answered 7 of 7 rounds before" in finding.explanation
+    # two misses are ordinary with 15 % random skips, however reliable the partner was
+    assert "SILENT_PARTNER" not in reasons(facts([*reliable, rnd(8, {1: 4, 2: 4, 3: 4}), *missed[1:]]))
+    # a partner who often skips a round: three misses are ordinary
+    spotty = [rnd(i, {1: 4, 2: 4, 3: 4} if i % 3 else {1: 4, 2: 4}) for i in range(1, 8)]
     assert "SILENT_PARTNER" not in reasons(facts([*spotty, *missed]))
 
 
@@ -344,7 +346,7 @@ def test_every_finding_explains_itself_in_english_and_german() -> None:
     findings = evaluate(everything, T)
     assert {f.reason for f in findings} >= {"DECLINING_SATISFACTION", "UNMET_EXPECTATIONS"}
     gap = facts([*steady(4, 4), rnd(5, {1: 5, 2: 1, 3: 5}), rnd(6, {1: 5, 2: 1, 3: 4})])
-    silent = facts([*[rnd(i, {1: 4, 2: 4, 3: 4}) for i in range(1, 9)], rnd(9, {1: 4}), rnd(10, {2: 4})])
+    silent = facts([*[rnd(i, {1: 4, 2: 4, 3: 4}) for i in range(1, 8)], rnd(8, {1: 4}), rnd(9, {2: 4}), rnd(10, {1: 4})])
     early = facts([*steady(4, 3), rnd(4, {1: 1}, closed=False)])
     low = facts(steady(1, 3))
     findings += evaluate(gap, T) + evaluate(silent, T) + evaluate(early, T) + evaluate(low, T)
@@ -362,7 +364,7 @@ def test_every_finding_explains_itself_in_english_and_german() -> None:
 
 
 def test_a_first_round_is_shrunk_toward_the_portfolio_when_its_level_is_given() -> None:
-    lone = [rnd(1, {1: 2, 2: 1})]  # 1.5 from two answers: 96 % sure below 2.5 on its own
+    lone = [rnd(1, {1: 1, 2: 2, 3: 1})]  # 1.3 from three answers: 99 % sure below 2.5 on its own
     assert "LOW_SATISFACTION" in reasons(facts(lone))
     shrunk = facts(lone, portfolio_means={"OVERALL": 3.9})
     assert "LOW_SATISFACTION" not in reasons(shrunk)

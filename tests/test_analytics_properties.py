@@ -1,5 +1,7 @@
 """Properties of the trend maths and the rules, on generated data (hypothesis)."""
 
+from datetime import date
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -7,11 +9,13 @@ from domain.disclosure import release_facts
 from domain.trends import least_squares_slope, theil_sen_slope, trend_slope
 from tests.test_analytics import facts, rnd
 from workers.analytics import (
+    Goal,
     Thresholds,
     evaluate,
     health,
     suppressed,
 )
+from workers.recompute import evaluate_views
 
 T = Thresholds()
 means = st.floats(min_value=1.0, max_value=5.0, allow_nan=False)
@@ -110,3 +114,27 @@ def test_rules_on_released_facts_never_use_what_was_withheld(rounds, last_open) 
     assert 0 <= health(released, found, T).score <= 100
     for finding in evaluate(facts(history), T) + found:
         assert 0.0 <= finding.evidence.get("probability", 0.0) <= 1.0
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.one_of(st.just({}), st.fixed_dictionaries({1: scores, 2: scores, 3: scores}), st.dictionaries(
+            st.sampled_from([1, 2, 3]), scores, min_size=1, max_size=2)),
+        min_size=1,
+        max_size=10,
+    ),
+    st.booleans(),
+    st.booleans(),
+)  # fmt: skip
+def test_the_partners_shortcut_gives_what_the_released_facts_give(rounds, last_open, overdue) -> None:
+    """evaluate_views skips the second evaluation when every round is released; the partners' findings and
+    health must be exactly those of the rules run on the released facts."""
+    history = [rnd(i + 1, answers, closed=not (last_open and i == len(rounds) - 1)) for i, answers in enumerate(rounds)]
+    project = facts(history, overdue_goals=[Goal("Pilot", date(2026, 1, 1))] if overdue else [])
+    views = evaluate_views(project, T)
+    released = release_facts(project, T.min_group_size)
+    expected = evaluate(released, T)
+    assert views.partner_findings == expected
+    assert views.partner_health == health(released, expected, T)
+    assert views.findings == evaluate(project, T)

@@ -172,7 +172,7 @@ async def test_a_flag_raised_by_a_submission_appears_without_reloading(
             assert await page.locator("#at-risk-list li[data-reason=LOW_SATISFACTION]").count() == 0
             await page.evaluate("window.notReloaded = true")
 
-            await answer_round(client, world, partners, [2, 2, 1])
+            await answer_round(client, world, partners, [1, 2, 1])
 
             await page.wait_for_selector("#at-risk-list li[data-reason=LOW_SATISFACTION]", timeout=20_000)
             assert await page.evaluate("window.notReloaded === true")
@@ -348,6 +348,14 @@ async def test_charts_mark_the_current_month_start_the_scale_at_1_and_stay_reada
             assert await page.locator(f"{chart} path.line.partial").count() >= 1
             assert await page.locator(f"{chart} circle.partial").count() >= 1
             assert "not over yet" in await page.locator(f"{chart} .partial-note").inner_text()
+            # how sure each point is: a band around every series, and the organizations behind each point
+            series = await page.locator(f"{chart} g.series").count()
+            assert await page.locator(f"{chart} g.series:has(path.band)").count() == series
+            counts = await page.locator(f"{chart} circle[data-organizations]").evaluate_all(
+                "(circles) => circles.map((c) => [Number(c.dataset.organizations), c.textContent])"
+            )
+            assert counts and all(n >= 1 and f"· {n} organizations · 95 % band " in title for n, title in counts)
+            assert "95 %" in await page.locator(f"{chart} .band-note").inner_text()
         await page.screenshot(path=str(screenshots / "charts.png"))
         await page.locator("#at-risk-list li.risk a").first.click()
         await page.wait_for_selector("#trend path.line")

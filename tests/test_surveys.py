@@ -176,7 +176,7 @@ async def test_small_groups_are_suppressed_for_partners_but_not_for_moderators(
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
     world = await build_world(connection)
-    await startup_and_sme_answer(client, world, 1, 4)
+    await startup_and_sme_answer(client, world, 1, 5)  # a gap of 4 between two answers: 99 % above 1.0
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     partner = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["sme"]))["node"]
     assert partner["latestStatistics"]["suppressed"] is True
@@ -184,14 +184,14 @@ async def test_small_groups_are_suppressed_for_partners_but_not_for_moderators(
     assert all(k["mean"] is None for k in partner["latestStatistics"]["meanByKind"])
     assert partner["satisfactionTrend"] == [{"sequence": 1, "mean": None, "responseCount": 2, "suppressed": True}]
     moderator = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["institute"]))["node"]
-    assert moderator["latestStatistics"]["mean"] == 2.5 and moderator["latestStatistics"]["suppressed"] is False
-    assert {k["kind"]: k["mean"] for k in moderator["latestStatistics"]["meanByKind"]} == {"STARTUP": 1.0, "SME": 4.0}
+    assert moderator["latestStatistics"]["mean"] == 3.0 and moderator["latestStatistics"]["suppressed"] is False
+    assert {k["kind"]: k["mean"] for k in moderator["latestStatistics"]["meanByKind"]} == {"STARTUP": 1.0, "SME": 5.0}
     # a plain partner's flags and health are computed from released values only: two answers raise nothing
     # for it, while the moderator sees what the answers say
     moderator_flags = {f["reason"]: f for f in moderator["riskFlags"]}
     assert set(moderator_flags) >= {"SATISFACTION_GAP"}
     assert "rated overall satisfaction 1.0" in moderator_flags["SATISFACTION_GAP"]["explanation"]
-    assert moderator_flags["SATISFACTION_GAP"]["evidence"]["highest"] == 4.0
+    assert moderator_flags["SATISFACTION_GAP"]["evidence"]["highest"] == 5.0
     assert not {f["reason"] for f in partner["riskFlags"]} & {"LOW_SATISFACTION", "SATISFACTION_GAP", "UNMET_EXPECTATIONS"}
     assert partner["health"] == {"score": 80, "riskLevel": "NONE", "upToDate": True}
     assert moderator["health"]["riskLevel"] != "NONE"
@@ -230,7 +230,7 @@ async def test_at_risk_projects_most_severe_first_and_acknowledge(
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
     world = await build_world(connection)
-    await startup_and_sme_answer(client, world, 1, 2)
+    await startup_and_sme_answer(client, world, 1, 1)
     stalled = await connection.fetchval(
         "INSERT INTO cooperation_projects (title, kind, phase, phase_changed_at) VALUES ('Stuck', 'MARKETING', 'INITIATION', now() - interval '70 days') RETURNING id"
     )
@@ -360,7 +360,7 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
     world = await build_world(connection)
-    await startup_and_sme_answer(client, world, 1, 2)
+    await startup_and_sme_answer(client, world, 1, 1)  # 1.0 from two answers: 99 % at or below 2.5
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     query = """query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags {
         reason en: explanation de: explanation(language: DE) } } } }"""
@@ -370,10 +370,10 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
 
     moderator = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
     assert moderator["en"] == (
-        "Overall satisfaction is likely at or below 2.5 (96 %): round 1 averaged 1.5 from 2 answers."
+        "Overall satisfaction is likely at or below 2.5 (99 %): round 1 averaged 1.0 from 2 answers."
     )
     assert moderator["de"] == (
-        "Die Gesamtzufriedenheit liegt wahrscheinlich auf oder unter 2,5 (96 %): Runde 1 ergab im Mittel 1,5 aus "
+        "Die Gesamtzufriedenheit liegt wahrscheinlich auf oder unter 2,5 (99 %): Runde 1 ergab im Mittel 1,0 aus "
         "2 Antworten."
     )
     # two answers are below the group size: a plain partner's flags rest on released values only, none here
@@ -382,18 +382,18 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
     # with a third answer the mean is released: the partner reads the same numbers in both languages
     extra = await add_partners(connection, world, 1)
     round_id = to_base64("SurveyRound", (await connection.fetchrow("SELECT id FROM survey_rounds"))["id"])
-    await gql(client, SUBMIT, answer(round_id, 2), extra[0])
+    await gql(client, SUBMIT, answer(round_id, 1), extra[0])
     await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"])
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     partner = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
-    assert partner["en"] == "Overall satisfaction is likely at or below 2.5 (96 %): round 1 averaged 1.7 from 3 answers."
+    assert partner["en"] == "Overall satisfaction is likely at or below 2.5 (99 %): round 1 averaged 1.0 from 3 answers."
     assert partner["de"] == (
-        "Die Gesamtzufriedenheit liegt wahrscheinlich auf oder unter 2,5 (96 %): Runde 1 ergab im Mittel 1,7 aus "
+        "Die Gesamtzufriedenheit liegt wahrscheinlich auf oder unter 2,5 (99 %): Runde 1 ergab im Mittel 1,0 aus "
         "3 Antworten."
     )
     # a flag stored before German explanations existed answers in English until its project is recomputed
     await connection.execute("UPDATE risk_flags SET explanation_de = '', partner_explanation_de = ''")
     older = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
     assert older["de"] == older["en"] == (
-        "Overall satisfaction is likely at or below 2.5 (96 %): round 1 averaged 1.7 from 3 answers."
+        "Overall satisfaction is likely at or below 2.5 (99 %): round 1 averaged 1.0 from 3 answers."
     )

@@ -34,13 +34,14 @@ class Thresholds:
     decline_drop: float = 1.0
     decline_window: int = 5
     satisfaction_gap: float = 1.0
-    silent_rounds: int = 2
+    silent_rounds: int = 3
     unmet_expectations: float = 2.0
     no_exit_plan_days: int = 90
     stalled_days: int = 60
     min_group_size: int = 3
     open_round_quorum: float = 0.75
-    answer_noise: float = 0.8
+    # a person's noise (0.5-0.8) plus who of partners with different levels answered, plus integer answers
+    answer_noise: float = 0.9
     level_drift: float = 0.8
     portfolio_spread: float = 0.6
     raise_probability: float = 0.95
@@ -765,12 +766,24 @@ RULES = (
 ADVISORY = frozenset({"EARLY_SIGNAL"})
 
 
+# the rules that read who answered what (RoundFacts.overall_by_organization), which partners never know
+READS_INDIVIDUAL_ANSWERS = frozenset({"SATISFACTION_GAP"})
+
+
 def evaluate(facts: ProjectFacts, thresholds: Thresholds) -> list[Finding]:
     """Every rule that holds. Ended projects raise nothing. When three or more rules hold at once, each
     finding is one severity step worse (capped at HIGH)."""
+    return escalated(holding(facts, thresholds))
+
+
+def holding(facts: ProjectFacts, thresholds: Thresholds) -> list[Finding]:
+    """Every rule that holds, each at its own severity (`evaluate` before the escalation)."""
     if facts.phase in FINAL_PHASES:
         return []
-    findings = [finding for rule in RULES for finding in rule(facts, thresholds)]
+    return [finding for rule in RULES for finding in rule(facts, thresholds)]
+
+
+def escalated(findings: list[Finding]) -> list[Finding]:
     if len({f.reason for f in findings if f.reason not in ADVISORY}) >= 3:
         findings = [
             f if f.reason in ADVISORY else dataclasses.replace(f, severity=Severity(min(f.severity + 1, Severity.HIGH)))

@@ -54,6 +54,7 @@ async def recompute_all(
             rounds_by_project: dict[int, list[asyncpg.Record]] = defaultdict(list)
             for row in await statistics.all_rounds_for_rules(connection):
                 rounds_by_project[row["project_id"]].append(row)
+            prior = await statistics.portfolio_prior(connection)  # as published before this recomputation
             lap("facts (fetch)")
             if kind_statistics is None:
                 # PostgreSQL aggregates per organization kind on one core while the rules run in Python on
@@ -61,11 +62,11 @@ async def recompute_all(
                 kind_statistics = asyncio.create_task(statistics.recompute_all_kind_statistics(connection))
                 await asyncio.sleep(0)  # the script is on its way before the rules hold the event loop
                 try:
-                    trend_rows, health_rows, desired = evaluate_all(projects, rounds_by_project, rules)
+                    trend_rows, health_rows, desired = evaluate_all(projects, rounds_by_project, rules, prior)
                 finally:
                     await kind_statistics
             else:
-                trend_rows, health_rows, desired = evaluate_all(projects, rounds_by_project, rules)
+                trend_rows, health_rows, desired = evaluate_all(projects, rounds_by_project, rules, prior)
             lap("rules (Python)")
             await statistics.store_all_trends(connection, trend_rows)
             await statistics.store_all_health(connection, health_rows)
@@ -101,13 +102,16 @@ async def beside_work(connection: asyncpg.Connection, snapshot: str, min_group_s
 
 
 def evaluate_all(
-    projects: list[asyncpg.Record], rounds_by_project: dict[int, list[asyncpg.Record]], rules: Thresholds
+    projects: list[asyncpg.Record],
+    rounds_by_project: dict[int, list[asyncpg.Record]],
+    rules: Thresholds,
+    portfolio_means: dict[str, float] | None = None,
 ) -> tuple[list[tuple], list[tuple], dict[int, list[flags.DesiredFlag]]]:
     """Trend rows, health rows and the flags that should be open, of every project."""
     trend_rows, health_rows = [], []
     desired: dict[int, list[flags.DesiredFlag]] = {}
     for project in projects:
-        facts = facts_from_rows(project, rounds_by_project.get(project["id"], []))
+        facts = facts_from_rows(project, rounds_by_project.get(project["id"], []), portfolio_means)
         views = evaluate_views(facts, rules)
         trend_rows += [(project["id"], *trend) for trend in trends(facts)]
         health_rows.append(views.health_row(project["id"]))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from db import flags, statistics
-from domain.disclosure import release_facts
+from domain.disclosure import release_facts, released_round
 from domain.trends import TREND_WINDOW, smoothed, trend_slope
 from partnerpulse.settings import Settings
 from workers import analytics
@@ -50,8 +50,11 @@ def thresholds(settings: Settings) -> Thresholds:
     )
 
 
-def facts_from_rows(project: asyncpg.Record, rounds: list[asyncpg.Record]) -> ProjectFacts:
+def facts_from_rows(
+    project: asyncpg.Record, rounds: list[asyncpg.Record], portfolio_means: dict[str, float] | None = None
+) -> ProjectFacts:
     return ProjectFacts(
+        portfolio_means=portfolio_means or {},
         phase=project["phase"],
         days_in_phase=project["days_in_phase"],
         has_exit_plan=project["has_exit_plan"],
@@ -96,13 +99,27 @@ class Views:
 
 
 def evaluate_views(facts: ProjectFacts, rules: Thresholds) -> Views:
-    findings = analytics.evaluate(facts, rules)
+    holding = analytics.holding(facts, rules)
+    findings = analytics.escalated(holding)
     health = analytics.health(facts, findings, rules)
     if not any(r.response_count for r in facts.rounds):  # nothing to withhold: the same results, half the work
         return Views(findings, health, findings, health)
+    if all_released(facts, rules.min_group_size):
+        # the released facts are the full ones without who answered what: the other rules find the same
+        partner_findings = analytics.escalated(
+            [f for f in holding if f.reason not in analytics.READS_INDIVIDUAL_ANSWERS]
+        )
+        return Views(findings, health, partner_findings, analytics.health(facts, partner_findings, rules))
     released = release_facts(facts, rules.min_group_size)
     partner_findings = analytics.evaluate(released, rules)
     return Views(findings, health, partner_findings, analytics.health(released, partner_findings, rules))
+
+
+def all_released(facts: ProjectFacts, min_group_size: int) -> bool:
+    """Whether partners may know every round's means (rounds without answers have none to withhold)."""
+    return all(
+        not r.response_count or released_round(r.response_count, r.closed, min_group_size) for r in facts.rounds
+    )
 
 
 def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, int]]:
@@ -124,7 +141,8 @@ async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thre
                 return None
             await statistics.recompute_round_statistics(connection, project_id)
             project = await statistics.project_for_rules(connection, project_id)
-            facts = facts_from_rows(project, await statistics.rounds_for_rules(connection, project_id))
+            rounds = await statistics.rounds_for_rules(connection, project_id)
+            facts = facts_from_rows(project, rounds, await statistics.portfolio_prior(connection))
             views = evaluate_views(facts, rules)
             await statistics.store_trends(connection, project_id, trends(facts))
             await statistics.store_health(connection, views.health_row(project_id))

@@ -22,6 +22,8 @@ const TEXT = {
     error: "Something went wrong", employees: "employees", founded: "founded", month: "Month", score: "Score",
     concerns: "concerns", comment: "Comment", project: "Cooperation project", overdue: "past its planned end", status: "Status",
     soFar: "(so far)", partialMonth: "The current month is not over yet: its point (hollow, dashed line) rests on the answers so far.",
+    organizations: "organizations", band95: "95 % band",
+    bandNote: "Shaded: where 95 % of the means of that many answers would lie (±1.96 · 0.8 / √answers); a bigger point rests on more organizations (their number in its tooltip).",
     organization: "Organization", continueLikelihood: "Continue (0–10)",
     continueLikelihoodHint: "How likely the partner is to continue the cooperation, from 0 (not at all) to 10 (certainly).",
   },
@@ -46,6 +48,8 @@ const TEXT = {
     employees: "Beschäftigte", founded: "gegründet", month: "Monat", score: "Wert", concerns: "betrifft",
     comment: "Kommentar", project: "Kooperation", overdue: "über das geplante Ende hinaus", status: "Status", organization: "Organisation", soFar: "(bisher)",
     partialMonth: "Der laufende Monat ist noch nicht vorbei: sein Punkt (hohl, gestrichelte Linie) beruht auf den bisherigen Antworten.",
+    organizations: "Organisationen", band95: "95-%-Band",
+    bandNote: "Schattiert: wo 95 % der Mittelwerte so vieler Antworten lägen (±1,96 · 0,8 / √Antworten); ein größerer Punkt beruht auf mehr Organisationen (ihre Zahl im Tooltip).",
     continueLikelihood: "Weitermachen (0–10)",
     continueLikelihoodHint: "Wie wahrscheinlich der Partner die Kooperation fortsetzt, von 0 (gar nicht) bis 10 (sicher).",
   },
@@ -203,13 +207,19 @@ function lineChart(xLabels, series, { title, caption = true, partialLast = false
       if (partial) dashed = previous ? `M${previous}L${point}` : "";
       else path += `${previous ? "L" : "M"}${point}`;
       previous = point;
+      const organizations = line.organizations?.[i];
+      const band = line.bands?.[i];
+      const sureness = organizations == null ? "" : ` · ${organizations} ${t("organizations")}${band ? ` · ${t("band95")} ${formatScore(band[0])}–${formatScore(band[1])}` : ""}`;
       group.append(
-        svg("circle", { cx: x(i), cy: y(value), r: 2.5, fill: partial ? "#fff" : color, stroke: color, class: partial ? "partial" : "" },
-          svg("title", {}, `${line.label} · ${labels[i]}: ${formatScore(value)}`)),
+        svg("circle", { cx: x(i), cy: y(value), r: organizations == null ? 2.5 : Math.min(5, 2 + Math.sqrt(organizations) / 2),
+          fill: partial ? "#fff" : color, stroke: color, class: partial ? "partial" : "", ...(organizations == null ? {} : { "data-organizations": organizations }) },
+          svg("title", {}, `${line.label} · ${labels[i]}: ${formatScore(value)}${sureness}`)),
       );
     });
     if (path) group.prepend(svg("path", { d: path, stroke: color, class: "line", "data-series": line.label }));
     if (dashed) group.prepend(svg("path", { d: dashed, stroke: color, class: "line partial", "data-series": line.label }));
+    // beneath the lines and points
+    if (line.bands) bandPaths(line.bands, x, y).forEach((d) => group.prepend(svg("path", { d, fill: color, class: "band", "data-series": line.label })));
     chart.append(group);
   });
   const entries = series.map((line, index) => h("li", {}, h("button", { type: "button", class: "legend-entry", "aria-pressed": "false",
@@ -231,16 +241,52 @@ function emphasize(chart, button, seriesLabel) {
   });
 }
 
+// the areas of a series' bands, one per stretch of months with a band (a lone month: a short bar)
+function bandPaths(bands, x, y) {
+  const paths = [];
+  let run = [];
+  const close = () => {
+    if (run.length === 1) {
+      const [i, [lo, hi]] = run[0];
+      paths.push(`M${(x(i) - 3).toFixed(1)},${y(hi).toFixed(1)}H${(x(i) + 3).toFixed(1)}V${y(lo).toFixed(1)}H${(x(i) - 3).toFixed(1)}Z`);
+    } else if (run.length > 1) {
+      const upper = run.map(([i, [, hi]]) => `${x(i).toFixed(1)},${y(hi).toFixed(1)}`);
+      const lower = run.map(([i, [lo]]) => `${x(i).toFixed(1)},${y(lo).toFixed(1)}`).reverse();
+      paths.push(`M${upper.join("L")}L${lower.join("L")}Z`);
+    }
+    run = [];
+  };
+  bands.forEach((band, i) => (band ? run.push([i, band]) : close()));
+  close();
+  return paths;
+}
+
+// a portfolio mean rests on `responseCount` answers of about this spread (a person's noise on the 1-5 scale)
+const ANSWER_SD = 0.8;
+
 function portfolioChart(seriesList, title, labelOf) {
   const periods = [...new Set(seriesList.flatMap((s) => s.points.map((p) => p.period)))].sort();
   if (!periods.length) return h("figure", { class: "figure" }, h("figcaption", {}, title), h("p", { class: "muted" }, t("noData")));
   const series = seriesList.map((s) => {
-    const byPeriod = new Map(s.points.map((p) => [p.period, p.mean]));
-    return { label: labelOf(s), values: periods.map((p) => byPeriod.get(p) ?? null) };
+    const byPeriod = new Map(s.points.map((p) => [p.period, p]));
+    const at = periods.map((period) => byPeriod.get(period));
+    return {
+      label: labelOf(s),
+      values: at.map((p) => p?.mean ?? null),
+      organizations: at.map((p) => (p?.mean == null ? null : p.organizationCount)),
+      // 95 % of the means such answers would give lie within ±1.96·σ/√n (clipped to the scale)
+      bands: at.map((p) => {
+        if (p?.mean == null || !p.responseCount) return null;
+        const half = (1.96 * ANSWER_SD) / Math.sqrt(p.responseCount);
+        return [Math.max(1, p.mean - half), Math.min(5, p.mean + half)];
+      }),
+    };
   });
   const now = new Date();
   const thisMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, "0")}-01`;
-  return lineChart(periods.map(formatMonth), series, { title, partialLast: periods.at(-1) === thisMonth });
+  const chart = lineChart(periods.map(formatMonth), series, { title, partialLast: periods.at(-1) === thisMonth });
+  chart.append(h("p", { class: "muted note band-note" }, t("bandNote")));
+  return chart;
 }
 
 // -- views ------------------------------------------------------------------------------------------------------
@@ -267,8 +313,8 @@ function signInView(message) {
 }
 
 const PORTFOLIO = `query Portfolio($dimension: SatisfactionDimension!) {
-  kinds: satisfactionTrends(groupBy: ORGANIZATION_KIND, dimension: $dimension) { key label points { period mean responseCount } }
-  industries: satisfactionTrends(groupBy: INDUSTRY, dimension: $dimension) { key label points { period mean responseCount } }
+  kinds: satisfactionTrends(groupBy: ORGANIZATION_KIND, dimension: $dimension) { key label points { period mean responseCount organizationCount } }
+  industries: satisfactionTrends(groupBy: INDUSTRY, dimension: $dimension) { key label points { period mean responseCount organizationCount } }
 }`;
 
 // one page of the list, and how many projects are at risk by the severity of their worst open flag
