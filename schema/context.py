@@ -6,7 +6,7 @@ from typing import Any
 import asyncpg
 from arq.connections import ArqRedis
 
-from api.auth import Principal
+from domain.principal import Principal
 from partnerpulse.settings import Settings
 from schema.loaders import Loaders
 

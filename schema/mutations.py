@@ -11,9 +11,9 @@ import strawberry
 from strawberry.types import Info
 
 from api.metrics import count_user_errors
+from domain.jobs import enqueue_recompute, enqueue_sending
+from domain.refusals import Refusal
 from schema.context import Context
-from workers.jobs import enqueue_recompute
-from workers.mail import enqueue_sending
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,6 +68,10 @@ class Rejected(Exception):
         self.errors = list(errors)
 
 
+def user_error_of(refusal: Refusal) -> UserError:
+    return UserError(field=refusal.field, code=UserErrorCode[refusal.code.value], message=refusal.message)
+
+
 def reject(code: UserErrorCode, message: str, field: str | None = None) -> Rejected:
     return Rejected(UserError(field=field, code=code, message=message))
 
@@ -87,7 +91,7 @@ def invalid(field: str, message: str) -> UserError:
 async def in_transaction(
     info: Info[Context, Any], work: Callable[[asyncpg.Connection], Awaitable[T]]
 ) -> tuple[T | None, list[UserError]]:
-    """Run `work` in one transaction; a `Rejected` rolls everything back and becomes user errors."""
+    """Run `work` in one transaction; a `Refusal` (or `Rejected`) rolls everything back and becomes user errors."""
     if not info.context.principal.is_authenticated:
         errors = [
             UserError(field=None, code=UserErrorCode.UNAUTHENTICATED, message="Send `Authorization: Bearer <token>`.")
@@ -98,6 +102,8 @@ async def in_transaction(
                 return await work(connection), []
         except Rejected as rejected:
             errors = rejected.errors
+        except Refusal as refusal:
+            errors = [user_error_of(reason) for reason in refusal.reasons]
     # mutation names come from the schema, not the client: the series stay bounded
     count_user_errors(info.field_name, [error.code.value for error in errors])
     return None, errors

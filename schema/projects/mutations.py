@@ -1,6 +1,5 @@
 """Mutations of the projects slice: create, partners, phases, goals, exit plan, publication."""
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -9,6 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from db import organizations, projects
+from domain.access import locked_project, require_open
+from domain.vocabulary import FINAL_PHASES
 from schema import validation
 from schema.context import Context
 from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
@@ -27,7 +28,7 @@ from schema.mutations import (
     request_recompute,
 )
 from schema.projects import consent
-from schema.projects.phases import FINAL_PHASES, transition_error
+from schema.projects.phases import transition_error
 from schema.projects.types import CooperationProject, ProjectGoal, ProjectInvitation, ProjectPartner
 
 
@@ -218,48 +219,8 @@ class ApproveProjectPublicationPayload:
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@dataclass
-class ProjectAccess:
-    """A locked project row and the viewer's role in it."""
-
-    row: asyncpg.Record
-    roles: dict[int, str]
-    viewer_role: str | None
-    is_admin: bool
-
-    @property
-    def manages(self) -> bool:
-        return self.is_admin or self.viewer_role in ("LEAD", "MODERATOR")
-
-
 def project_id_of(global_id: str) -> int | None:
     return decode_global_id(global_id, {"CooperationProject"})
-
-
-async def locked_project(
-    info: Info[Context, Any],
-    connection: asyncpg.Connection,
-    project_id: int | None,
-    missing: tuple[str, str] = ("project", "projectId"),
-) -> ProjectAccess:
-    """Lock the project for the rest of the transaction. A project the viewer may not see is NOT_FOUND
-    (reported as `missing`: what was looked for, and the input field)."""
-    principal = info.context.principal
-    row = await projects.lock_project(connection, project_id) if project_id else None
-    if row is None:
-        raise not_found(*missing)
-    roles = await projects.partner_roles(connection, project_id)
-    role = roles.get(principal.organization_id) if principal.organization_id else None
-    if not principal.is_admin and role is None and row["published_at"] is None:
-        raise not_found(*missing)
-    return ProjectAccess(row=row, roles=roles, viewer_role=role, is_admin=principal.is_admin)
-
-
-def require_open(access: ProjectAccess) -> None:
-    if access.row["phase"] in FINAL_PHASES:
-        raise reject(
-            UserErrorCode.INVALID_TRANSITION, f"The project is {access.row['phase']} and can no longer change."
-        )
 
 
 async def create_cooperation_project(
@@ -312,7 +273,7 @@ async def add_project_partner(
     info: Info[Context, Any], input: Annotated[AddProjectPartnerInput, MUTATION_INPUT]
 ) -> AddProjectPartnerPayload:
     async def work(connection: asyncpg.Connection) -> ProjectPartner | ProjectInvitation:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
+        access = await locked_project(connection, info.context.principal, project_id_of(input.project_id))
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators add partners.")
         if not consent.may_appoint(access.is_admin, input.role.value):
@@ -352,7 +313,7 @@ async def advance_project_phase(
     info: Info[Context, Any], input: Annotated[AdvanceProjectPhaseInput, MUTATION_INPUT]
 ) -> AdvanceProjectPhasePayload:
     async def work(connection: asyncpg.Connection) -> CooperationProject:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
+        access = await locked_project(connection, info.context.principal, project_id_of(input.project_id))
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators change the phase.")
         problem = transition_error(access.row["phase"], input.to.value)
@@ -371,7 +332,7 @@ async def add_project_goal(
     info: Info[Context, Any], input: Annotated[AddProjectGoalInput, MUTATION_INPUT]
 ) -> AddProjectGoalPayload:
     async def work(connection: asyncpg.Connection) -> ProjectGoal:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
+        access = await locked_project(connection, info.context.principal, project_id_of(input.project_id))
         owner = decode_organization_id(input.owner_organization_id)
         if access.viewer_role is None and not access.is_admin:
             raise forbidden("Only the project's partners, moderators and admins add goals.")
@@ -401,7 +362,7 @@ async def update_project_goal(
         goal = await projects.lock_goal(connection, goal_id) if goal_id else None
         if goal is None:
             raise not_found("goal", "id")
-        access = await locked_project(info, connection, goal["project_id"], missing=("goal", "id"))
+        access = await locked_project(connection, info.context.principal, goal["project_id"], missing=("goal", "id"))
         if access.viewer_role is None and not access.is_admin:
             raise not_found("goal", "id")
         principal = info.context.principal
@@ -420,7 +381,7 @@ async def set_exit_plan(
     info: Info[Context, Any], input: Annotated[SetExitPlanInput, MUTATION_INPUT]
 ) -> SetExitPlanPayload:
     async def work(connection: asyncpg.Connection) -> CooperationProject:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
+        access = await locked_project(connection, info.context.principal, project_id_of(input.project_id))
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators set the exit plan.")
         require_open(access)
@@ -440,7 +401,7 @@ async def publish_project(
     info: Info[Context, Any], input: Annotated[PublishProjectInput, MUTATION_INPUT]
 ) -> PublishProjectPayload:
     async def work(connection: asyncpg.Connection) -> CooperationProject:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
+        access = await locked_project(connection, info.context.principal, project_id_of(input.project_id))
         if not (access.is_admin or access.viewer_role == "LEAD"):
             raise forbidden("Only admins and the lead partner publish a project.")
         if access.row["phase"] not in ("ACTIVE", "COMPLETED"):
@@ -517,7 +478,7 @@ async def approve_project_publication(
     info: Info[Context, Any], input: Annotated[ApproveProjectPublicationInput, MUTATION_INPUT]
 ) -> ApproveProjectPublicationPayload:
     async def work(connection: asyncpg.Connection) -> ProjectPartner:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
+        access = await locked_project(connection, info.context.principal, project_id_of(input.project_id))
         if access.is_admin:
             raise forbidden("Approvals are the partners' own; admins publish without them.")
         if access.viewer_role is None:

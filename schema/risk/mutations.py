@@ -7,13 +7,13 @@ import strawberry
 from strawberry.types import Info
 
 from db import flags
+from domain import events
+from domain.access import locked_project
 from domain.disclosure import sees_everything
 from schema.context import Context
 from schema.ids import decode_global_id
 from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, forbidden, in_transaction, not_found
-from schema.projects.mutations import locked_project
 from schema.risk.types import RiskFlag
-from workers import events
 
 
 @strawberry.input(description="Take note of a risk flag. Lead partner, moderators, admins.")
@@ -35,7 +35,9 @@ async def acknowledge_risk_flag(
         row = await flags.lock_flag(connection, flag_id) if flag_id else None
         if row is None:
             raise not_found("risk flag", "id")
-        access = await locked_project(info, connection, row["project_id"], missing=("risk flag", "id"))
+        access = await locked_project(
+            connection, info.context.principal, row["project_id"], missing=("risk flag", "id")
+        )
         if access.viewer_role is None and not access.is_admin:
             raise not_found("risk flag", "id")
         if row["audience"] != "PARTNERS" and not sees_everything(access.viewer_role, is_admin=access.is_admin):

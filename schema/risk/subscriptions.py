@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.auth import authenticate
+from api.flag_events import FlagEventHub
 from db import flags, projects
 from domain.disclosure import sees_everything
 from schema.context import Context
@@ -14,7 +15,6 @@ from schema.errors import ClientError, unauthenticated
 from schema.loaders import Loaders
 from schema.projects.mutations import project_id_of
 from schema.risk.types import RiskFlag
-from workers.events import FlagEventHub
 
 
 async def token_still_valid(context: Context) -> bool:

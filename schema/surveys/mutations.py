@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from db import invitations, projects, surveys
+from domain.access import locked_project
 from schema import validation
 from schema.context import Context
 from schema.ids import decode_global_id
@@ -24,7 +25,7 @@ from schema.mutations import (
     request_sending,
 )
 from schema.projects import consent
-from schema.projects.mutations import locked_project, project_id_of
+from schema.projects.mutations import project_id_of
 from schema.surveys.types import SurveyResponse, SurveyRound
 
 
@@ -87,7 +88,7 @@ async def open_survey_round(
     info: Info[Context, Any], input: Annotated[OpenSurveyRoundInput, MUTATION_INPUT]
 ) -> OpenSurveyRoundPayload:
     async def work(connection: asyncpg.Connection) -> SurveyRound:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
+        access = await locked_project(connection, info.context.principal, project_id_of(input.project_id))
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators open survey rounds.")
         if access.row["phase"] != "ACTIVE":
@@ -116,7 +117,9 @@ async def close_survey_round(
         row = await surveys.lock_round(connection, round_id, exclusive=True) if round_id else None
         if row is None:
             raise not_found("round", "roundId")
-        access = await locked_project(info, connection, row["project_id"], missing=("round", "roundId"))
+        access = await locked_project(
+            connection, info.context.principal, row["project_id"], missing=("round", "roundId")
+        )
         if access.viewer_role is None and not access.is_admin:
             raise not_found("round", "roundId")
         if not access.manages:

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from db import schedules
+from domain.access import locked_project, require_open
 from schema.context import Context
 from schema.mutations import (
     MUTATION_INPUT,
@@ -18,7 +19,7 @@ from schema.mutations import (
     in_transaction,
     invalid,
 )
-from schema.projects.mutations import locked_project, project_id_of, require_open
+from schema.projects.mutations import project_id_of
 
 
 @strawberry.type(description="The cadence of a project's pulse survey: rounds open and close by themselves.")
@@ -67,7 +68,7 @@ async def set_survey_schedule(
     info: Info[Context, Any], input: Annotated[SetSurveyScheduleInput, MUTATION_INPUT]
 ) -> SetSurveySchedulePayload:
     async def work(connection: asyncpg.Connection) -> SurveySchedule:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
+        access = await locked_project(connection, info.context.principal, project_id_of(input.project_id))
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators set the survey schedule.")
         require_open(access)
