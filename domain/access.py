@@ -42,6 +42,11 @@ class ProjectAccess:
         return self.viewer_role == PartnerRole.LEAD
 
 
+def require_authenticated(principal: Principal) -> None:
+    if not principal.is_authenticated:
+        raise Refusal(RefusalCode.UNAUTHENTICATED, "Send `Authorization: Bearer <token>`.")
+
+
 async def locked_project(
     connection: asyncpg.Connection,
     principal: Principal,
@@ -74,7 +79,8 @@ async def locked_project_taken_part_in(
 def require_open(access: ProjectAccess) -> None:
     """A project in a final phase no longer changes."""
     if access.row["phase"] in FINAL_PHASES:
-        raise Refusal(RefusalCode.INVALID_TRANSITION, f"The project is {access.row['phase']} and can no longer change.")
+        phase = access.row["phase"]
+        raise Refusal(RefusalCode.INVALID_TRANSITION, f"The project is {phase} and can no longer change.")
 
 
 def require_manager(access: ProjectAccess, message: str) -> None:

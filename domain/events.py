@@ -47,5 +47,3 @@ async def publish(redis: Redis, channel: str, events: list[FlagEvent]) -> None:
             await pipe.execute()
     except Exception:  # Redis down: the data is safe in PostgreSQL
         log.warning("could not publish flag events", exc_info=True, extra={"events": len(events)})
-
-

@@ -5,10 +5,14 @@ queue with arq's `enqueue_job` will do (the API's and the worker's arq Redis poo
 be the namespace's (`Settings.queue_name`).
 """
 
+import asyncio
+import logging
 from typing import Any, Protocol
 
+log = logging.getLogger(__name__)
 RECOMPUTE = "recompute_project"
 SEND_MAILS = "send_mails"
+ENQUEUE_TIMEOUT = 1.0
 
 
 class JobQueue(Protocol):
@@ -34,3 +38,25 @@ async def enqueue_sending(queue: JobQueue, namespace: str) -> None:
     """Ask a worker to send what is due. Dropped while a sender is queued or running: that one sends it, or
     the cron run a few seconds later does."""
     await queue.enqueue_job(SEND_MAILS, _job_id=mail_job_id(namespace))
+
+
+async def request_recompute(queue: JobQueue, namespace: str, project_id: int) -> None:
+    """After commit: ask a worker to recompute. If Redis does not answer, the reconciler will find the
+    project by its data_version, so this only logs."""
+    try:
+        async with asyncio.timeout(ENQUEUE_TIMEOUT):
+            await enqueue_recompute(queue, namespace, project_id)
+    except Exception as error:  # Redis down or slow: the recomputation is delayed, not lost
+        log.warning(
+            "enqueue failed; the reconciler will catch up", extra={"project_id": project_id, "error": repr(error)}
+        )
+
+
+async def request_sending(queue: JobQueue, namespace: str) -> None:
+    """After commit: ask a worker to send the outbox. If Redis does not answer, the sender's cron run finds
+    the mails a few seconds later."""
+    try:
+        async with asyncio.timeout(ENQUEUE_TIMEOUT):
+            await enqueue_sending(queue, namespace)
+    except Exception as error:  # Redis down or slow: the mails wait, they are not lost
+        log.warning("enqueue of mail sending failed; the cron run will send", extra={"error": repr(error)})

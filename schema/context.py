@@ -7,6 +7,7 @@ import asyncpg
 from arq.connections import ArqRedis
 
 from domain.principal import Principal
+from domain.runtime import Runtime
 from partnerpulse.settings import Settings
 from schema.loaders import Loaders
 
@@ -22,3 +23,8 @@ class Context:
     loaders: Loaders
     # graphql-transport-ws: the connection_init payload (it carries the Authorization)
     connection_params: dict[str, Any] | None = field(default=None)
+
+    @property
+    def runtime(self) -> Runtime:
+        """What the domain's services run on."""
+        return Runtime(pool=self.pool, jobs=self.redis, publisher=self.redis, settings=self.settings)

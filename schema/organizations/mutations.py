@@ -8,21 +8,16 @@ import strawberry
 from strawberry.types import Info
 
 from db import organizations
-from schema import validation
+from domain import validation
+from domain.refusals import Refusal, RefusalCode, forbidden, invalid, not_found, refuse_all
 from schema.context import Context
 from schema.enums import FundingStage, OrganizationKind, RevenueBand
 from schema.ids import decode_organization_id
 from schema.mutations import (
     MUTATION_INPUT,
     USER_ERRORS,
-    Rejected,
     UserError,
-    UserErrorCode,
-    forbidden,
     in_transaction,
-    invalid,
-    not_found,
-    reject,
 )
 from schema.organizations.types import Organization, organization_from_row
 
@@ -87,7 +82,7 @@ PROFILE_FIELDS = [
 ]  # fmt: skip
 
 
-def clean_profile(values: dict[str, Any], kind: str, errors: list[UserError]) -> dict[str, Any]:
+def clean_profile(values: dict[str, Any], kind: str, errors: list[Refusal]) -> dict[str, Any]:
     """Check and normalize the profile fields present in `values` (camelCase field names in errors)."""
     clean: dict[str, Any] = {}
     for key, maximum in REQUIRED.items():
@@ -126,9 +121,9 @@ def clean_profile(values: dict[str, Any], kind: str, errors: list[UserError]) ->
     return clean
 
 
-def name_taken() -> Rejected:
-    return reject(
-        UserErrorCode.ALREADY_EXISTS,
+def name_taken() -> Refusal:
+    return Refusal(
+        RefusalCode.ALREADY_EXISTS,
         "Another organization has this name (names are compared ignoring case and spaces).",
         "name",
     )
@@ -140,11 +135,10 @@ async def create_organization(
     async def work(connection: asyncpg.Connection) -> Organization:
         if not info.context.principal.is_admin:
             raise forbidden("Only admins add organizations to the network.")
-        errors: list[UserError] = []
+        errors: list[Refusal] = []
         values = {key: getattr(input, key) for key in PROFILE_FIELDS}
         clean = clean_profile(values, input.kind.value, errors)
-        if errors:
-            raise Rejected(*errors)
+        refuse_all(errors)
         try:
             row = await organizations.insert_organization(connection, {**clean, "kind": input.kind.value})
         except asyncpg.UniqueViolationError as error:
@@ -169,10 +163,9 @@ async def update_organization(
         if not principal.is_admin and principal.organization_id != organization_id:
             raise forbidden("Only admins and the organization itself change its profile.")
         values = {key: value for key, value in vars(input).items() if key != "id" and value is not strawberry.UNSET}
-        errors: list[UserError] = []
+        errors: list[Refusal] = []
         clean = clean_profile(values, current["kind"], errors)
-        if errors:
-            raise Rejected(*errors)
+        refuse_all(errors)
         try:
             row = await organizations.update_organization(connection, organization_id, clean)
         except asyncpg.UniqueViolationError as error:

@@ -7,22 +7,17 @@ import strawberry
 from strawberry.types import Info
 
 from db import organizations, people
+from domain import validation
 from domain.people import clean_email, manages_people
-from schema import validation
+from domain.refusals import Refusal, RefusalCode, forbidden, invalid, not_found, refuse_all
 from schema.context import Context
 from schema.enums import Language
 from schema.ids import decode_global_id, decode_organization_id
 from schema.mutations import (
     MUTATION_INPUT,
     USER_ERRORS,
-    Rejected,
     UserError,
-    UserErrorCode,
-    forbidden,
     in_transaction,
-    invalid,
-    not_found,
-    reject,
 )
 from schema.people.types import ContactPerson
 
@@ -96,13 +91,12 @@ async def add_contact_person(
             raise not_found("organization", "organizationId")
         if not manages_people(principal.is_admin, principal.organization_id, organization_id):
             raise forbidden("Only admins and the organization itself add its contact persons.")
-        errors: list[UserError] = []
+        errors: list[Refusal] = []
         name = validation.text(errors, "name", input.name, maximum=200)
         email = clean_email(input.email)
         if email is None:
             errors.append(invalid("email", "Not an e-mail address (name@example.com, at most 254 characters)."))
-        if errors:
-            raise Rejected(*errors)
+        refuse_all(errors)
         try:
             row = await people.insert_person(
                 connection, organization_id, name or "", email or "", input.language.value.lower()
@@ -110,8 +104,8 @@ async def add_contact_person(
         except asyncpg.UniqueViolationError as error:
             if not people.email_taken(error):
                 raise
-            raise reject(
-                UserErrorCode.ALREADY_EXISTS, "A contact person with this e-mail address exists already.", "email"
+            raise Refusal(
+                RefusalCode.ALREADY_EXISTS, "A contact person with this e-mail address exists already.", "email"
             ) from None
         return ContactPerson.from_row(row)
 

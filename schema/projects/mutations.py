@@ -8,26 +8,20 @@ import strawberry
 from strawberry.types import Info
 
 from db import organizations, projects
+from domain import consent, validation
 from domain.access import locked_project, require_open
+from domain.refusals import Refusal, RefusalCode, forbidden, invalid, not_found, refuse_all
 from domain.vocabulary import FINAL_PHASES
-from schema import validation
 from schema.context import Context
 from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
 from schema.ids import decode_global_id, decode_organization_id
 from schema.mutations import (
     MUTATION_INPUT,
     USER_ERRORS,
-    Rejected,
     UserError,
-    UserErrorCode,
-    forbidden,
     in_transaction,
-    invalid,
-    not_found,
-    reject,
     request_recompute,
 )
-from schema.projects import consent
 from schema.projects.phases import transition_error
 from schema.projects.types import CooperationProject, ProjectGoal, ProjectInvitation, ProjectPartner
 
@@ -228,7 +222,7 @@ async def create_cooperation_project(
 ) -> CreateCooperationProjectPayload:
     async def work(connection: asyncpg.Connection) -> CooperationProject:
         principal = info.context.principal
-        errors: list[UserError] = []
+        errors: list[Refusal] = []
         title = validation.text(errors, "title", input.title, maximum=200)
         summary = validation.text(errors, "summary", input.summary, maximum=5000, required=False)
         planned_end_on = validation.not_before(errors, "plannedEndOn", input.planned_end_on, date.today())
@@ -237,7 +231,7 @@ async def create_cooperation_project(
             organization_id = decode_organization_id(partner.organization_id)
             field = f"partners.{index}.organizationId"
             if organization_id is None or await organizations.organization_kind(connection, organization_id) is None:
-                errors.append(UserError(field=field, code=UserErrorCode.NOT_FOUND, message="No such organization."))
+                errors.append(Refusal(RefusalCode.NOT_FOUND, "No such organization.", field))
             elif organization_id in (p[0] for p in partners):
                 errors.append(invalid(field, "The organization is listed twice."))
             else:
@@ -246,13 +240,12 @@ async def create_cooperation_project(
             errors.append(invalid("partners", "Exactly one partner must be the LEAD."))
         if len(input.partners) > 50:
             errors.append(invalid("partners", "At most 50 partners."))
-        if errors:
-            raise Rejected(*errors)
+        refuse_all(errors)
         if not principal.is_admin and principal.organization_id not in (p[0] for p in partners):
             raise forbidden("Members create projects they take part in: list your organization as a partner.")
         for index, (_, role) in enumerate(partners):
             if not consent.may_appoint(principal.is_admin, role):
-                raise reject(UserErrorCode.FORBIDDEN, "Only admins appoint moderators.", f"partners.{index}.role")
+                raise Refusal(RefusalCode.FORBIDDEN, "Only admins appoint moderators.", f"partners.{index}.role")
         row = await projects.insert_project(
             connection, title=title or "", summary=summary, kind=input.kind.value, planned_end_on=planned_end_on
         )
@@ -277,22 +270,22 @@ async def add_project_partner(
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators add partners.")
         if not consent.may_appoint(access.is_admin, input.role.value):
-            raise reject(UserErrorCode.FORBIDDEN, "Only admins appoint moderators.", "role")
+            raise Refusal(RefusalCode.FORBIDDEN, "Only admins appoint moderators.", "role")
         require_open(access)
         organization_id = decode_organization_id(input.organization_id)
         if organization_id is None or await organizations.organization_kind(connection, organization_id) is None:
             raise not_found("organization", "organizationId")
         if organization_id in access.roles:
-            raise reject(UserErrorCode.ALREADY_EXISTS, "The organization is already a partner.", "organizationId")
+            raise Refusal(RefusalCode.ALREADY_EXISTS, "The organization is already a partner.", "organizationId")
         invitations = await projects.invitation_statuses(connection, access.row["id"])
         pending = {org: role for org, (status, role) in invitations.items() if status == "INVITED"}
         if organization_id in pending and not access.is_admin:
-            raise reject(UserErrorCode.ALREADY_EXISTS, "The organization is already invited.", "organizationId")
+            raise Refusal(RefusalCode.ALREADY_EXISTS, "The organization is already invited.", "organizationId")
         lead_taken = "LEAD" in access.roles.values() or any(
             role == "LEAD" and org != organization_id for org, role in pending.items()
         )
         if input.role == PartnerRole.LEAD and lead_taken:
-            raise Rejected(invalid("role", "The project already has (or has invited) a lead partner."))
+            raise invalid("role", "The project already has (or has invited) a lead partner.")
         if access.is_admin:
             await projects.delete_pending_invitation(connection, access.row["id"], organization_id)
             row = await projects.insert_partner(connection, access.row["id"], organization_id, input.role.value)
@@ -318,7 +311,7 @@ async def advance_project_phase(
             raise forbidden("Only admins, the lead partner and moderators change the phase.")
         problem = transition_error(access.row["phase"], input.to.value)
         if problem:
-            raise reject(UserErrorCode.INVALID_TRANSITION, problem, "to")
+            raise Refusal(RefusalCode.INVALID_TRANSITION, problem, "to")
         row = await projects.change_phase(connection, access.row["id"], access.row["phase"], input.to.value)
         return CooperationProject.from_row(row)
 
@@ -339,12 +332,11 @@ async def add_project_goal(
         if not access.manages and owner != info.context.principal.organization_id:
             raise forbidden("Partners add their own goals; the lead partner and moderators add goals for anyone.")
         require_open(access)
-        errors: list[UserError] = []
+        errors: list[Refusal] = []
         title = validation.text(errors, "title", input.title, maximum=300)
         if owner not in access.roles:
             errors.append(invalid("ownerOrganizationId", "The owner must be a partner of the project."))
-        if errors:
-            raise Rejected(*errors)
+        refuse_all(errors)
         row = await projects.insert_goal(connection, access.row["id"], title or "", owner, input.due_on)  # type: ignore[arg-type]
         return ProjectGoal.from_row(row)
 
@@ -385,10 +377,9 @@ async def set_exit_plan(
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators set the exit plan.")
         require_open(access)
-        errors: list[UserError] = []
+        errors: list[Refusal] = []
         exit_plan = validation.text(errors, "exitPlan", input.exit_plan, maximum=10_000, required=False)
-        if errors:
-            raise Rejected(*errors)
+        refuse_all(errors)
         return CooperationProject.from_row(await projects.set_exit_plan(connection, access.row["id"], exit_plan))
 
     project, errors = await in_transaction(info, work)
@@ -405,18 +396,17 @@ async def publish_project(
         if not (access.is_admin or access.viewer_role == "LEAD"):
             raise forbidden("Only admins and the lead partner publish a project.")
         if access.row["phase"] not in ("ACTIVE", "COMPLETED"):
-            raise reject(
-                UserErrorCode.INVALID_TRANSITION, "Only ACTIVE or COMPLETED projects are published.", "projectId"
+            raise Refusal(
+                RefusalCode.INVALID_TRANSITION, "Only ACTIVE or COMPLETED projects are published.", "projectId"
             )
-        errors: list[UserError] = []
+        errors: list[Refusal] = []
         story = validation.text(errors, "story", input.story, maximum=10_000)
-        if errors:
-            raise Rejected(*errors)
+        refuse_all(errors)
         if not access.is_admin:
             missing = consent.missing_approvals(await projects.publication_approvals(connection, access.row["id"]))
             if missing:
-                raise reject(
-                    UserErrorCode.CONSENT_REQUIRED,
+                raise Refusal(
+                    RefusalCode.CONSENT_REQUIRED,
                     f"{len(missing)} partner(s) have not approved the publication yet (approveProjectPublication).",
                     "projectId",
                 )
@@ -446,10 +436,10 @@ async def accept_project_invitation(
     async def work(connection: asyncpg.Connection) -> ProjectPartner:
         project, invitation = await _invited_organization(info, connection, input.project_id)
         if project["phase"] in FINAL_PHASES:
-            raise reject(UserErrorCode.INVALID_TRANSITION, f"The project is {project['phase']}.", "projectId")
+            raise Refusal(RefusalCode.INVALID_TRANSITION, f"The project is {project['phase']}.", "projectId")
         roles = await projects.partner_roles(connection, project["id"])
         if invitation["role"] == "LEAD" and "LEAD" in roles.values():
-            raise reject(UserErrorCode.ALREADY_EXISTS, "The project has a lead partner already.", "projectId")
+            raise Refusal(RefusalCode.ALREADY_EXISTS, "The project has a lead partner already.", "projectId")
         await projects.answer_invitation(connection, project["id"], invitation["organization_id"], "ACCEPTED")
         row = await projects.insert_partner(
             connection, project["id"], invitation["organization_id"], invitation["role"]

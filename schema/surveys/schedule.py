@@ -9,15 +9,13 @@ from strawberry.types import Info
 
 from db import schedules
 from domain.access import locked_project, require_open
+from domain.refusals import Refusal, forbidden, invalid, refuse_all
 from schema.context import Context
 from schema.mutations import (
     MUTATION_INPUT,
     USER_ERRORS,
-    Rejected,
     UserError,
-    forbidden,
     in_transaction,
-    invalid,
 )
 from schema.projects.mutations import project_id_of
 
@@ -55,7 +53,7 @@ class SetSurveySchedulePayload:
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-def schedule_errors(every_weeks: int, answer_window_days: int) -> list[UserError]:
+def schedule_errors(every_weeks: int, answer_window_days: int) -> list[Refusal]:
     errors = []
     if not 1 <= every_weeks <= 52:
         errors.append(invalid("everyWeeks", "Between 1 and 52."))
@@ -73,8 +71,7 @@ async def set_survey_schedule(
             raise forbidden("Only admins, the lead partner and moderators set the survey schedule.")
         require_open(access)
         errors = schedule_errors(input.every_weeks, input.answer_window_days)
-        if errors:
-            raise Rejected(*errors)
+        refuse_all(errors)
         row = await schedules.set_schedule(connection, access.row["id"], input.every_weeks, input.answer_window_days)
         return SurveySchedule.from_row(row)
 
