@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from db import invitations, projects, surveys
-from domain import consent, validation
+from domain import consent, mail_texts, validation
 from domain.access import locked_project, locked_project_taken_part_in, require_authenticated
 from domain.jobs import request_recompute, request_sending
 from domain.principal import Principal
@@ -57,7 +57,9 @@ async def open_round(runtime: Runtime, principal: Principal, project_id: int | N
         if problem:
             raise Refusal(RefusalCode.CONSENT_REQUIRED, problem, "projectId")
         row = await surveys.open_round(connection, access.project_id, ANSWERING_ROLES)
-        await invitations.invite_round(connection, row["id"], runtime.settings.public_url)
+        await invitations.invite_round(
+            connection, row["id"], runtime.settings.public_url, mail_texts.invitation
+        )
     await request_recompute(runtime.jobs, runtime.settings.redis_namespace, access.project_id)
     await request_sending(runtime.jobs, runtime.settings.redis_namespace)
     return row

@@ -8,7 +8,6 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from api.metrics import count_user_errors
 from domain import jobs
 from domain.access import require_authenticated
 from domain.refusals import Refusal
@@ -70,7 +69,7 @@ async def refusals_as_user_errors(
     except Refusal as refusal:
         errors = [user_error_of(reason) for reason in refusal.reasons]
     # mutation names come from the schema, not the client: the series stay bounded
-    count_user_errors(info.field_name, [error.code.value for error in errors])
+    info.context.count_user_errors(info.field_name, [error.code.value for error in errors])
     return None, errors
 
 

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from db import invitations, outbox
+from domain import mail_texts
 from partnerpulse.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ async def remind(ctx: dict[str, Any]) -> int:
     settings: Settings = ctx["settings"]
     async with ctx["pool"].acquire() as connection, connection.transaction():
         queued = await invitations.queue_due_reminders(
-            connection, settings.reminder_offsets_seconds, settings.public_url
+            connection, settings.reminder_offsets_seconds, settings.public_url, mail_texts.reminder
         )
     if queued:
         log.info("reminders queued", extra={"mails": queued})

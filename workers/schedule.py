@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from db import invitations, projects, schedules, surveys
+from domain import mail_texts
 from domain.consent import round_opening_problem
 from domain.vocabulary import ANSWERING_ROLES
 from workers.jobs import enqueue_many
@@ -31,7 +32,7 @@ async def run_schedules(ctx: dict[str, Any]) -> int:
                     log.info("scheduled round not opened", extra={"project_id": project_id, "why": problem})
                     continue
                 row = await surveys.open_round(connection, project_id, ANSWERING_ROLES)
-                await invitations.invite_round(connection, row["id"], settings.public_url)
+                await invitations.invite_round(connection, row["id"], settings.public_url, mail_texts.invitation)
             changed.append(project_id)
         for round_id in await schedules.rounds_due_to_close(connection):
             async with connection.transaction():
