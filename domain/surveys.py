@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from db import invitations, projects, surveys
+from db import invitations, projects, schedules, surveys
 from domain import consent, mail_texts, validation
-from domain.access import locked_project, locked_project_taken_part_in, require_authenticated
+from domain.access import locked_project, locked_project_taken_part_in, require_authenticated, require_open
 from domain.jobs import request_recompute, request_sending
 from domain.principal import Principal
-from domain.refusals import Refusal, RefusalCode, forbidden, not_found, refuse_all
+from domain.refusals import Refusal, RefusalCode, forbidden, invalid, not_found, refuse_all
 from domain.runtime import Runtime
 from domain.vocabulary import ANSWERING_ROLES, PartnerRole, Phase, RoundStatus
 
@@ -57,9 +57,7 @@ async def open_round(runtime: Runtime, principal: Principal, project_id: int | N
         if problem:
             raise Refusal(RefusalCode.CONSENT_REQUIRED, problem, "projectId")
         row = await surveys.open_round(connection, access.project_id, ANSWERING_ROLES)
-        await invitations.invite_round(
-            connection, row["id"], runtime.settings.public_url, mail_texts.invitation
-        )
+        await invitations.invite_round(connection, row["id"], runtime.settings.public_url, mail_texts.invitation)
     await request_recompute(runtime.jobs, runtime.settings.redis_namespace, access.project_id)
     await request_sending(runtime.jobs, runtime.settings.redis_namespace)
     return row
@@ -157,3 +155,26 @@ async def _replay(
             "idempotencyKey",
         )
     return replay
+
+
+def schedule_problems(every_weeks: int, answer_window_days: int) -> list[Refusal]:
+    """A round every 1 to 52 weeks, open for at least a day and at most until the next one."""
+    if not 1 <= every_weeks <= 52:
+        return [invalid("everyWeeks", "Between 1 and 52.")]
+    if not 1 <= answer_window_days <= every_weeks * 7:
+        return [invalid("answerWindowDays", f"Between 1 and {every_weeks * 7} (7 × everyWeeks).")]
+    return []
+
+
+async def set_schedule(
+    runtime: Runtime, principal: Principal, project_id: int | None, every_weeks: int, answer_window_days: int
+) -> asyncpg.Record:
+    """Rounds that open (and close) by themselves; admins, the lead partner and moderators."""
+    require_authenticated(principal)
+    async with runtime.transaction() as connection:
+        access = await locked_project(connection, principal, project_id)
+        if not access.manages:
+            raise forbidden("Only admins, the lead partner and moderators set the survey schedule.")
+        require_open(access)
+        refuse_all(schedule_problems(every_weeks, answer_window_days))
+        return await schedules.set_schedule(connection, access.project_id, every_weeks, answer_window_days)

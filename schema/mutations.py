@@ -1,15 +1,13 @@
-"""What every mutation shares: user errors, one transaction, and the recomputation asked for after commit."""
+"""What every mutation shares: the user errors a refusal becomes. The work itself is the domain's services'
+(domain/): a resolver decodes its input, calls one, and maps a `Refusal` to `userErrors` here."""
 
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any, TypeVar
 
-import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from domain import jobs
-from domain.access import require_authenticated
 from domain.refusals import Refusal
 from schema.context import Context
 
@@ -71,24 +69,3 @@ async def refusals_as_user_errors(
     # mutation names come from the schema, not the client: the series stay bounded
     info.context.count_user_errors(info.field_name, [error.code.value for error in errors])
     return None, errors
-
-
-async def in_transaction(
-    info: Info[Context, Any], work: Callable[[asyncpg.Connection], Awaitable[T]]
-) -> tuple[T | None, list[UserError]]:
-    """Run `work` in one transaction; a `Refusal` rolls everything back and becomes user errors."""
-
-    async def run() -> T:
-        require_authenticated(info.context.principal)
-        async with info.context.runtime.transaction() as connection:
-            return await work(connection)
-
-    return await refusals_as_user_errors(info, run)
-
-
-async def request_recompute(info: Info[Context, Any], project_id: int) -> None:
-    await jobs.request_recompute(info.context.redis, info.context.settings.redis_namespace, project_id)
-
-
-async def request_sending(info: Info[Context, Any]) -> None:
-    await jobs.request_sending(info.context.redis, info.context.settings.redis_namespace)
