@@ -9,7 +9,7 @@ from strawberry.types import Info
 from domain import projects
 from schema.context import Context
 from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
-from schema.ids import decode_global_id, decode_organization_id
+from schema.ids import decode_global_id, decode_organization_id, project_id_of
 from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, refusals_as_user_errors
 from schema.projects.types import CooperationProject, ProjectGoal, ProjectInvitation, ProjectPartner
 
@@ -199,10 +199,6 @@ class ApproveProjectPublicationPayload:
         description="Your organization as a partner, with the approval; null when refused."
     )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
-
-
-def project_id_of(global_id: str) -> int | None:
-    return decode_global_id(global_id, {"CooperationProject"})
 
 
 async def create_cooperation_project(

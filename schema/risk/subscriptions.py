@@ -10,8 +10,8 @@ from db import flags, projects
 from domain.disclosure import sees_everything
 from schema.context import Context
 from schema.errors import ClientError, unauthenticated
+from schema.ids import project_id_of
 from schema.loaders import Loaders
-from schema.projects.mutations import project_id_of
 from schema.risk.types import RiskFlag
 
 

@@ -7,9 +7,8 @@ from strawberry.types import Info
 
 from domain import surveys
 from schema.context import Context
-from schema.ids import decode_global_id
+from schema.ids import decode_global_id, project_id_of
 from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, refusals_as_user_errors
-from schema.projects.mutations import project_id_of
 from schema.surveys.types import SurveyResponse, SurveyRound
 
 

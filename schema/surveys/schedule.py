@@ -9,8 +9,8 @@ from strawberry.types import Info
 
 from domain import surveys
 from schema.context import Context
+from schema.ids import project_id_of
 from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, refusals_as_user_errors
-from schema.projects.mutations import project_id_of
 
 
 @strawberry.type(description="The cadence of a project's pulse survey: rounds open and close by themselves.")
