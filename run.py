@@ -3,6 +3,7 @@
 
     python3 run.py start    # the whole system: embedded PostgreSQL + Redis, demo data, API, worker
     python3 run.py test     # the test suite (embedded servers, or TEST_DATABASE_URL / TEST_REDIS_URL)
+    python3 run.py lint .   # ruff, then the dependency rule (import-linter, [tool.importlinter] in pyproject)
 
 On first use it creates .venv and installs the project into it; again whenever pyproject.toml changes.
 Any further arguments go to `partnerpulse dev` or `pytest`.
@@ -44,6 +45,12 @@ def main() -> int:
         print(__doc__)
         return 2
     python = ensure_environment()
+    if sys.argv[1] == "lint":
+        ruff = subprocess.run([str(python), *COMMANDS["lint"], *sys.argv[2:]], cwd=ROOT).returncode
+        # the contracts are about the whole tree, whatever paths ruff was given
+        lint_imports = BIN / ("lint-imports.exe" if os.name == "nt" else "lint-imports")
+        contracts = subprocess.run([str(lint_imports)], cwd=ROOT).returncode
+        return ruff or contracts
     command = [str(python), *COMMANDS[sys.argv[1]], *sys.argv[2:]]
     child = subprocess.Popen(command, cwd=ROOT)
     # A terminal's Ctrl-C reaches the child anyway; a SIGTERM or SIGINT sent to run.py alone (an IDE's stop

@@ -21,6 +21,7 @@ from api.answer_page import answer_routes
 from api.auth import TokenCache
 from api.dashboard import dashboard_routes
 from api.documents import DocumentEndpoint, TrustedDocuments
+from api.flag_events import FlagEventHub
 from api.graphiql import OfflineGraphiQL, graphiql_routes
 from api.health import healthz, readyz
 from api.limits import BoundedPool, RequestLimits
@@ -32,7 +33,6 @@ from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
 from partnerpulse.waiting import GaveUpWaiting, postgres_unreachable, wait_for
 from schema import create_schema
-from workers.events import FlagEventHub
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
 from api.auth import ANONYMOUS, Principal, authenticate
 from api.documents import DocumentError, TrustedDocuments
-from api.metrics import count_graphql_errors
-from api.rate_limit import Budget, subject, take
-from schema.context import Context
+from api.metrics import count_graphql_errors, count_user_errors
+from api.rate_limit import Budget, mutation_limiter, subject, take
+from schema.context import Context, RequestState
 from schema.errors import is_timeout, is_unavailable
 from schema.limits import rate_limited
 from schema.loaders import Loaders
@@ -243,6 +243,11 @@ class PartnerPulseGraphQL(GraphQL):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.app.state
         principal: Principal = request.scope["state"].get("principal", ANONYMOUS)
+        http = request.scope["type"] == "http"
+
+        async def authenticate_now(authorization: str | None) -> Principal | None:
+            return await authenticate(state.pool, authorization, state.token_cache)
+
         return Context(
             request=request,
             response=response,
@@ -251,6 +256,12 @@ class PartnerPulseGraphQL(GraphQL):
             settings=state.settings,
             principal=principal,
             loaders=Loaders.create(state.pool, principal),
+            # over a WebSocket nothing reads what schema reports about the request
+            state=RequestState(request.scope["state"] if http else None),
+            limit_mutations=mutation_limiter(state.rate_limiter, state.settings, request.scope),
+            authenticate=authenticate_now,
+            flag_events=state.flag_events,
+            count_user_errors=count_user_errors,
         )
 
 

@@ -11,13 +11,15 @@ writes keep being served (a write accepted then is stored like any other), and n
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from starlette.types import Scope
 
-from api.auth import Principal
+from domain.principal import Principal
+from partnerpulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +121,22 @@ async def take(limiter: "RateLimiter", budgets: list[tuple[Budget, int]], subjec
         if wait:
             return Refusal(wait, f"Too many {unit} (at most {budget.per_minute} a minute); try again in {wait} s.")
     return None
+
+
+def mutation_limiter(
+    limiter: RateLimiter | None, settings: Settings, scope: Scope
+) -> Callable[[Principal, int, int], Awaitable[Refusal | None]] | None:
+    """The mutation budgets of one connection or request, for schema's MutationRateLimit: every root field
+    counts against `mutations`, every submitSurveyResponse against `submissions` on top. None without limits."""
+    if limiter is None:
+        return None
+    active = limiter
+
+    async def limit(principal: Principal, mutations: int, submissions: int) -> Refusal | None:
+        budgets = [
+            (Budget("mutations", settings.rate_mutations_per_minute), mutations),
+            (Budget("submissions", settings.rate_submissions_per_minute), submissions),
+        ]
+        return await take(active, budgets, subject(principal, scope))
+
+    return limit

@@ -2,11 +2,23 @@
 
 import hashlib
 import secrets
+from typing import Protocol
 
 import asyncpg
 
 from db.outbox import Mail, add_mails
-from domain import mail_texts
+
+
+class RenderedMail(Protocol):
+    subject: str
+    text: str
+    html: str
+
+
+class RenderMail(Protocol):
+    """How a mail reads, in the recipient's language (the texts are the domain's: domain/mail_texts.py)."""
+
+    def __call__(self, language: str, **values: str | int) -> RenderedMail: ...
 
 ANSWER_TOKEN_PREFIX = "pa_"
 
@@ -24,11 +36,10 @@ def answer_link(public_url: str, token: str) -> str:
 
 
 async def _mails_with_links(
-    connection: asyncpg.Connection, recipients: list[asyncpg.Record], public_url: str, kind: str
+    connection: asyncpg.Connection, recipients: list[asyncpg.Record], public_url: str, kind: str, render: RenderMail
 ) -> list[Mail]:
     """One mail per recipient row (round, person, organization, project), each with a fresh answer link."""
     mails, hashes, rounds, organizations, persons = [], [], [], [], []
-    render = mail_texts.invitation if kind == "INVITATION" else mail_texts.reminder
     for row in recipients:
         token = new_answer_token()
         hashes.append(hash_answer_token(token))
@@ -73,7 +84,7 @@ RECIPIENT_COLUMNS = """i.round_id, i.organization_id, c.id AS person_id, c.name 
     o.name AS organization_name, p.title AS project_title, r.sequence"""
 
 
-async def invite_round(connection: asyncpg.Connection, round_id: int, public_url: str) -> int:
+async def invite_round(connection: asyncpg.Connection, round_id: int, public_url: str, render: RenderMail) -> int:
     """In the transaction that opened the round: an invitation per participating organization and a mail to
     each of its contact persons. Returns the number of mails queued."""
     await connection.execute(
@@ -97,10 +108,13 @@ async def invite_round(connection: asyncpg.Connection, round_id: int, public_url
         """,
         round_id,
     )
-    return await add_mails(connection, await _mails_with_links(connection, recipients, public_url, "INVITATION"))
+    mails = await _mails_with_links(connection, recipients, public_url, "INVITATION", render)
+    return await add_mails(connection, mails)
 
 
-async def queue_due_reminders(connection: asyncpg.Connection, offsets_seconds: list[float], public_url: str) -> int:
+async def queue_due_reminders(
+    connection: asyncpg.Connection, offsets_seconds: list[float], public_url: str, render: RenderMail
+) -> int:
     """Reminder k (1, 2, …) of an invitation falls due `offsets_seconds[k-1]` after the round opened, while the
     round is open and the organization has not answered. The counter moves under the row lock, so a second
     run (another worker, cron twice) finds nothing due; the outbox's unique key guards the mails as well.
@@ -138,7 +152,7 @@ async def queue_due_reminders(connection: asyncpg.Connection, offsets_seconds: l
         [row["organization_id"] for row in due],
         [row["reminders_sent"] for row in due],
     )
-    return await add_mails(connection, await _mails_with_links(connection, recipients, public_url, "REMINDER"))
+    return await add_mails(connection, await _mails_with_links(connection, recipients, public_url, "REMINDER", render))
 
 
 async def invitations_of_rounds(connection: asyncpg.Connection, round_ids: list[int]) -> list[asyncpg.Record]:

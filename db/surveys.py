@@ -1,5 +1,6 @@
 """SQL of survey rounds and (confidential) survey responses."""
 
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -88,8 +89,10 @@ async def responses_by_ids(connection: asyncpg.Connection, ids: list[int]) -> li
 # -- writes ------------------------------------------------------------------------------------------------
 
 
-async def open_round(connection: asyncpg.Connection, project_id: int) -> asyncpg.Record:
-    """Open the next round; the current non-moderator partners are the ones expected to answer."""
+async def open_round(
+    connection: asyncpg.Connection, project_id: int, answering_roles: Sequence[str]
+) -> asyncpg.Record:
+    """Open the next round; the current partners in `answering_roles` are the ones expected to answer."""
     row = await connection.fetchrow(
         f"""
         WITH r AS (
@@ -105,10 +108,11 @@ async def open_round(connection: asyncpg.Connection, project_id: int) -> asyncpg
         """
         INSERT INTO survey_round_participants (round_id, organization_id)
         SELECT $1, organization_id FROM project_partners
-        WHERE project_id = $2 AND role <> 'MODERATOR' AND left_on IS NULL
+        WHERE project_id = $2 AND role = ANY($3::partner_role[]) AND left_on IS NULL
         """,
         row["id"],
         project_id,
+        list(answering_roles),
     )
     await bump_data_version(connection, project_id)
     return row
@@ -155,7 +159,9 @@ async def response_by_key(
 async def insert_response(
     connection: asyncpg.Connection, round_id: int, organization_id: int, values: dict[str, Any]
 ) -> asyncpg.Record | None:
-    """The new response, or None when the organization already answered the round or used the key."""
+    """The new response, or None when the organization already answered the round or used the key. A stored
+    response bumps its project's data version in the same statement: statistics that do not reflect it are
+    stale and are recomputed (by the job asked for, or else by the reconciler)."""
     return await connection.fetchrow(
         f"""
         WITH s AS (
@@ -163,6 +169,10 @@ async def insert_response(
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             ON CONFLICT DO NOTHING
             RETURNING *
+        ), bumped AS (
+            UPDATE cooperation_projects p SET data_version = p.data_version + 1, updated_at = now()
+            FROM survey_rounds r
+            WHERE r.id = $1 AND p.id = r.project_id AND EXISTS (SELECT 1 FROM s)
         )
         SELECT {RESPONSE_COLUMNS} FROM s
         """,

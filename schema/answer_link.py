@@ -12,8 +12,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.relay import to_base64
 from strawberry.types import Info
 
-from api.auth import Role
 from db import invitations
+from domain.principal import Role
 from schema.context import Context
 from schema.enums import RoundStatus
 from schema.errors import ClientError

@@ -14,11 +14,9 @@ from schema.errors import ClientError
 class OperationName(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
-        context = self.execution_context.context
-        request = getattr(context, "request", None)
         name = self.execution_context.operation_name
-        if request is not None and name and request.scope.get("type") == "http":
-            request.scope["state"]["operation_name"] = name[:100]
+        if name:
+            self.execution_context.context.state.name_operation(name)
 
 
 class RequireOperationName(SchemaExtension):

@@ -27,3 +27,7 @@ def decode_global_id(value: str, allowed_types: set[str] | frozenset[str]) -> in
 
 def decode_organization_id(value: str) -> int | None:
     return decode_global_id(value, frozenset(ORGANIZATION_TYPE_NAMES.values()))
+
+
+def project_id_of(global_id: str) -> int | None:
+    return decode_global_id(global_id, {"CooperationProject"})

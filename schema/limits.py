@@ -27,7 +27,6 @@ from graphql import (
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
-from api.rate_limit import Budget, subject, take
 from schema.errors import ClientError
 from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -146,24 +145,17 @@ class MutationRateLimit(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
-        request = getattr(context.context, "request", None)
-        limiter = getattr(request.app.state, "rate_limiter", None) if request is not None else None
+        limit_mutations = context.context.limit_mutations
         operation = _selected_operation(context.graphql_document, context.operation_name)
-        if limiter is not None and operation is not None and operation.operation.value == "mutation":
-            settings = context.context.settings
+        if limit_mutations is not None and operation is not None and operation.operation.value == "mutation":
             fragments = {
                 d.name.value: d for d in context.graphql_document.definitions if isinstance(d, FragmentDefinitionNode)
             }
             roots = [f.name.value for f, _ in _fields(operation.selection_set, fragments, set())]
             roots = [name for name in roots if name != "__typename"]
-            budgets = [
-                (Budget("mutations", settings.rate_mutations_per_minute), len(roots)),
-                (Budget("submissions", settings.rate_submissions_per_minute), roots.count("submitSurveyResponse")),
-            ]
-            refused = await take(limiter, budgets, subject(context.context.principal, request.scope))
+            refused = await limit_mutations(context.context.principal, len(roots), roots.count("submitSurveyResponse"))
             if refused is not None:
-                if request.scope.get("type") == "http":
-                    request.scope["state"]["retry_after"] = refused.retry_after
+                context.context.state.retry_after(refused.retry_after)
                 context.result = GraphQLExecutionResult(
                     data=None,
                     errors=[rate_limited(refused.message, refused.retry_after)],

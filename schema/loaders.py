@@ -6,8 +6,8 @@ from functools import partial
 import asyncpg
 from strawberry.dataloader import DataLoader
 
-from api.auth import Principal
 from db import flags, invitations, organizations, people, projects, schedules, statistics, surveys
+from domain.principal import Principal
 from schema.batching import many_per_key, one_per_key, windowed
 from schema.projects.loaders import (
     invitation_loader,

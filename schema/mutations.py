@@ -1,23 +1,17 @@
-"""What every mutation shares: user errors, one transaction, and the recomputation asked for after commit."""
+"""What every mutation shares: the user errors a refusal becomes. The work itself is the domain's services'
+(domain/): a resolver decodes its input, calls one, and maps a `Refusal` to `userErrors` here."""
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any, TypeVar
 
-import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from api.metrics import count_user_errors
+from domain.refusals import Refusal
 from schema.context import Context
-from workers.jobs import enqueue_recompute
-from workers.mail import enqueue_sending
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
-ENQUEUE_TIMEOUT = 1.0
 MUTATION_INPUT = strawberry.argument(description="What to do; the input type explains each field.")
 USER_ERRORS = "Why the mutation was refused; empty when it succeeded. Nothing changes when it is refused."
 
@@ -60,66 +54,18 @@ class UserError:
     message: str = strawberry.field(description="What went wrong, for people.")
 
 
-class Rejected(Exception):
-    """Raised inside a mutation to roll back and answer with user errors."""
-
-    def __init__(self, *errors: UserError) -> None:
-        super().__init__(errors[0].message if errors else "rejected")
-        self.errors = list(errors)
+def user_error_of(refusal: Refusal) -> UserError:
+    return UserError(field=refusal.field, code=UserErrorCode[refusal.code.value], message=refusal.message)
 
 
-def reject(code: UserErrorCode, message: str, field: str | None = None) -> Rejected:
-    return Rejected(UserError(field=field, code=code, message=message))
-
-
-def not_found(what: str, field: str) -> Rejected:
-    return reject(UserErrorCode.NOT_FOUND, f"No {what} with this id is visible to you.", field)
-
-
-def forbidden(message: str) -> Rejected:
-    return reject(UserErrorCode.FORBIDDEN, message)
-
-
-def invalid(field: str, message: str) -> UserError:
-    return UserError(field=field, code=UserErrorCode.INVALID, message=message)
-
-
-async def in_transaction(
-    info: Info[Context, Any], work: Callable[[asyncpg.Connection], Awaitable[T]]
+async def refusals_as_user_errors(
+    info: Info[Context, Any], call: Callable[[], Awaitable[T]]
 ) -> tuple[T | None, list[UserError]]:
-    """Run `work` in one transaction; a `Rejected` rolls everything back and becomes user errors."""
-    if not info.context.principal.is_authenticated:
-        errors = [
-            UserError(field=None, code=UserErrorCode.UNAUTHENTICATED, message="Send `Authorization: Bearer <token>`.")
-        ]
-    else:
-        try:
-            async with info.context.pool.acquire() as connection, connection.transaction():
-                return await work(connection), []
-        except Rejected as rejected:
-            errors = rejected.errors
+    """Await a service call; a `Refusal` becomes the payload's user errors (and is counted)."""
+    try:
+        return await call(), []
+    except Refusal as refusal:
+        errors = [user_error_of(reason) for reason in refusal.reasons]
     # mutation names come from the schema, not the client: the series stay bounded
-    count_user_errors(info.field_name, [error.code.value for error in errors])
+    info.context.count_user_errors(info.field_name, [error.code.value for error in errors])
     return None, errors
-
-
-async def request_recompute(info: Info[Context, Any], project_id: int) -> None:
-    """After commit: ask a worker to recompute. If Redis does not answer, the reconciler will find the
-    project by its data_version, so this only logs."""
-    try:
-        async with asyncio.timeout(ENQUEUE_TIMEOUT):
-            await enqueue_recompute(info.context.redis, info.context.settings.redis_namespace, project_id)
-    except Exception as error:  # Redis down or slow: the recomputation is delayed, not lost
-        log.warning(
-            "enqueue failed; the reconciler will catch up", extra={"project_id": project_id, "error": repr(error)}
-        )
-
-
-async def request_sending(info: Info[Context, Any]) -> None:
-    """After commit: ask a worker to send the outbox. If Redis does not answer, the sender's cron run finds
-    the mails a few seconds later."""
-    try:
-        async with asyncio.timeout(ENQUEUE_TIMEOUT):
-            await enqueue_sending(info.context.redis, info.context.settings.redis_namespace)
-    except Exception as error:  # Redis down or slow: the mails wait, they are not lost
-        log.warning("enqueue of mail sending failed; the cron run will send", extra={"error": repr(error)})

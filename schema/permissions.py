@@ -11,8 +11,8 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from api.auth import Principal
 from domain.disclosure import released_round, sees_everything
+from domain.principal import Principal
 from schema.context import Context
 from schema.errors import unauthenticated
 

@@ -24,13 +24,13 @@ from bench.generator import plan_network
 from bench.processes import start_api, start_worker
 from db.seed import load_network
 from db.tokens import create_token
+from domain.events import FlagEvent
 from partnerpulse.settings import Settings
 from tests.test_health import serve_once
 from tests.test_pipeline import answer_round, eventually, open_flags
 from tests.test_surveys import add_partners
 from tests.world import build_world
 from workers.bulk import recompute_all
-from workers.events import FlagEvent
 from workers.recompute import thresholds
 
 CHROMIUM = os.environ.get("PARTNERPULSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

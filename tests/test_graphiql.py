@@ -12,10 +12,10 @@ from redis.asyncio import Redis
 
 from api.graphiql import ASSETS
 from bench.processes import start_api
+from domain.events import FlagEvent
 from partnerpulse.settings import Settings
 from tests.test_dashboard import LAPTOP, browser  # noqa: F401 - the browser fixture
 from tests.world import build_world
-from workers.events import FlagEvent
 
 
 async def test_the_page_and_its_assets_are_served_by_the_api(client: httpx.AsyncClient) -> None:

@@ -14,8 +14,9 @@ from aiosmtpd.smtp import Envelope, Session
 from arq.worker import Worker
 
 from db import outbox
+from domain.jobs import enqueue_sending
 from partnerpulse.settings import Settings
-from workers.mail import enqueue_sending, retry_delay, send_due, smtp_server
+from workers.mail import retry_delay, send_due, smtp_server
 from workers.settings import WorkerSettings, redis_settings
 
 SMTP_PORT = 8125

@@ -11,11 +11,11 @@ from redis.asyncio import Redis
 from api import metrics
 from api.app import create_app
 from bench.processes import start_api
+from domain.jobs import enqueue_recompute
 from partnerpulse.embedded import free_port
 from partnerpulse.settings import Settings
 from tests.test_health import serve_once
 from tests.world import build_world
-from workers.jobs import enqueue_recompute
 from workers.metrics import bucket_of, measured
 
 NAMED = "query DirectoryPage { organizations(first: 2) { edges { node { name } } } }"

@@ -4,10 +4,10 @@ import pytest
 from redis.asyncio import Redis
 from strawberry.relay import to_base64
 
+from domain.jobs import recompute_job_id
 from partnerpulse.settings import Settings
 from tests.helpers import gql
 from tests.world import World, build_world
-from workers.jobs import recompute_job_id
 
 ERRORS = "userErrors { field code message }"
 CREATE_ORG = f"""mutation($input: CreateOrganizationInput!) {{

@@ -13,14 +13,14 @@ from arq.connections import create_pool as create_arq_pool
 from api.app import create_app
 from bench.processes import start_api, start_worker
 from db import statistics
+from domain.events import FlagEvent
+from domain.jobs import enqueue_recompute, recompute_job_id
 from partnerpulse.embedded import RedisServer
 from partnerpulse.settings import Settings
 from tests.helpers import gql
 from tests.test_rate_limits import connect_ws, run_ws
 from tests.test_surveys import CLOSE, OPEN, SUBMIT, add_partners, answer
 from tests.world import World, build_world
-from workers.events import FlagEvent
-from workers.jobs import enqueue_recompute, recompute_job_id
 from workers.settings import redis_settings
 
 FLAGS = "query($id: ID!) { node(id: $id) { ... on CooperationProject { riskFlags { reason } health { upToDate } } } }"

@@ -16,10 +16,10 @@ import asyncpg
 
 from bench.processes import start_api, start_worker, wait_until
 from db.statistics import RECOMPUTE_LOCK_SPACE
+from domain.jobs import enqueue_recompute
 from partnerpulse.settings import Settings
 from tests.test_pipeline import eventually
 from tests.world import build_world
-from workers.jobs import enqueue_recompute
 
 
 def test_the_api_answers_a_request_it_was_receiving_when_sigterm_came(settings: Settings, tmp_path: Path) -> None:

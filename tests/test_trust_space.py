@@ -15,12 +15,12 @@ import pytest
 
 from db.statistics import refresh_portfolio
 from db.tokens import create_token
+from domain import events
 from partnerpulse.settings import Settings
 from tests.helpers import gql
 from tests.test_pipeline import next_event, start_api, subscribe
 from tests.test_surveys import CLOSE, SUBMIT, add_partners, answer, open_round
 from tests.world import World, build_world
-from workers import events
 from workers.portfolio import publish_closed_months, released_cells
 from workers.recompute import recompute, thresholds
 

@@ -12,10 +12,11 @@ from db import statistics
 from db.admin import create_database, drop_database
 from db.migrate import migrate
 from db.seed import load_network
+from domain.jobs import RECOMPUTE, enqueue_recompute
 from partnerpulse.settings import Settings
 from tests.test_pipeline import eventually
 from tests.world import build_world
-from workers.jobs import RECOMPUTE, enqueue_recompute, recompute_project, reconcile, refresh_portfolio
+from workers.jobs import recompute_project, reconcile, refresh_portfolio
 from workers.metrics import job_samples, jobs_key
 from workers.settings import WorkerSettings, cron_jobs, redis_settings
 

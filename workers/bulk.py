@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from db import flags, statistics
+from domain.events import FlagEvent
 from workers.analytics import Thresholds
-from workers.events import FlagEvent
 from workers.portfolio import publish_closed_months
 from workers.recompute import evaluate_views, facts_from_rows, trends
 

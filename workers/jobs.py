@@ -7,32 +7,19 @@ from typing import Any
 
 import asyncpg
 from arq import Retry
-from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
 from db import statistics
+from domain import events
+from domain.jobs import enqueue_recompute
 from partnerpulse.waiting import postgres_unreachable
-from workers import events
 from workers.portfolio import publish_closed_months
 from workers.recompute import recompute, thresholds
 
 log = logging.getLogger(__name__)
 
-RECOMPUTE = "recompute_project"
 CRON_CLAIM_SECONDS = 3600
 COMPUTED = "recomputed"  # (project id, version) a finished job leaves in its ctx for look_again
-
-
-def recompute_job_id(namespace: str, project_id: int) -> str:
-    # one queued job per project: arq drops an enqueue whose job id is queued or running
-    return f"{namespace}:recompute:{project_id}"
-
-
-async def enqueue_recompute(redis: ArqRedis, namespace: str, project_id: int) -> bool:
-    """Ask for a recomputation; False when one is already queued or running (that one will do). The
-    client's default queue must be the namespace's (`Settings.queue_name`)."""
-    job_id = recompute_job_id(namespace, project_id)
-    return await redis.enqueue_job(RECOMPUTE, project_id, _job_id=job_id) is not None
 
 
 async def enqueue_many(ctx: dict[str, Any], project_ids: list[int]) -> int:

@@ -13,14 +13,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from arq.connections import ArqRedis
 
 from db import invitations, outbox
+from domain import mail_texts
 from partnerpulse.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SEND_MAILS = "send_mails"
 LEASE_SECONDS = 300  # a batch must be sent within this; then a dead worker's mails are due again
 FIRST_RETRY_SECONDS = 5.0
 SMTP_TIMEOUT = 30.0
@@ -53,16 +52,6 @@ def smtp_server(url: str) -> SmtpServer:
 def retry_delay(attempts: int, maximum: float) -> float:
     """Seconds until the next attempt after `attempts` failed ones: 5 s, 10 s, 20 s, … up to `maximum`."""
     return min(FIRST_RETRY_SECONDS * 2 ** min(attempts, 30), maximum)
-
-
-def mail_job_id(namespace: str) -> str:
-    return f"{namespace}:mail"
-
-
-async def enqueue_sending(redis: ArqRedis, namespace: str) -> None:
-    """Ask a worker to send what is due. Dropped while a sender is queued or running: that one sends it, or
-    the cron run a few seconds later does."""
-    await redis.enqueue_job(SEND_MAILS, _job_id=mail_job_id(namespace))
 
 
 def build_message(row: Any, sender: str) -> EmailMessage:
@@ -157,7 +146,7 @@ async def remind(ctx: dict[str, Any]) -> int:
     settings: Settings = ctx["settings"]
     async with ctx["pool"].acquire() as connection, connection.transaction():
         queued = await invitations.queue_due_reminders(
-            connection, settings.reminder_offsets_seconds, settings.public_url
+            connection, settings.reminder_offsets_seconds, settings.public_url, mail_texts.reminder
         )
     if queued:
         log.info("reminders queued", extra={"mails": queued})

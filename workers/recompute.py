@@ -6,11 +6,11 @@ import asyncpg
 
 from db import flags, statistics
 from domain.disclosure import release_facts, released_round
+from domain.events import FlagEvent
 from domain.trends import TREND_WINDOW, smoothed, trend_slope
 from partnerpulse.settings import Settings
 from workers import analytics
 from workers.analytics import Goal, ProjectFacts, RoundFacts, Thresholds
-from workers.events import FlagEvent
 
 MEAN_COLUMNS = {
     "OVERALL": "mean_overall",

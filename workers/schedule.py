@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 from db import invitations, projects, schedules, surveys
-from schema.projects.consent import round_opening_problem
+from domain import mail_texts
+from domain.consent import round_opening_problem
+from domain.vocabulary import ANSWERING_ROLES
 from workers.jobs import enqueue_many
 from workers.mail import send_due
 
@@ -29,8 +31,8 @@ async def run_schedules(ctx: dict[str, Any]) -> int:
                 if problem:
                     log.info("scheduled round not opened", extra={"project_id": project_id, "why": problem})
                     continue
-                row = await surveys.open_round(connection, project_id)
-                await invitations.invite_round(connection, row["id"], settings.public_url)
+                row = await surveys.open_round(connection, project_id, ANSWERING_ROLES)
+                await invitations.invite_round(connection, row["id"], settings.public_url, mail_texts.invitation)
             changed.append(project_id)
         for round_id in await schedules.rounds_due_to_close(connection):
             async with connection.transaction():

@@ -43,7 +43,7 @@ class Organization(relay.Node):
 
     @strawberry.field(description="Cooperation projects of this organization the viewer may see, newest first.")
     async def projects(self, info: Info[Context, Any], first: First = None, after: After = None) -> ProjectConnection:
-        from schema.projects.types import CooperationProject, CooperationProjectConnection
+        from schema.projects.types import CooperationProject, CooperationProjectConnection, ProjectsOfOrganization
 
         limit = page_size(first)
         after_key = decode_cursor(after, int)
@@ -57,7 +57,7 @@ class Organization(relay.Node):
             limit,
             CooperationProject.from_row,
             lambda row: (row["id"],),
-            filters={"of_organization": self.id},
+            listed=ProjectsOfOrganization(self.id),
         )
 
     @strawberry.field(

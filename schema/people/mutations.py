@@ -2,28 +2,14 @@
 
 from typing import Annotated, Any
 
-import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from db import organizations, people
-from domain.people import clean_email, manages_people
-from schema import validation
+from domain import people
 from schema.context import Context
 from schema.enums import Language
 from schema.ids import decode_global_id, decode_organization_id
-from schema.mutations import (
-    MUTATION_INPUT,
-    USER_ERRORS,
-    Rejected,
-    UserError,
-    UserErrorCode,
-    forbidden,
-    in_transaction,
-    invalid,
-    not_found,
-    reject,
-)
+from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, refusals_as_user_errors
 from schema.people.types import ContactPerson
 
 
@@ -76,67 +62,44 @@ def person_id_of(global_id: str) -> int | None:
     return decode_global_id(global_id, {"ContactPerson"})
 
 
-async def locked_person(info: Info[Context, Any], connection: asyncpg.Connection, global_id: str) -> asyncpg.Record:
-    """The person, locked, when the viewer manages their organization; NOT_FOUND otherwise (no probing)."""
-    person_id = person_id_of(global_id)
-    row = await people.lock_person(connection, person_id) if person_id else None
-    principal = info.context.principal
-    if row is None or not manages_people(principal.is_admin, principal.organization_id, row["organization_id"]):
-        raise not_found("contact person", "id")
-    return row
-
-
 async def add_contact_person(
     info: Info[Context, Any], input: Annotated[AddContactPersonInput, MUTATION_INPUT]
 ) -> AddContactPersonPayload:
-    async def work(connection: asyncpg.Connection) -> ContactPerson:
-        principal = info.context.principal
-        organization_id = decode_organization_id(input.organization_id)
-        if organization_id is None or await organizations.organization_kind(connection, organization_id) is None:
-            raise not_found("organization", "organizationId")
-        if not manages_people(principal.is_admin, principal.organization_id, organization_id):
-            raise forbidden("Only admins and the organization itself add its contact persons.")
-        errors: list[UserError] = []
-        name = validation.text(errors, "name", input.name, maximum=200)
-        email = clean_email(input.email)
-        if email is None:
-            errors.append(invalid("email", "Not an e-mail address (name@example.com, at most 254 characters)."))
-        if errors:
-            raise Rejected(*errors)
-        try:
-            row = await people.insert_person(
-                connection, organization_id, name or "", email or "", input.language.value.lower()
-            )
-        except asyncpg.UniqueViolationError as error:
-            if not people.email_taken(error):
-                raise
-            raise reject(
-                UserErrorCode.ALREADY_EXISTS, "A contact person with this e-mail address exists already.", "email"
-            ) from None
-        return ContactPerson.from_row(row)
-
-    person, errors = await in_transaction(info, work)
-    return AddContactPersonPayload(contact_person=person, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info,
+        lambda: people.add_contact_person(
+            context.runtime,
+            context.principal,
+            decode_organization_id(input.organization_id),
+            input.name,
+            input.email,
+            input.language.value.lower(),
+        ),
+    )
+    return AddContactPersonPayload(contact_person=ContactPerson.from_row(row) if row else None, user_errors=errors)
 
 
 async def remove_contact_person(
     info: Info[Context, Any], input: Annotated[RemoveContactPersonInput, MUTATION_INPUT]
 ) -> RemoveContactPersonPayload:
-    async def work(connection: asyncpg.Connection) -> strawberry.ID:
-        row = await locked_person(info, connection, input.id)
-        await people.delete_person(connection, row["id"])
-        return input.id
-
-    removed, errors = await in_transaction(info, work)
-    return RemoveContactPersonPayload(removed_id=removed, user_errors=errors)
+    context = info.context
+    removed, errors = await refusals_as_user_errors(
+        info, lambda: people.remove_contact_person(context.runtime, context.principal, person_id_of(input.id))
+    )
+    return RemoveContactPersonPayload(removed_id=input.id if removed is not None else None, user_errors=errors)
 
 
 async def set_contact_person_reminders(
     info: Info[Context, Any], input: Annotated[SetContactPersonRemindersInput, MUTATION_INPUT]
 ) -> SetContactPersonRemindersPayload:
-    async def work(connection: asyncpg.Connection) -> ContactPerson:
-        row = await locked_person(info, connection, input.id)
-        return ContactPerson.from_row(await people.set_reminders(connection, row["id"], input.receives_reminders))
-
-    person, errors = await in_transaction(info, work)
-    return SetContactPersonRemindersPayload(contact_person=person, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info,
+        lambda: people.set_reminders(
+            context.runtime, context.principal, person_id_of(input.id), input.receives_reminders
+        ),
+    )
+    return SetContactPersonRemindersPayload(
+        contact_person=ContactPerson.from_row(row) if row else None, user_errors=errors
+    )

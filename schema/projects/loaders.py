@@ -4,8 +4,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from api.auth import Principal
 from db import projects
+from domain.principal import Principal
 from schema.batching import Batch, windowed
 
 

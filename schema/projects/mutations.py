@@ -1,33 +1,16 @@
 """Mutations of the projects slice: create, partners, phases, goals, exit plan, publication."""
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from db import organizations, projects
-from schema import validation
+from domain import projects
 from schema.context import Context
 from schema.enums import CooperationKind, GoalStatus, PartnerRole, ProjectPhase
-from schema.ids import decode_global_id, decode_organization_id
-from schema.mutations import (
-    MUTATION_INPUT,
-    USER_ERRORS,
-    Rejected,
-    UserError,
-    UserErrorCode,
-    forbidden,
-    in_transaction,
-    invalid,
-    not_found,
-    reject,
-    request_recompute,
-)
-from schema.projects import consent
-from schema.projects.phases import FINAL_PHASES, transition_error
+from schema.ids import decode_global_id, decode_organization_id, project_id_of
+from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, refusals_as_user_errors
 from schema.projects.types import CooperationProject, ProjectGoal, ProjectInvitation, ProjectPartner
 
 
@@ -218,318 +201,149 @@ class ApproveProjectPublicationPayload:
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-@dataclass
-class ProjectAccess:
-    """A locked project row and the viewer's role in it."""
-
-    row: asyncpg.Record
-    roles: dict[int, str]
-    viewer_role: str | None
-    is_admin: bool
-
-    @property
-    def manages(self) -> bool:
-        return self.is_admin or self.viewer_role in ("LEAD", "MODERATOR")
-
-
-def project_id_of(global_id: str) -> int | None:
-    return decode_global_id(global_id, {"CooperationProject"})
-
-
-async def locked_project(
-    info: Info[Context, Any],
-    connection: asyncpg.Connection,
-    project_id: int | None,
-    missing: tuple[str, str] = ("project", "projectId"),
-) -> ProjectAccess:
-    """Lock the project for the rest of the transaction. A project the viewer may not see is NOT_FOUND
-    (reported as `missing`: what was looked for, and the input field)."""
-    principal = info.context.principal
-    row = await projects.lock_project(connection, project_id) if project_id else None
-    if row is None:
-        raise not_found(*missing)
-    roles = await projects.partner_roles(connection, project_id)
-    role = roles.get(principal.organization_id) if principal.organization_id else None
-    if not principal.is_admin and role is None and row["published_at"] is None:
-        raise not_found(*missing)
-    return ProjectAccess(row=row, roles=roles, viewer_role=role, is_admin=principal.is_admin)
-
-
-def require_open(access: ProjectAccess) -> None:
-    if access.row["phase"] in FINAL_PHASES:
-        raise reject(
-            UserErrorCode.INVALID_TRANSITION, f"The project is {access.row['phase']} and can no longer change."
-        )
-
-
 async def create_cooperation_project(
     info: Info[Context, Any], input: Annotated[CreateCooperationProjectInput, MUTATION_INPUT]
 ) -> CreateCooperationProjectPayload:
-    async def work(connection: asyncpg.Connection) -> CooperationProject:
-        principal = info.context.principal
-        errors: list[UserError] = []
-        title = validation.text(errors, "title", input.title, maximum=200)
-        summary = validation.text(errors, "summary", input.summary, maximum=5000, required=False)
-        planned_end_on = validation.not_before(errors, "plannedEndOn", input.planned_end_on, date.today())
-        partners: list[tuple[int, str]] = []
-        for index, partner in enumerate(input.partners):
-            organization_id = decode_organization_id(partner.organization_id)
-            field = f"partners.{index}.organizationId"
-            if organization_id is None or await organizations.organization_kind(connection, organization_id) is None:
-                errors.append(UserError(field=field, code=UserErrorCode.NOT_FOUND, message="No such organization."))
-            elif organization_id in (p[0] for p in partners):
-                errors.append(invalid(field, "The organization is listed twice."))
-            else:
-                partners.append((organization_id, partner.role.value))
-        if sum(role == "LEAD" for _, role in partners) != 1 and not errors:
-            errors.append(invalid("partners", "Exactly one partner must be the LEAD."))
-        if len(input.partners) > 50:
-            errors.append(invalid("partners", "At most 50 partners."))
-        if errors:
-            raise Rejected(*errors)
-        if not principal.is_admin and principal.organization_id not in (p[0] for p in partners):
-            raise forbidden("Members create projects they take part in: list your organization as a partner.")
-        for index, (_, role) in enumerate(partners):
-            if not consent.may_appoint(principal.is_admin, role):
-                raise reject(UserErrorCode.FORBIDDEN, "Only admins appoint moderators.", f"partners.{index}.role")
-        row = await projects.insert_project(
-            connection, title=title or "", summary=summary, kind=input.kind.value, planned_end_on=planned_end_on
-        )
-        for organization_id, role in partners:
-            if consent.joins_directly(principal.is_admin, principal.organization_id, organization_id):
-                await projects.insert_partner(connection, row["id"], organization_id, role)
-            else:
-                await projects.insert_invitation(
-                    connection, row["id"], organization_id, role, principal.organization_id
-                )
-        return CooperationProject.from_row(row)
-
-    project, errors = await in_transaction(info, work)
-    return CreateCooperationProjectPayload(cooperation_project=project, user_errors=errors)
+    context = info.context
+    new = projects.NewProject(
+        title=input.title,
+        kind=input.kind.value,
+        partners=[(decode_organization_id(p.organization_id), p.role.value) for p in input.partners],
+        summary=input.summary,
+        planned_end_on=input.planned_end_on,
+    )
+    row, errors = await refusals_as_user_errors(
+        info, lambda: projects.create_project(context.runtime, context.principal, new)
+    )
+    return CreateCooperationProjectPayload(
+        cooperation_project=CooperationProject.from_row(row) if row else None, user_errors=errors
+    )
 
 
 async def add_project_partner(
     info: Info[Context, Any], input: Annotated[AddProjectPartnerInput, MUTATION_INPUT]
 ) -> AddProjectPartnerPayload:
-    async def work(connection: asyncpg.Connection) -> ProjectPartner | ProjectInvitation:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
-        if not access.manages:
-            raise forbidden("Only admins, the lead partner and moderators add partners.")
-        if not consent.may_appoint(access.is_admin, input.role.value):
-            raise reject(UserErrorCode.FORBIDDEN, "Only admins appoint moderators.", "role")
-        require_open(access)
-        organization_id = decode_organization_id(input.organization_id)
-        if organization_id is None or await organizations.organization_kind(connection, organization_id) is None:
-            raise not_found("organization", "organizationId")
-        if organization_id in access.roles:
-            raise reject(UserErrorCode.ALREADY_EXISTS, "The organization is already a partner.", "organizationId")
-        invitations = await projects.invitation_statuses(connection, access.row["id"])
-        pending = {org: role for org, (status, role) in invitations.items() if status == "INVITED"}
-        if organization_id in pending and not access.is_admin:
-            raise reject(UserErrorCode.ALREADY_EXISTS, "The organization is already invited.", "organizationId")
-        lead_taken = "LEAD" in access.roles.values() or any(
-            role == "LEAD" and org != organization_id for org, role in pending.items()
-        )
-        if input.role == PartnerRole.LEAD and lead_taken:
-            raise Rejected(invalid("role", "The project already has (or has invited) a lead partner."))
-        if access.is_admin:
-            await projects.delete_pending_invitation(connection, access.row["id"], organization_id)
-            row = await projects.insert_partner(connection, access.row["id"], organization_id, input.role.value)
-            return ProjectPartner.from_row(row)
-        row = await projects.insert_invitation(
-            connection, access.row["id"], organization_id, input.role.value, info.context.principal.organization_id
-        )
-        return ProjectInvitation.from_row(row)
-
-    added, errors = await in_transaction(info, work)
-    if isinstance(added, ProjectPartner):
-        await request_recompute(info, added.project_id)
-        return AddProjectPartnerPayload(project_partner=added, invitation=None, user_errors=errors)
-    return AddProjectPartnerPayload(project_partner=None, invitation=added, user_errors=errors)
+    context = info.context
+    added, errors = await refusals_as_user_errors(
+        info,
+        lambda: projects.add_partner(
+            context.runtime,
+            context.principal,
+            project_id_of(input.project_id),
+            decode_organization_id(input.organization_id),
+            input.role.value,
+        ),
+    )
+    return AddProjectPartnerPayload(
+        project_partner=ProjectPartner.from_row(added.partner) if isinstance(added, projects.Joined) else None,
+        invitation=ProjectInvitation.from_row(added.invitation) if isinstance(added, projects.Invited) else None,
+        user_errors=errors,
+    )
 
 
 async def advance_project_phase(
     info: Info[Context, Any], input: Annotated[AdvanceProjectPhaseInput, MUTATION_INPUT]
 ) -> AdvanceProjectPhasePayload:
-    async def work(connection: asyncpg.Connection) -> CooperationProject:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
-        if not access.manages:
-            raise forbidden("Only admins, the lead partner and moderators change the phase.")
-        problem = transition_error(access.row["phase"], input.to.value)
-        if problem:
-            raise reject(UserErrorCode.INVALID_TRANSITION, problem, "to")
-        row = await projects.change_phase(connection, access.row["id"], access.row["phase"], input.to.value)
-        return CooperationProject.from_row(row)
-
-    project, errors = await in_transaction(info, work)
-    if project:
-        await request_recompute(info, project.id)
-    return AdvanceProjectPhasePayload(cooperation_project=project, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info,
+        lambda: projects.advance_phase(
+            context.runtime, context.principal, project_id_of(input.project_id), input.to.value
+        ),
+    )
+    return AdvanceProjectPhasePayload(
+        cooperation_project=CooperationProject.from_row(row) if row else None, user_errors=errors
+    )
 
 
 async def add_project_goal(
     info: Info[Context, Any], input: Annotated[AddProjectGoalInput, MUTATION_INPUT]
 ) -> AddProjectGoalPayload:
-    async def work(connection: asyncpg.Connection) -> ProjectGoal:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
-        owner = decode_organization_id(input.owner_organization_id)
-        if access.viewer_role is None and not access.is_admin:
-            raise forbidden("Only the project's partners, moderators and admins add goals.")
-        if not access.manages and owner != info.context.principal.organization_id:
-            raise forbidden("Partners add their own goals; the lead partner and moderators add goals for anyone.")
-        require_open(access)
-        errors: list[UserError] = []
-        title = validation.text(errors, "title", input.title, maximum=300)
-        if owner not in access.roles:
-            errors.append(invalid("ownerOrganizationId", "The owner must be a partner of the project."))
-        if errors:
-            raise Rejected(*errors)
-        row = await projects.insert_goal(connection, access.row["id"], title or "", owner, input.due_on)  # type: ignore[arg-type]
-        return ProjectGoal.from_row(row)
-
-    goal, errors = await in_transaction(info, work)
-    if goal:
-        await request_recompute(info, goal.project_id)
-    return AddProjectGoalPayload(project_goal=goal, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info,
+        lambda: projects.add_goal(
+            context.runtime,
+            context.principal,
+            project_id_of(input.project_id),
+            input.title,
+            decode_organization_id(input.owner_organization_id),
+            input.due_on,
+        ),
+    )
+    return AddProjectGoalPayload(project_goal=ProjectGoal.from_row(row) if row else None, user_errors=errors)
 
 
 async def update_project_goal(
     info: Info[Context, Any], input: Annotated[UpdateProjectGoalInput, MUTATION_INPUT]
 ) -> UpdateProjectGoalPayload:
-    async def work(connection: asyncpg.Connection) -> ProjectGoal:
-        goal_id = decode_global_id(input.id, {"ProjectGoal"})
-        goal = await projects.lock_goal(connection, goal_id) if goal_id else None
-        if goal is None:
-            raise not_found("goal", "id")
-        access = await locked_project(info, connection, goal["project_id"], missing=("goal", "id"))
-        if access.viewer_role is None and not access.is_admin:
-            raise not_found("goal", "id")
-        principal = info.context.principal
-        if not access.manages and goal["owner_organization_id"] != principal.organization_id:
-            raise forbidden("Only the goal's owner, the lead partner, moderators and admins update a goal.")
-        require_open(access)
-        return ProjectGoal.from_row(await projects.update_goal_status(connection, goal_id, input.status.value))  # type: ignore[arg-type]
-
-    goal, errors = await in_transaction(info, work)
-    if goal:
-        await request_recompute(info, goal.project_id)
-    return UpdateProjectGoalPayload(project_goal=goal, user_errors=errors)
+    context = info.context
+    goal_id = decode_global_id(input.id, {"ProjectGoal"})
+    row, errors = await refusals_as_user_errors(
+        info, lambda: projects.update_goal(context.runtime, context.principal, goal_id, input.status.value)
+    )
+    return UpdateProjectGoalPayload(project_goal=ProjectGoal.from_row(row) if row else None, user_errors=errors)
 
 
 async def set_exit_plan(
     info: Info[Context, Any], input: Annotated[SetExitPlanInput, MUTATION_INPUT]
 ) -> SetExitPlanPayload:
-    async def work(connection: asyncpg.Connection) -> CooperationProject:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
-        if not access.manages:
-            raise forbidden("Only admins, the lead partner and moderators set the exit plan.")
-        require_open(access)
-        errors: list[UserError] = []
-        exit_plan = validation.text(errors, "exitPlan", input.exit_plan, maximum=10_000, required=False)
-        if errors:
-            raise Rejected(*errors)
-        return CooperationProject.from_row(await projects.set_exit_plan(connection, access.row["id"], exit_plan))
-
-    project, errors = await in_transaction(info, work)
-    if project:
-        await request_recompute(info, project.id)
-    return SetExitPlanPayload(cooperation_project=project, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info,
+        lambda: projects.set_exit_plan(
+            context.runtime, context.principal, project_id_of(input.project_id), input.exit_plan
+        ),
+    )
+    return SetExitPlanPayload(cooperation_project=CooperationProject.from_row(row) if row else None, user_errors=errors)
 
 
 async def publish_project(
     info: Info[Context, Any], input: Annotated[PublishProjectInput, MUTATION_INPUT]
 ) -> PublishProjectPayload:
-    async def work(connection: asyncpg.Connection) -> CooperationProject:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
-        if not (access.is_admin or access.viewer_role == "LEAD"):
-            raise forbidden("Only admins and the lead partner publish a project.")
-        if access.row["phase"] not in ("ACTIVE", "COMPLETED"):
-            raise reject(
-                UserErrorCode.INVALID_TRANSITION, "Only ACTIVE or COMPLETED projects are published.", "projectId"
-            )
-        errors: list[UserError] = []
-        story = validation.text(errors, "story", input.story, maximum=10_000)
-        if errors:
-            raise Rejected(*errors)
-        if not access.is_admin:
-            missing = consent.missing_approvals(await projects.publication_approvals(connection, access.row["id"]))
-            if missing:
-                raise reject(
-                    UserErrorCode.CONSENT_REQUIRED,
-                    f"{len(missing)} partner(s) have not approved the publication yet (approveProjectPublication).",
-                    "projectId",
-                )
-        return CooperationProject.from_row(await projects.publish(connection, access.row["id"], story or ""))
-
-    project, errors = await in_transaction(info, work)
-    return PublishProjectPayload(cooperation_project=project, user_errors=errors)
-
-
-async def _invited_organization(info: Info[Context, Any], connection: asyncpg.Connection, global_id: str) -> tuple:
-    """(locked project row, the caller's pending invitation) or a refusal."""
-    organization_id = info.context.principal.organization_id
-    if organization_id is None:
-        raise forbidden("Invitations are answered by the invited organization; admins add partners directly.")
-    project_id = project_id_of(global_id)
-    project = await projects.lock_project(connection, project_id) if project_id else None
-    invitation = await projects.lock_pending_invitation(connection, project_id, organization_id) if project else None
-    if invitation is None:
-        # no invitation: the project does not exist for the caller (or it is already answered)
-        raise not_found("pending invitation of your organization to a project", "projectId")
-    return project, invitation
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info, lambda: projects.publish(context.runtime, context.principal, project_id_of(input.project_id), input.story)
+    )
+    return PublishProjectPayload(
+        cooperation_project=CooperationProject.from_row(row) if row else None, user_errors=errors
+    )
 
 
 async def accept_project_invitation(
     info: Info[Context, Any], input: Annotated[AcceptProjectInvitationInput, MUTATION_INPUT]
 ) -> AcceptProjectInvitationPayload:
-    async def work(connection: asyncpg.Connection) -> ProjectPartner:
-        project, invitation = await _invited_organization(info, connection, input.project_id)
-        if project["phase"] in FINAL_PHASES:
-            raise reject(UserErrorCode.INVALID_TRANSITION, f"The project is {project['phase']}.", "projectId")
-        roles = await projects.partner_roles(connection, project["id"])
-        if invitation["role"] == "LEAD" and "LEAD" in roles.values():
-            raise reject(UserErrorCode.ALREADY_EXISTS, "The project has a lead partner already.", "projectId")
-        await projects.answer_invitation(connection, project["id"], invitation["organization_id"], "ACCEPTED")
-        row = await projects.insert_partner(
-            connection, project["id"], invitation["organization_id"], invitation["role"]
-        )
-        return ProjectPartner.from_row(row)
-
-    partner, errors = await in_transaction(info, work)
-    if partner:
-        await request_recompute(info, partner.project_id)
-    return AcceptProjectInvitationPayload(project_partner=partner, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info, lambda: projects.accept_invitation(context.runtime, context.principal, project_id_of(input.project_id))
+    )
+    return AcceptProjectInvitationPayload(
+        project_partner=ProjectPartner.from_row(row) if row else None, user_errors=errors
+    )
 
 
 async def decline_project_invitation(
     info: Info[Context, Any], input: Annotated[DeclineProjectInvitationInput, MUTATION_INPUT]
 ) -> DeclineProjectInvitationPayload:
-    async def work(connection: asyncpg.Connection) -> ProjectInvitation:
-        project, invitation = await _invited_organization(info, connection, input.project_id)
-        row = await projects.answer_invitation(connection, project["id"], invitation["organization_id"], "DECLINED")
-        return ProjectInvitation.from_row(row)
-
-    invitation, errors = await in_transaction(info, work)
-    return DeclineProjectInvitationPayload(invitation=invitation, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info, lambda: projects.decline_invitation(context.runtime, context.principal, project_id_of(input.project_id))
+    )
+    return DeclineProjectInvitationPayload(
+        invitation=ProjectInvitation.from_row(row) if row else None, user_errors=errors
+    )
 
 
 async def approve_project_publication(
     info: Info[Context, Any], input: Annotated[ApproveProjectPublicationInput, MUTATION_INPUT]
 ) -> ApproveProjectPublicationPayload:
-    async def work(connection: asyncpg.Connection) -> ProjectPartner:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
-        if access.is_admin:
-            raise forbidden("Approvals are the partners' own; admins publish without them.")
-        if access.viewer_role is None:
-            raise forbidden("Only the project's partners approve its publication.")
-        organization_id = info.context.principal.organization_id
-        row = await projects.approve_publication(
-            connection,
-            access.row["id"],
-            organization_id,
-            input.appear_on_marketplace,  # type: ignore[arg-type]
-        )
-        return ProjectPartner.from_row(row)
-
-    partner, errors = await in_transaction(info, work)
-    return ApproveProjectPublicationPayload(project_partner=partner, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info,
+        lambda: projects.approve_publication(
+            context.runtime, context.principal, project_id_of(input.project_id), input.appear_on_marketplace
+        ),
+    )
+    return ApproveProjectPublicationPayload(
+        project_partner=ProjectPartner.from_row(row) if row else None, user_errors=errors
+    )

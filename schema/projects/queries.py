@@ -13,7 +13,13 @@ from schema.ids import decode_organization_id
 from schema.pagination import After, First, build_connection, decode_cursor, page_size
 from schema.permissions import require_member
 from schema.prefetch import prefetch_projects
-from schema.projects.types import CooperationProject, CooperationProjectConnection
+from schema.projects.types import (
+    CooperationProject,
+    CooperationProjectConnection,
+    ListedProjects,
+    MarketplaceProjects,
+    NoProjects,
+)
 
 
 async def _prime(info: Info[Context, Any], rows: list, limit: int) -> None:
@@ -24,7 +30,7 @@ async def _prime(info: Info[Context, Any], rows: list, limit: int) -> None:
 
 def _empty(limit: int) -> CooperationProjectConnection:
     return build_connection(
-        CooperationProjectConnection, [], limit, CooperationProject.from_row, lambda r: (), filters={"nothing": True}
+        CooperationProjectConnection, [], limit, CooperationProject.from_row, lambda r: (), listed=NoProjects()
     )
 
 
@@ -50,18 +56,20 @@ async def resolve_cooperation_projects(
         organization = decode_organization_id(organization_id)
         if organization is None:
             return _empty(limit)  # an id that names no organization matches no project
-    filters = {"phase": phase.value if phase else None, "organization_id": organization, "at_risk": at_risk}
+    listed = ListedProjects(phase=phase.value if phase else None, organization_id=organization, at_risk=at_risk)
     async with info.context.pool.acquire() as connection:
         rows = await projects.list_projects(
             connection,
             member_of=None if principal.is_admin else principal.organization_id,
-            **filters,  # type: ignore[arg-type]
+            phase=listed.phase,
+            organization_id=listed.organization_id,
+            at_risk=listed.at_risk,
             after_id=after_key[0] if after_key else None,
             limit=limit + 1,
         )
     await _prime(info, rows, limit)
     return build_connection(
-        CooperationProjectConnection, rows, limit, CooperationProject.from_row, lambda r: (r["id"],), filters=filters
+        CooperationProjectConnection, rows, limit, CooperationProject.from_row, lambda r: (r["id"],), listed=listed
     )
 
 
@@ -80,5 +88,5 @@ async def resolve_marketplace(
         limit,
         CooperationProject.from_row,
         lambda r: (r["published_at"], r["id"]),
-        filters={"marketplace": True},
+        listed=MarketplaceProjects(),
     )

@@ -1,6 +1,7 @@
 """GraphQL types of cooperation projects: the project, its partners and goals."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -484,30 +485,64 @@ class ProjectGoal(relay.Node):
         ]
 
 
+@dataclass(frozen=True)
+class NoProjects:
+    """A filter that matches nothing (an id that names no organization)."""
+
+
+@dataclass(frozen=True)
+class ProjectsOfOrganization:
+    """`Organization.projects`: the projects an organization takes part in, as the viewer may see them."""
+
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class MarketplaceProjects:
+    """Published success stories."""
+
+
+@dataclass(frozen=True)
+class AtRiskProjects:
+    """`atRiskProjects`: projects whose most severe open flag is at least `min_level`."""
+
+    min_level: str
+
+
+@dataclass(frozen=True)
+class ListedProjects:
+    """`cooperationProjects` with its filters."""
+
+    phase: str | None = None
+    organization_id: int | None = None
+    at_risk: bool | None = None
+
+
+# which list a connection pages through, and so which query counts it
+ProjectList = NoProjects | ProjectsOfOrganization | MarketplaceProjects | AtRiskProjects | ListedProjects
+
+
 @strawberry.type(name="CooperationProjectConnection", description="A page of cooperation projects.")
 class CooperationProjectConnection(relay.Connection[CooperationProject]):
-    filters: strawberry.Private[dict[str, Any]]
+    listed: strawberry.Private[ProjectList]
 
     @strawberry.field(description="Number of projects in the list (all pages).")
     async def total_count(self, info: Info[Context, Any]) -> int:
         principal = info.context.principal
-        if self.filters.get("nothing"):
-            return 0
-        if set(self.filters) == {"of_organization"}:
-            return await info.context.loaders.project_count.load(self.filters["of_organization"])
-        async with info.context.pool.acquire() as connection:
-            if self.filters.get("marketplace"):
-                return await projects.count_marketplace(connection)
-            if "at_risk_min" in self.filters:
-                return await statistics.count_at_risk_projects(
-                    connection,
-                    member_of=None if principal.is_admin else principal.organization_id,
-                    min_level=self.filters["at_risk_min"],
-                )
-            return await projects.count_projects(
-                connection,
-                member_of=None if principal.is_admin else principal.organization_id,
-                phase=self.filters.get("phase"),
-                organization_id=self.filters.get("organization_id"),
-                at_risk=self.filters.get("at_risk"),
-            )
+        member_of = None if principal.is_admin else principal.organization_id
+        match self.listed:
+            case NoProjects():
+                return 0
+            case ProjectsOfOrganization(organization_id=organization_id):
+                return await info.context.loaders.project_count.load(organization_id)
+            case MarketplaceProjects():
+                async with info.context.pool.acquire() as connection:
+                    return await projects.count_marketplace(connection)
+            case AtRiskProjects(min_level=min_level):
+                async with info.context.pool.acquire() as connection:
+                    return await statistics.count_at_risk_projects(connection, member_of=member_of, min_level=min_level)
+            case ListedProjects(phase=phase, organization_id=organization_id, at_risk=at_risk):
+                async with info.context.pool.acquire() as connection:
+                    return await projects.count_projects(
+                        connection, member_of=member_of, phase=phase, organization_id=organization_id, at_risk=at_risk
+                    )

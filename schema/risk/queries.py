@@ -11,7 +11,7 @@ from schema.enums import Severity
 from schema.pagination import After, First, build_connection, decode_cursor, page_size
 from schema.permissions import require_member
 from schema.prefetch import prefetch_projects
-from schema.projects.types import CooperationProject, CooperationProjectConnection
+from schema.projects.types import AtRiskProjects, CooperationProject, CooperationProjectConnection
 
 
 async def resolve_at_risk_projects(
@@ -39,5 +39,5 @@ async def resolve_at_risk_projects(
         limit,
         CooperationProject.from_row,
         lambda r: (r["risk_rank"], r["id"]),
-        filters={"at_risk_min": min_severity.value},
+        listed=AtRiskProjects(min_severity.value),
     )

@@ -6,15 +6,13 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from api.auth import authenticate
 from db import flags, projects
 from domain.disclosure import sees_everything
 from schema.context import Context
 from schema.errors import ClientError, unauthenticated
+from schema.ids import project_id_of
 from schema.loaders import Loaders
-from schema.projects.mutations import project_id_of
 from schema.risk.types import RiskFlag
-from workers.events import FlagEventHub
 
 
 async def token_still_valid(context: Context) -> bool:
@@ -22,9 +20,9 @@ async def token_still_valid(context: Context) -> bool:
     at most one lookup per token every `token_cache_seconds`, however many events arrive."""
     params = context.connection_params or {}
     authorization = params.get("Authorization") or params.get("authorization")
-    principal = await authenticate(
-        context.pool, authorization if isinstance(authorization, str) else None, context.request.app.state.token_cache
-    )
+    if context.authenticate is None:
+        return False  # nothing can tell: a subscription that cannot be checked ends
+    principal = await context.authenticate(authorization if isinstance(authorization, str) else None)
     return principal == context.principal
 
 
@@ -53,7 +51,9 @@ async def risk_flag_changed(
     wanted = project_id_of(project_id) if project_id is not None else None
     if project_id is not None and wanted is None:
         return  # an id that names no project has no events
-    hub: FlagEventHub = context.request.app.state.flag_events
+    hub = context.flag_events
+    if hub is None:
+        raise ClientError("Live flag events are not available here.", "BAD_REQUEST")
     subject = f"token:{context.principal.token_id}"
     if not hub.has_room_for(subject):
         raise ClientError(

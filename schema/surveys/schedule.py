@@ -7,18 +7,10 @@ import asyncpg
 import strawberry
 from strawberry.types import Info
 
-from db import schedules
+from domain import surveys
 from schema.context import Context
-from schema.mutations import (
-    MUTATION_INPUT,
-    USER_ERRORS,
-    Rejected,
-    UserError,
-    forbidden,
-    in_transaction,
-    invalid,
-)
-from schema.projects.mutations import locked_project, project_id_of, require_open
+from schema.ids import project_id_of
+from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, refusals_as_user_errors
 
 
 @strawberry.type(description="The cadence of a project's pulse survey: rounds open and close by themselves.")
@@ -54,31 +46,21 @@ class SetSurveySchedulePayload:
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
 
 
-def schedule_errors(every_weeks: int, answer_window_days: int) -> list[UserError]:
-    errors = []
-    if not 1 <= every_weeks <= 52:
-        errors.append(invalid("everyWeeks", "Between 1 and 52."))
-    elif not 1 <= answer_window_days <= every_weeks * 7:
-        errors.append(invalid("answerWindowDays", f"Between 1 and {every_weeks * 7} (7 × everyWeeks)."))
-    return errors
-
-
 async def set_survey_schedule(
     info: Info[Context, Any], input: Annotated[SetSurveyScheduleInput, MUTATION_INPUT]
 ) -> SetSurveySchedulePayload:
-    async def work(connection: asyncpg.Connection) -> SurveySchedule:
-        access = await locked_project(info, connection, project_id_of(input.project_id))
-        if not access.manages:
-            raise forbidden("Only admins, the lead partner and moderators set the survey schedule.")
-        require_open(access)
-        errors = schedule_errors(input.every_weeks, input.answer_window_days)
-        if errors:
-            raise Rejected(*errors)
-        row = await schedules.set_schedule(connection, access.row["id"], input.every_weeks, input.answer_window_days)
-        return SurveySchedule.from_row(row)
-
-    schedule, errors = await in_transaction(info, work)
-    return SetSurveySchedulePayload(survey_schedule=schedule, user_errors=errors)
+    context = info.context
+    row, errors = await refusals_as_user_errors(
+        info,
+        lambda: surveys.set_schedule(
+            context.runtime,
+            context.principal,
+            project_id_of(input.project_id),
+            input.every_weeks,
+            input.answer_window_days,
+        ),
+    )
+    return SetSurveySchedulePayload(survey_schedule=SurveySchedule.from_row(row) if row else None, user_errors=errors)
 
 
 async def schedule_of(info: Info[Context, Any], project_id: int) -> SurveySchedule | None:

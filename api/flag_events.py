@@ -1,11 +1,10 @@
-"""Risk flag events on Redis pub/sub: workers and the API publish, subscriptions listen."""
+"""The API side of flag events: one Redis subscription per process, fanned out to GraphQL subscriptions."""
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncGenerator, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,40 +12,11 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError, TimeoutError
 
 from db import flags
+from domain.events import FlagEvent
 
 log = logging.getLogger(__name__)
 QUIET_POLL_SECONDS = 30.0
 LOST_BEFORE_NOTICED = timedelta(seconds=10)
-
-
-@dataclass(frozen=True)
-class FlagEvent:
-    flag_id: int
-    project_id: int
-    change: str  # RAISED | UPDATED | RESOLVED | ACKNOWLEDGED
-
-    def encode(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def decode(cls, raw: bytes | str) -> "FlagEvent | None":
-        try:
-            data = json.loads(raw)
-            return cls(flag_id=int(data["flag_id"]), project_id=int(data["project_id"]), change=str(data["change"]))
-        except (ValueError, KeyError, TypeError):
-            log.warning("ignored a malformed flag event", extra={"raw": str(raw)[:200]})
-            return None
-
-
-async def publish(redis: Redis, channel: str, events: list[FlagEvent]) -> None:
-    """Best effort: the flags are committed already; a lost event only means a subscriber refetches later."""
-    try:
-        async with redis.pipeline(transaction=False) as pipe:
-            for event in events:
-                pipe.publish(channel, event.encode())
-            await pipe.execute()
-    except Exception:  # Redis down: the data is safe in PostgreSQL
-        log.warning("could not publish flag events", exc_info=True, extra={"events": len(events)})
 
 
 @dataclass(frozen=True)
