@@ -17,6 +17,7 @@ from schema.mutations import (
     forbidden,
     in_transaction,
     invalid,
+    not_found,
 )
 from schema.projects.mutations import locked_project, project_id_of, require_open
 
@@ -79,6 +80,37 @@ async def set_survey_schedule(
 
     schedule, errors = await in_transaction(info, work)
     return SetSurveySchedulePayload(survey_schedule=schedule, user_errors=errors)
+
+
+@strawberry.input(
+    description="Remove a project's survey cadence: no more rounds open or close by themselves (an open round "
+    "stays open until closed by hand). Lead partner, moderators, admins."
+)
+class RemoveSurveyScheduleInput:
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
+
+
+@strawberry.type(description="Result of `removeSurveySchedule`.")
+class RemoveSurveySchedulePayload:
+    project_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the project whose schedule was removed; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+async def remove_survey_schedule(
+    info: Info[Context, Any], input: Annotated[RemoveSurveyScheduleInput, MUTATION_INPUT]
+) -> RemoveSurveySchedulePayload:
+    async def work(connection: asyncpg.Connection) -> strawberry.ID:
+        access = await locked_project(info, connection, project_id_of(input.project_id))
+        if not access.manages:
+            raise forbidden("Only admins, the lead partner and moderators remove the survey schedule.")
+        if not await schedules.remove_schedule(connection, access.row["id"]):
+            raise not_found("survey schedule for the project", "projectId")
+        return input.project_id
+
+    removed, errors = await in_transaction(info, work)
+    return RemoveSurveySchedulePayload(project_id=removed, user_errors=errors)
 
 
 async def schedule_of(info: Info[Context, Any], project_id: int) -> SurveySchedule | None:
