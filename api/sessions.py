@@ -4,7 +4,8 @@ cookie. `/graphql` and the dashboard accept the cookie with the rights of the pe
 
 A browser sends cookies with requests other sites make, so a cookie-authenticated request must prove it comes
 from PartnerPulse's own pages (CSRF): a POST needs a JSON content type (a form cannot send one without CORS)
-and an Origin that is the public URL's or the request's own; a GET (queries only: mutations over GET are
+and an Origin that is the public URL's or the request's own (or, where the browser sends `Origin: null`,
+`Sec-Fetch-Site: same-origin`); a GET (queries only: mutations over GET are
 refused anyway) and a WebSocket must not come from another Origin. API tokens in `Authorization` are not
 sent by browsers on their own and need none of this; a request that sends one is judged by it alone."""
 
@@ -44,18 +45,30 @@ def allowed_origins(connection: HTTPConnection, settings: Settings) -> set[str]:
     return origins
 
 
+def same_origin(connection: HTTPConnection, settings: Settings) -> bool | None:
+    """True when the request comes from our own pages, False when from another site, None when it does not say.
+    Our pages send no referrer (`Referrer-Policy: no-referrer`), and then a browser's own requests carry
+    `Origin: null`; for those `Sec-Fetch-Site` (which no script can set) says where they come from."""
+    origin = connection.headers.get("origin")
+    if origin is not None and origin != "null":
+        return origin.lower() in allowed_origins(connection, settings)
+    fetch_site = connection.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    return False if origin == "null" else None
+
+
 def csrf_problem(connection: HTTPConnection, settings: Settings) -> str | None:
     """Why a cookie-authenticated request is refused, or None when it may proceed."""
-    origin = connection.headers.get("origin")
-    foreign = origin is not None and origin.lower() not in allowed_origins(connection, settings)
+    origin_ok = same_origin(connection, settings)
     if connection.scope["type"] == "websocket" or connection.scope.get("method") == "GET":
-        return "The request comes from another site (Origin)." if foreign else None
+        return "The request comes from another site (Origin)." if origin_ok is False else None
     content_type = connection.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         return "A request signed in with the session cookie must send JSON (Content-Type: application/json)."
-    if origin is None:
+    if origin_ok is None:
         return "A request signed in with the session cookie must send an Origin header."
-    if foreign:
+    if not origin_ok:
         return "The request comes from another site (Origin)."
     return None
 
@@ -163,8 +176,7 @@ async def sign_in(request: Request) -> Response:
     """POST from the page's button: uses the link up, starts the session, and goes to the dashboard. The
     Origin check keeps another site from signing a visitor in to someone else's session."""
     settings: Settings = request.app.state.settings
-    origin = request.headers.get("origin")
-    if origin is not None and origin.lower() not in allowed_origins(request, settings):
+    if same_origin(request, settings) is False:
         return HTMLResponse("Refused: the request comes from another site.", status_code=403, headers=HEADERS)
     session_token = sessions.new_session_token()
     async with request.app.state.pool.acquire() as connection:

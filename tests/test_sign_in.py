@@ -192,6 +192,9 @@ async def test_cookie_requests_from_other_sites_or_forms_are_refused(
         # JSON with a foreign Origin, and JSON without one
         client.post("/graphql", json={"query": add}, headers={"origin": "https://evil.example"}),
         client.post("/graphql", json={"query": add}),
+        # a browser hiding the origin (Origin: null), from another site as its Sec-Fetch-Site says
+        client.post("/graphql", json={"query": add}, headers={"origin": "null", "sec-fetch-site": "cross-site"}),
+        client.post("/graphql", json={"query": add}, headers={"origin": "null"}),
         # a query by GET from another site
         client.get("/graphql", params={"query": VIEWER}, headers={"origin": "https://evil.example"}),
     ]
@@ -206,6 +209,9 @@ async def test_cookie_requests_from_other_sites_or_forms_are_refused(
     assert (await client.post("/graphql", json={"query": add}, headers=ORIGIN)).json()["data"]["addContactPerson"][
         "userErrors"
     ] == []
+    # our own pages send no referrer, so Chromium says `Origin: null` and `Sec-Fetch-Site: same-origin`
+    own_page = {"origin": "null", "sec-fetch-site": "same-origin"}
+    assert (await client.post("/graphql", json={"query": VIEWER}, headers=own_page)).status_code == 200
     read = await client.get("/graphql", params={"query": VIEWER}, headers={"accept": "application/json"})
     assert read.status_code == 200 and read.json()["data"]["viewer"]["organization"]["name"].startswith("Brandt")
     # a machine with a token is judged by the token alone: no Origin needed, cookie or not
@@ -257,7 +263,9 @@ async def test_sign_out_revocation_and_removal_end_a_session(
         assert "pp_session=" in out.headers["set-cookie"] and "Max-Age=0" in out.headers["set-cookie"]
         assert "pp_session" not in anna.cookies
         # a token is not a session to sign out of
-        assert (await gql(anna, SIGN_OUT, token=world.tokens["sme"]))["signOut"]["userErrors"] == [{"code": "FORBIDDEN"}]
+        assert (await gql(anna, SIGN_OUT, token=world.tokens["sme"]))["signOut"]["userErrors"] == [
+            {"code": "FORBIDDEN"}
+        ]
 
         # Ben is removed as a contact person: his session ends with him
         assert (await cookie_query(ben, VIEWER)).status_code == 200

@@ -8,9 +8,10 @@ from strawberry.types import Info
 
 from db import flags
 from domain.disclosure import sees_everything
+from schema import validation
 from schema.context import Context
 from schema.ids import decode_global_id
-from schema.mutations import MUTATION_INPUT, USER_ERRORS, UserError, forbidden, in_transaction, not_found
+from schema.mutations import MUTATION_INPUT, USER_ERRORS, Rejected, UserError, forbidden, in_transaction, not_found
 from schema.projects.mutations import locked_project
 from schema.risk.types import RiskFlag
 from workers import events
@@ -19,6 +20,11 @@ from workers import events
 @strawberry.input(description="Take note of a risk flag. Lead partner, moderators, admins.")
 class AcknowledgeRiskFlagInput:
     id: strawberry.ID = strawberry.field(description="Global id of the flag.")
+    note: str | None = strawberry.field(
+        default=None,
+        description="What is being done about it, at most 2,000 characters; read by whoever sees the flag. "
+        "Replaces an earlier note; null keeps it.",
+    )
 
 
 @strawberry.type(description="Result of `acknowledgeRiskFlag`.")
@@ -42,7 +48,13 @@ async def acknowledge_risk_flag(
             raise not_found("risk flag", "id")  # a plain partner's flags are the PARTNERS ones
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators acknowledge flags.")
-        return RiskFlag.from_row(await flags.acknowledge(connection, row["id"], info.context.principal.token_id))
+        errors: list[UserError] = []
+        note = validation.text(errors, "note", input.note, maximum=2000, required=False)
+        if errors:
+            raise Rejected(*errors)
+        return RiskFlag.from_row(
+            await flags.acknowledge(connection, row["id"], info.context.principal.token_id, note or None)
+        )
 
     flag, errors = await in_transaction(info, work)
     if flag:
