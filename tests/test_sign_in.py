@@ -5,15 +5,20 @@ removed person's session, and the rate limits of `requestSignInLink`."""
 import asyncio
 import contextlib
 import hashlib
+import json
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
+import websockets
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from api.app import create_app
+from bench.processes import start_api
 from partnerpulse.settings import Settings
 from tests import test_invitations, test_mail
 from tests.helpers import gql
@@ -319,3 +324,49 @@ async def test_sign_in_links_are_rate_limited_per_address_and_per_client(
         others = [await ask(client, f"guess{n}@brandt.example") for n in range(3)]
         assert [a.status_code for a in others] == [200, 429, 429]
     assert await connection.fetchval("SELECT count(*) FROM outbox_mails") == 3
+
+
+async def test_the_websocket_takes_the_cookie_from_our_own_origin_only(
+    connection: asyncpg.Connection, settings: Settings, tmp_path: Path
+) -> None:
+    world = await build_world(connection)
+    people = await add_people(connection, world)
+    session_token = "pss_" + "w" * 43
+    await connection.execute(
+        "INSERT INTO person_sessions (token_hash, contact_person_id, expires_at) VALUES ($1, $2, now() + interval '1 hour')",
+        hashlib.sha256(session_token.encode()).digest(),
+        people["cem"],
+    )
+    api, url = start_api(settings, tmp_path / "api.log")
+    ws_url = url.replace("http", "ws") + "/graphql"
+    cookie = {"cookie": f"pp_session={session_token}"}
+    try:
+        # another site's page: refused at the handshake (strawberry's origin check; ours would close with 4403)
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(
+                ws_url,
+                subprotocols=["graphql-transport-ws"],
+                additional_headers={**cookie, "origin": "https://evil.example"},
+            )
+        assert refused.value.response.status_code == 403
+        socket = await websockets.connect(
+            ws_url, subprotocols=["graphql-transport-ws"], additional_headers={**cookie, "origin": url}
+        )
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 5))["type"] == "connection_ack"
+        query = "query Me { viewer { organization { name } } }"
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        answer = json.loads(await asyncio.wait_for(socket.recv(), 5))
+        assert answer["payload"]["data"]["viewer"]["organization"]["name"] == "Quantivo GmbH"
+        await socket.close()
+        # a session that ended: refused at connection_init
+        await connection.execute("UPDATE person_sessions SET revoked_at = now()")
+        socket = await websockets.connect(
+            ws_url, subprotocols=["graphql-transport-ws"], additional_headers={**cookie, "origin": url}
+        )
+        await socket.send(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    finally:
+        api.stop()
