@@ -28,6 +28,7 @@ from api.limits import BoundedPool, RequestLimits
 from api.metrics import metrics, watch_pool
 from api.middleware import RequestContextMiddleware
 from api.rate_limit import RateLimiter
+from api.sessions import sign_in_routes
 from api.token_usage import TokenUsage
 from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     if settings.dashboard:
         routes += dashboard_routes()
         routes += answer_routes()
+        routes += sign_in_routes()
     return Starlette(
         routes=routes,
         # CORS outermost, so that the limits' answers (413, 504) reach a browser frontend as what they are, and

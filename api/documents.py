@@ -4,7 +4,8 @@ GraphQL over HTTP's persisted documents: a request may name a document with `doc
 hex SHA-256 of the document's text, UTF-8) instead of sending it as `query`, by POST or GET
 (`GET /graphql?documentId=sha256:…&variables=…`). The registry (`api/documents.json`, written by
 `partnerpulse documents --write`, kept current by a test) holds every document of the dashboard
-(`api/dashboard/app.js`) and of the API guide's examples (`docs/api.md`). Arbitrary documents stay allowed unless
+(`api/dashboard/app.js`), of the answer page (`api/answer_page/answer.js`) and of the API guide's examples
+(`docs/api.md`). Arbitrary documents stay allowed unless
 PARTNERPULSE_TRUSTED_DOCUMENTS_ONLY is true; then a `query` is run only when its text is a registered
 document, so frontends sending the full text keep working.
 
@@ -28,6 +29,7 @@ from api.metrics import count_graphql_errors
 REGISTRY = Path(__file__).with_name("documents.json")
 DASHBOARD = Path(__file__).with_name("dashboard") / "app.js"
 API_GUIDE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
+ANSWER_PAGE = Path(__file__).with_name("answer_page") / "answer.js"
 PREFIX = "sha256:"
 
 _LOOKS_LIKE_A_DOCUMENT = re.compile(r"^(?:query|mutation|subscription)\b|^\{\s*\w")
@@ -86,16 +88,19 @@ class TrustedDocuments:
         return resolved
 
 
-def collect(dashboard: Path = DASHBOARD, guide: Path = API_GUIDE) -> dict[str, dict[str, str]]:
-    """The registry: every document of the dashboard's script and of the API guide's ```graphql blocks (one
-    document per paragraph), each validated against the schema."""
+def collect(
+    dashboard: Path = DASHBOARD, guide: Path = API_GUIDE, answer_page: Path = ANSWER_PAGE
+) -> dict[str, dict[str, str]]:
+    """The registry: every document of the dashboard's and the answer page's scripts and of the API guide's
+    ```graphql blocks (one document per paragraph), each validated against the schema."""
     from graphql import parse, validate
 
     from schema import schema
 
     found: list[tuple[str, str]] = []
-    literals = string_literals(dashboard.read_text())
-    found += [("dashboard", text) for text in literals if _LOOKS_LIKE_A_DOCUMENT.match(text.strip())]
+    for source, script in (("dashboard", dashboard), ("answer page", answer_page)):
+        literals = string_literals(script.read_text())
+        found += [(source, text) for text in literals if _LOOKS_LIKE_A_DOCUMENT.match(text.strip())]
     found += [
         ("docs/api.md", document.strip())
         for block in re.findall(r"```graphql\n(.*?)```", guide.read_text(), flags=re.S)

@@ -16,10 +16,11 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
-from api.auth import ANONYMOUS, Principal, authenticate
+from api.auth import ANONYMOUS, Principal
 from api.documents import DocumentError, TrustedDocuments
 from api.metrics import count_graphql_errors, count_user_errors
 from api.rate_limit import Budget, mutation_limiter, subject, take
+from api.sessions import CookieRefused, authenticate_connection, clear_cookie, sign_in_link_limiter
 from schema.context import Context, RequestState
 from schema.errors import is_timeout, is_unavailable
 from schema.limits import rate_limited
@@ -57,14 +58,16 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler):
         context: Context = self.context
         state = context.request.app.state
         try:
-            principal = await authenticate(context.pool, _authorization(context.connection_params), state.token_cache)
+            principal = await authenticate_connection(
+                context.request, context.pool, _authorization(context.connection_params), state.token_cache
+            )
         except Exception as error:
             if not (is_unavailable(error) or is_timeout(error)):
                 raise
             log.warning("authentication could not reach the database", extra={"error": repr(error)})
             await self._refuse(operation_id, GraphQLError(UNAVAILABLE, extensions={"code": "SERVICE_UNAVAILABLE"}))
             return False
-        if principal is None or principal != context.principal:
+        if not isinstance(principal, Principal) or principal != context.principal:
             await self.websocket.close(code=4403, reason="Invalid or revoked token.")
             return False
         if principal.token_id is not None:
@@ -92,8 +95,8 @@ class PartnerPulseGraphQL(GraphQL):
         if scope["type"] == "http":
             request = Request(scope, receive)
             try:
-                principal = await authenticate(
-                    request.app.state.pool, request.headers.get("authorization"), request.app.state.token_cache
+                principal = await authenticate_connection(
+                    request, request.app.state.pool, request.headers.get("authorization"), request.app.state.token_cache
                 )
             except Exception as error:
                 if not (is_unavailable(error) or is_timeout(error)):
@@ -103,6 +106,9 @@ class PartnerPulseGraphQL(GraphQL):
                 return
             if principal is None:
                 await invalid_token_response()(scope, receive, send)
+                return
+            if isinstance(principal, CookieRefused):
+                await principal.response(request.app.state.settings)(scope, receive, send)
                 return
             scope["state"]["principal"] = principal
             if principal.token_id is not None:
@@ -232,9 +238,12 @@ class PartnerPulseGraphQL(GraphQL):
 
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws: authenticate with {"Authorization": "Bearer <token>"} in connection_init."""
-        principal = await authenticate(
-            context.pool, _authorization(context.connection_params), context.request.app.state.token_cache
+        state = context.request.app.state
+        principal = await authenticate_connection(
+            context.request, context.pool, _authorization(context.connection_params), state.token_cache
         )
+        if isinstance(principal, CookieRefused):
+            raise ConnectionRejectionError({"message": principal.message})
         if principal is None:
             raise ConnectionRejectionError({"message": "Invalid or revoked token."})
         context.principal = principal
@@ -246,7 +255,9 @@ class PartnerPulseGraphQL(GraphQL):
         http = request.scope["type"] == "http"
 
         async def authenticate_now(authorization: str | None) -> Principal | None:
-            return await authenticate(state.pool, authorization, state.token_cache)
+            # the same way the connection was let in: its token, else its session cookie
+            principal = await authenticate_connection(request, state.pool, authorization, state.token_cache)
+            return None if isinstance(principal, CookieRefused) else principal
 
         return Context(
             request=request,
@@ -262,6 +273,8 @@ class PartnerPulseGraphQL(GraphQL):
             authenticate=authenticate_now,
             flag_events=state.flag_events,
             count_user_errors=count_user_errors,
+            limit_sign_in_links=sign_in_link_limiter(request) if http else None,
+            end_session_cookie=(lambda: clear_cookie(response, state.settings)) if http else None,
         )
 
 

@@ -44,15 +44,19 @@ return 0
 class Budget:
     name: str
     per_minute: int
+    # budgets over a longer period (sign-in links: an hour) with a burst of their own; per_minute is then
+    # the number per period
+    period_seconds: int = 60
+    burst_size: int | None = None
 
     @property
     def interval_ms(self) -> float:
-        return 60_000 / self.per_minute
+        return self.period_seconds * 1000 / self.per_minute
 
     @property
     def burst(self) -> int:
         """Requests allowed at once: a quarter of the minute's budget (at least one)."""
-        return max(1, self.per_minute // 4)
+        return self.burst_size or max(1, self.per_minute // 4)
 
     @property
     def tolerance_ms(self) -> float:
@@ -97,6 +101,8 @@ def subject(principal: Principal, scope: Scope) -> str:
     """Whose budgets an operation counts against: its token's, or its client address's without one."""
     if principal.token_id is not None:
         return f"token:{principal.token_id}"
+    if principal.session_id is not None:
+        return f"session:{principal.session_id}"
     client = scope.get("client")
     return f"address:{client[0] if client else 'unknown'}"
 

@@ -9,7 +9,7 @@ import asyncpg
 COLUMNS = """f.id, f.project_id, f.audience::text AS audience, f.organization_id, f.reason::text AS reason,
     f.severity::text AS severity, f.explanation, f.partner_explanation, f.explanation_de, f.partner_explanation_de,
     f.evidence, f.raised_at,
-    f.resolved_at, f.acknowledged_at, f.updated_at"""
+    f.resolved_at, f.acknowledged_at, f.acknowledgement_note, f.updated_at"""
 
 
 # A partner's flags are numbered per project in a block of ids of their own, far above the full flags' sequence:
@@ -132,18 +132,23 @@ async def lock_flag(connection: asyncpg.Connection, flag_id: int) -> asyncpg.Rec
     return await connection.fetchrow(f"SELECT {COLUMNS} FROM risk_flags f WHERE f.id = $1 FOR UPDATE", flag_id)
 
 
-async def acknowledge(connection: asyncpg.Connection, flag_id: int, token_id: int | None) -> asyncpg.Record:
+async def acknowledge(
+    connection: asyncpg.Connection, flag_id: int, token_id: int | None, note: str | None = None
+) -> asyncpg.Record:
+    """The first acknowledgement's time and token stay; a note given later replaces the one before."""
     return await connection.fetchrow(
         f"""
         WITH f AS (
             UPDATE risk_flags SET acknowledged_at = coalesce(acknowledged_at, now()),
-                acknowledged_by = coalesce(acknowledged_by, $2), updated_at = now()
+                acknowledged_by = coalesce(acknowledged_by, $2), updated_at = now(),
+                acknowledgement_note = coalesce($3, acknowledgement_note)
             WHERE id = $1 RETURNING *
         )
         SELECT {COLUMNS} FROM f
         """,
         flag_id,
         token_id,
+        note,
     )
 
 

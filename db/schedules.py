@@ -26,6 +26,10 @@ async def set_schedule(
     return await connection.fetchrow(f"SELECT {COLUMNS} FROM survey_schedules s WHERE s.project_id = $1", project_id)
 
 
+async def remove_schedule(connection: asyncpg.Connection, project_id: int) -> bool:
+    return await connection.execute("DELETE FROM survey_schedules WHERE project_id = $1", project_id) == "DELETE 1"
+
+
 async def schedules_by_projects(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
     return await connection.fetch(
         f"SELECT {COLUMNS} FROM survey_schedules s WHERE s.project_id = ANY($1::bigint[])", project_ids

@@ -20,6 +20,8 @@ IDENTITY_TABLES = [
 # everything but the migration history, for `seed --reset` and the tests
 DATA_TABLES = [
     "api_tokens",
+    "person_sessions",
+    "sign_in_links",
     "answer_tokens",
     "outbox_mails",
     "survey_invitations",

@@ -44,6 +44,19 @@ REMINDER = {
     ),
 }
 
+SIGN_IN = {
+    "de": (
+        "Ihr Anmeldelink für PartnerPulse",
+        "Guten Tag,\n\nmit diesem Link melden Sie sich bei PartnerPulse an. Er gilt {minutes} Minuten und nur "
+        "einmal:\n\n{link}\n\nSie haben keinen Link angefordert? Dann können Sie diese E-Mail ignorieren.",
+    ),
+    "en": (
+        "Your sign-in link for PartnerPulse",
+        "Hello,\n\nthis link signs you in to PartnerPulse. It works for {minutes} minutes and once only:\n\n"
+        "{link}\n\nYou did not ask for a link? Then you can ignore this e-mail.",
+    ),
+}
+
 
 def render(templates: dict[str, tuple[str, str]], language: str, **values: str | int) -> MailText:
     subject, body = templates.get(language, templates["en"])
@@ -66,3 +79,7 @@ def invitation(language: str, **values: str | int) -> MailText:
 
 def reminder(language: str, **values: str | int) -> MailText:
     return render(REMINDER, language, **values)
+
+
+def sign_in(language: str, **values: str | int) -> MailText:
+    return render(SIGN_IN, language, **values)

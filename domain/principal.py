@@ -22,6 +22,8 @@ class Principal:
     token_id: int | None = None
     answer_round_id: int | None = None
     answer_organization_id: int | None = None
+    # a person signed in with an e-mailed link (api/sessions.py): a member of their organization
+    session_id: int | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -3,20 +3,23 @@
 import asyncpg
 
 from db import flags
-from domain import events
+from domain import events, validation
 from domain.access import locked_project_taken_part_in, require_authenticated
 from domain.disclosure import sees_everything
 from domain.principal import Principal
-from domain.refusals import forbidden, not_found
+from domain.refusals import Refusal, forbidden, not_found, refuse_all
 from domain.runtime import Runtime
 from domain.vocabulary import FlagAudience
 
 FLAG = ("risk flag", "id")
 
 
-async def acknowledge_flag(runtime: Runtime, principal: Principal, flag_id: int | None) -> asyncpg.Record:
+async def acknowledge_flag(
+    runtime: Runtime, principal: Principal, flag_id: int | None, note: str | None = None
+) -> asyncpg.Record:
     """Someone running the project has taken note; lead, moderators, admins. A plain partner's flags are the
-    PARTNERS ones: the others do not exist for it. Subscriptions hear of it after commit."""
+    PARTNERS ones: the others do not exist for it. An optional note says what was done about it.
+    Subscriptions hear of it after commit."""
     require_authenticated(principal)
     async with runtime.transaction() as connection:
         row = await flags.lock_flag(connection, flag_id) if flag_id else None
@@ -29,7 +32,10 @@ async def acknowledge_flag(runtime: Runtime, principal: Principal, flag_id: int 
             raise not_found(*FLAG)
         if not access.manages:
             raise forbidden("Only admins, the lead partner and moderators acknowledge flags.")
-        acknowledged = await flags.acknowledge(connection, row["id"], principal.token_id)
+        problems: list[Refusal] = []
+        note = validation.text(problems, "note", note, maximum=2000, required=False)
+        refuse_all(problems)
+        acknowledged = await flags.acknowledge(connection, row["id"], principal.token_id, note or None)
     await events.publish(
         runtime.publisher,
         runtime.settings.events_channel,

@@ -178,3 +178,15 @@ async def set_schedule(
         require_open(access)
         refuse_all(schedule_problems(every_weeks, answer_window_days))
         return await schedules.set_schedule(connection, access.project_id, every_weeks, answer_window_days)
+
+
+async def remove_schedule(runtime: Runtime, principal: Principal, project_id: int | None) -> None:
+    """No more rounds open or close by themselves (an open round stays open until closed by hand); admins,
+    the lead partner and moderators."""
+    require_authenticated(principal)
+    async with runtime.transaction() as connection:
+        access = await locked_project(connection, principal, project_id)
+        if not access.manages:
+            raise forbidden("Only admins, the lead partner and moderators remove the survey schedule.")
+        if not await schedules.remove_schedule(connection, access.project_id):
+            raise not_found("survey schedule for the project", "projectId")

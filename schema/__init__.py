@@ -18,6 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from partnerpulse.settings import Settings
+from schema import sessions as session_mutations
 from schema.answer_link import AnswerLink, AnswerLinkScope, resolve_answer_link
 from schema.errors import MaskInternalErrors, should_mask
 from schema.extensions import OperationName, RequireOperationName, SubscriptionsOverWebSocket
@@ -45,6 +46,7 @@ from schema.risk import mutations as risk_mutations
 from schema.risk.queries import resolve_at_risk_projects
 from schema.risk.subscriptions import risk_flag_changed
 from schema.risk.types import RiskFlag
+from schema.sessions import PersonSession, resolve_sessions
 from schema.surveys import mutations as survey_mutations
 from schema.surveys import schedule as survey_schedule
 from schema.viewer import Viewer, resolve_viewer
@@ -87,6 +89,11 @@ class Query:
         resolver=resolve_answer_link,
         description="With an e-mailed answer link's token as the bearer token: the round it answers, for the answer "
         "page. Null for any other token. Such a token reads only this and calls only `submitSurveyResponse`.",
+    )
+    sessions: list[PersonSession] = strawberry.field(
+        resolver=resolve_sessions,
+        description="People signed in with an e-mailed link whose sessions are live, newest first, at most 500. "
+        "Admins only (empty for everyone else); `revokeSession` ends one.",
     )
     marketplace: CooperationProjectConnection = strawberry.field(
         resolver=resolve_marketplace,
@@ -133,6 +140,10 @@ class Mutation:
         resolver=survey_schedule.set_survey_schedule,
         description="Set the cadence of a project's survey rounds: a job opens and closes them by themselves.",
     )
+    remove_survey_schedule = strawberry.mutation(
+        resolver=survey_schedule.remove_survey_schedule,
+        description="Remove a project's survey cadence: rounds are then opened and closed by hand only.",
+    )
     close_survey_round = strawberry.mutation(
         resolver=survey_mutations.close_survey_round, description="Close a survey round."
     )
@@ -170,6 +181,19 @@ class Mutation:
     set_contact_person_reminders = strawberry.mutation(
         resolver=people_mutations.set_contact_person_reminders,
         description="Opt a contact person in or out of survey reminders.",
+    )
+
+    request_sign_in_link = strawberry.mutation(
+        resolver=session_mutations.request_sign_in_link,
+        description="E-mail a contact person a sign-in link (single use, valid for minutes). No token needed; the "
+        "answer does not tell whether the address is known. Rate-limited per address and per client.",
+    )
+    sign_out = strawberry.mutation(
+        resolver=session_mutations.sign_out,
+        description="End the caller's session (signed in with an e-mailed link) and clear its cookie.",
+    )
+    revoke_session = strawberry.mutation(
+        resolver=session_mutations.revoke_session, description="End a person's session at once. Admins only."
     )
 
 

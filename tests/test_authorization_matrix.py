@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from strawberry.relay import to_base64
+from strawberry.relay import from_base64, to_base64
 
 from db.tokens import create_token
 from tests.helpers import graphql
@@ -47,6 +47,8 @@ TABLES = [
     "contact_persons",
     "outbox_mails",
     "survey_schedules",
+    "sign_in_links",
+    "person_sessions",
 ]
 
 
@@ -301,6 +303,24 @@ async def _startup_person(w: World, c: asyncpg.Connection, **extra: Any) -> dict
     return {"id": to_base64("ContactPerson", person), **extra}
 
 
+async def _scheduled_pilot(w: World, c: asyncpg.Connection) -> dict:
+    await c.execute(
+        "INSERT INTO survey_schedules (project_id, every_weeks, answer_window_days) VALUES ($1, 2, 5)",
+        w.projects["pilot"],
+    )
+    return {"projectId": w.project_id("pilot")}
+
+
+async def _startup_session(w: World, c: asyncpg.Connection) -> dict:
+    person = (await _startup_person(w, c))["id"]
+    session = await c.fetchval(
+        "INSERT INTO person_sessions (token_hash, contact_person_id, expires_at) "
+        "VALUES (sha256('s'), $1, now() + interval '1 day') RETURNING id",
+        int(from_base64(person)[1]),
+    )
+    return {"id": to_base64("PersonSession", session)}
+
+
 def _new_project(*partners: tuple[str, str]) -> Callable[[World, asyncpg.Connection], Awaitable[dict]]:
     async def make(w: World, c: asyncpg.Connection) -> dict:
         members = [{"organizationId": w.org_id(name), "role": role} for name, role in partners]
@@ -422,17 +442,32 @@ MUTATIONS: dict[str, MutationCase] = {
         lambda w, c: _startup_person(w, c, receivesReminders=False),
         {"admin", "partner"},
     ),
+    "removeSurveySchedule": (
+        _m("removeSurveySchedule", "RemoveSurveyScheduleInput"),
+        _scheduled_pilot,
+        {"admin", "lead", "moderator"},
+    ),
+    # sign-in: anyone may ask for a link (the answer is the same for every address); a token has no session
+    # to sign out of; only admins revoke a person's session
+    "requestSignInLink": (
+        _m("requestSignInLink", "RequestSignInLinkInput"),
+        lambda w, c: _const({"email": "someone@quantivo.example"}),
+        EVERYONE,
+    ),
+    "signOut": ("mutation { signOut { userErrors { code } } }", lambda w, c: _const({}), set()),
+    "revokeSession": (_m("revokeSession", "RevokeSessionInput"), _startup_session, {"admin"}),
 }
 
 
 def test_the_matrix_covers_every_mutation_of_the_contract() -> None:
     """The 13 mutations of the contract before consent, acceptProjectInvitation, declineProjectInvitation
-    and approveProjectPublication, the three of contact persons and setSurveySchedule."""
+    and approveProjectPublication, the three of contact persons, setSurveySchedule and removeSurveySchedule,
+    and the three of sign-in."""
     from schema import schema as contract
 
     names = set(contract._schema.mutation_type.fields)  # type: ignore[union-attr]
     covered = {case.split(" ")[0] for case in MUTATIONS}
-    assert len(names) == 20 and covered == names
+    assert len(names) == 24 and covered == names
 
 
 @pytest.mark.parametrize("role", list(ROLES))

@@ -105,3 +105,26 @@ async def test_the_schedule_opens_due_rounds_once_and_closes_them_after_the_wind
     await days_pass(14.5)
     assert await run_schedules(ctx) == 0
     assert await connection.fetchval("SELECT count(*) FROM survey_rounds") == 2
+
+
+REMOVE = """mutation($p: ID!) { removeSurveySchedule(input: {projectId: $p}) { projectId userErrors { field code } } }"""
+
+
+async def test_a_removed_schedule_opens_no_more_rounds(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, ctx: dict
+) -> None:
+    world = await build_world(connection)
+    pilot = world.project_id("pilot")
+    await gql(client, SET, {"p": pilot, "w": 2, "d": 5}, world.tokens["sme"])
+    # a plain partner may not remove it; nothing changes
+    refused = (await gql(client, REMOVE, {"p": pilot}, world.tokens["startup"]))["removeSurveySchedule"]
+    assert refused == {"projectId": None, "userErrors": [{"field": None, "code": "FORBIDDEN"}]}
+    assert await connection.fetchval("SELECT count(*) FROM survey_schedules") == 1
+    removed = (await gql(client, REMOVE, {"p": pilot}, world.tokens["institute"]))["removeSurveySchedule"]
+    assert removed == {"projectId": pilot, "userErrors": []}
+    assert (await gql(client, SCHEDULE, {"p": pilot}, world.tokens["sme"]))["node"]["surveySchedule"] is None
+    # the cron run finds nothing due; removing again says there is nothing to remove
+    assert await run_schedules(ctx) == 0
+    assert await connection.fetchval("SELECT count(*) FROM survey_rounds") == 0
+    again = (await gql(client, REMOVE, {"p": pilot}, world.tokens["sme"]))["removeSurveySchedule"]
+    assert again["userErrors"] == [{"field": "projectId", "code": "NOT_FOUND"}]

@@ -28,8 +28,17 @@ async def answer_page(request: Request) -> HTMLResponse:
     return HTMLResponse(html, headers={**HEADERS, "cache-control": "no-store"})
 
 
+async def signed_in_answer_page(request: Request) -> HTMLResponse:
+    """From the dashboard: the page asks as the signed-in viewer (session cookie or the dashboard's token)."""
+    language = request.query_params.get("lang", "de")
+    language = language if language in ("de", "en") else "de"
+    html = TEMPLATE.replace("{{state}}", "signed-in").replace("{{lang}}", language)
+    return HTMLResponse(html, headers={**HEADERS, "cache-control": "no-store"})
+
+
 def answer_routes() -> list[Route | Mount]:
     return [
+        Route("/answer/round/{round_id}", signed_in_answer_page),
         Route("/answer/{token}", answer_page),
         Mount("/answer-page", DashboardFiles(directory=FILES), name="answer-page"),
     ]

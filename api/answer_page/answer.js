@@ -1,6 +1,9 @@
-// The answer page: the token of the mailed link is the bearer token of every request it makes.
+// The answer page: the token of the mailed link is the bearer token of every request it makes. Opened from the
+// dashboard (/answer/round/<round id>) it asks as the signed-in viewer instead: the session cookie, or the
+// dashboard's token of this tab.
 const token = decodeURIComponent(location.pathname.split("/").pop() || "");
 const state = document.querySelector('meta[name="answer-state"]').content;
+const signedInRound = state === "signed-in" ? token : null;
 const $ = (id) => document.getElementById(id);
 
 const TEXTS = {
@@ -54,6 +57,9 @@ const TEXTS = {
 const ORDER = ["overall", "expectationsMet", "mutualBenefit", "decisionSpeed", "communicationTrust", "continueLikelihood"];
 const PAGE = `query AnswerPage { answerLink { roundId sequence status projectTitle organizationName partnerNames
   myResponse { overall expectationsMet mutualBenefit decisionSpeed communicationTrust continueLikelihood comment } } }`;
+const ROUND_PAGE = `query AnswerRound($id: ID!) { viewer { organization { name } } node(id: $id) { ... on SurveyRound {
+  id sequence status project { title partners { organization { name } } }
+  myResponse { overall expectationsMet mutualBenefit decisionSpeed communicationTrust continueLikelihood comment } } } }`;
 const SUBMIT = `mutation AnswerSubmit($input: SubmitSurveyResponseInput!) { submitSurveyResponse(input: $input) {
   surveyResponse { overall expectationsMet mutualBenefit decisionSpeed communicationTrust continueLikelihood comment }
   userErrors { field code message } } }`;
@@ -63,10 +69,31 @@ let page = null;
 let outcome = null; // null, "thanks", "already", "closed", "expired"
 let response = null;
 
+function bearer() {
+  const credential = signedInRound ? sessionStorage.getItem("partnerpulse-token") : token;
+  return credential ? { authorization: `Bearer ${credential}` } : {};
+}
+
+// what the page shows, from the answer link or, signed in, from the round itself; null when not available
+async function loadPage() {
+  if (!signedInRound) {
+    const data = await api(PAGE);
+    return data.expired ? null : data.answerLink;
+  }
+  const data = await api(ROUND_PAGE, { id: signedInRound });
+  const round = data.node;
+  if (data.expired || !round) return null;
+  return {
+    roundId: round.id, sequence: round.sequence, status: round.status, projectTitle: round.project.title,
+    organizationName: data.viewer.organization?.name ?? "", myResponse: round.myResponse,
+    partnerNames: round.project.partners.map((p) => p.organization.name).sort(),
+  };
+}
+
 async function api(query, variables = {}) {
   const reply = await fetch("/graphql", {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    headers: { "content-type": "application/json", ...bearer() },
     body: JSON.stringify({ query, variables }),
   });
   if (reply.status === 401) return { expired: true };
@@ -192,9 +219,9 @@ async function submit(event) {
       const codes = payload.userErrors.map((e) => e.code);
       if (codes.includes("ROUND_CLOSED")) outcome = "closed";
       else if (codes.includes("ALREADY_ANSWERED")) {
-        const again = await api(PAGE);
+        const again = await loadPage();
         outcome = "already";
-        response = again.answerLink && again.answerLink.myResponse;
+        response = again && again.myResponse;
       } else if (codes.length) {
         $("form-error").textContent = payload.userErrors.map((e) => e.message).join(" ");
         $("status").textContent = "";
@@ -223,16 +250,18 @@ async function start() {
       render();
     });
   }
-  if (state !== "open") {
+  if (state !== "open" && state !== "signed-in") {
     outcome = state === "closed" ? "closed" : "expired";
     render();
     return;
   }
-  const data = await api(PAGE);
-  if (data.expired || !data.answerLink) {
+  const loaded = await loadPage();
+  if (!loaded) {
     outcome = "expired";
+  } else if (loaded.status !== "OPEN" && !loaded.myResponse) {
+    outcome = "closed";
   } else {
-    page = data.answerLink;
+    page = loaded;
     $("title").textContent = page.projectTitle;
     if (page.myResponse) {
       outcome = "already";

@@ -26,6 +26,21 @@ const TEXT = {
     bandNote: "Shaded: where 95 % of the means of that many answers would lie (±1.96 · 0.8 / √answers); a bigger point rests on more organizations (their number in its tooltip).",
     organization: "Organization", continueLikelihood: "Continue (0–10)",
     continueLikelihoodHint: "How likely the partner is to continue the cooperation, from 0 (not at all) to 10 (certainly).",
+    emailLabel: "E-mail address", sendLink: "E-mail me a sign-in link", orToken: "Or, for machines and operators: an API token",
+    linkSent: "If this address belongs to a contact person, a sign-in link is on its way (it works 15 minutes, once).",
+    yourTurn: "Waiting for your answer", answerNow: "Answer now", invitations: "Invitations to projects",
+    accept: "Accept", decline: "Decline", manage: "Manage", onboard: "Onboard an organization", name: "Name",
+    kind: "Kind", industry: "Industry", city: "City", country: "Country", contactName: "Contact person",
+    contactEmail: "Contact person's e-mail", language: "Language", sendSignIn: "E-mail them a sign-in link",
+    onboarded: "Onboarded", newProject: "New cooperation project", title: "Title", findOrganization: "Find an organization",
+    find: "Find", addAs: "add as", create: "Create", created: "Created", chosenPartners: "Partners of the new project",
+    noneChosen: "None yet.", remove: "Remove", save: "Save", actions: "Run the project", advance: "Move to phase",
+    addGoal: "Add a goal", owner: "Owner", dueOn: "Due on", schedule: "Survey schedule", everyWeeks: "every … weeks",
+    answerWindowDays: "open for … days", noSchedule: "No schedule: rounds open and close by hand.",
+    nextRound: "next round on", removeSchedule: "Remove the schedule", openRound: "Open a survey round",
+    closeRound: "Close", invitePartner: "Invite a partner", role: "Role", invitedOrganizations: "Invitations and reminders",
+    sent: "invited", reminded: "reminded", answered: "answered", notYet: "–", acknowledge: "Acknowledge",
+    note: "Note", done: "Done.", contactPeople: "Contact persons",
   },
   de: {
     signInTitle: "Anmelden", tokenLabel: "API-Token", signIn: "Anmelden", signOut: "Abmelden",
@@ -52,6 +67,21 @@ const TEXT = {
     bandNote: "Schattiert: wo 95 % der Mittelwerte so vieler Antworten lägen (±1,96 · 0,8 / √Antworten); ein größerer Punkt beruht auf mehr Organisationen (ihre Zahl im Tooltip).",
     continueLikelihood: "Weitermachen (0–10)",
     continueLikelihoodHint: "Wie wahrscheinlich der Partner die Kooperation fortsetzt, von 0 (gar nicht) bis 10 (sicher).",
+    emailLabel: "E-Mail-Adresse", sendLink: "Anmeldelink per E-Mail senden", orToken: "Oder, für Maschinen und Betrieb: ein API-Token",
+    linkSent: "Gehört die Adresse einer Kontaktperson, ist ein Anmeldelink unterwegs (er gilt 15 Minuten und einmal).",
+    yourTurn: "Ihre Antwort wird erwartet", answerNow: "Jetzt antworten", invitations: "Einladungen zu Projekten",
+    accept: "Annehmen", decline: "Ablehnen", manage: "Verwalten", onboard: "Organisation aufnehmen", name: "Name",
+    kind: "Art", industry: "Branche", city: "Stadt", country: "Land", contactName: "Kontaktperson",
+    contactEmail: "E-Mail der Kontaktperson", language: "Sprache", sendSignIn: "Ihr einen Anmeldelink senden",
+    onboarded: "Aufgenommen", newProject: "Neues Kooperationsprojekt", title: "Titel", findOrganization: "Organisation suchen",
+    find: "Suchen", addAs: "hinzufügen als", create: "Anlegen", created: "Angelegt", chosenPartners: "Partner des neuen Projekts",
+    noneChosen: "Noch keine.", remove: "Entfernen", save: "Speichern", actions: "Projekt steuern", advance: "In Phase wechseln",
+    addGoal: "Ziel hinzufügen", owner: "Verantwortlich", dueOn: "Fällig am", schedule: "Befragungsrhythmus", everyWeeks: "alle … Wochen",
+    answerWindowDays: "offen für … Tage", noSchedule: "Kein Rhythmus: Runden werden von Hand geöffnet und geschlossen.",
+    nextRound: "nächste Runde am", removeSchedule: "Rhythmus entfernen", openRound: "Befragungsrunde öffnen",
+    closeRound: "Schließen", invitePartner: "Partner einladen", role: "Rolle", invitedOrganizations: "Einladungen und Erinnerungen",
+    sent: "eingeladen", reminded: "erinnert", answered: "geantwortet", notYet: "–", acknowledge: "Zur Kenntnis nehmen",
+    note: "Notiz", done: "Erledigt.", contactPeople: "Kontaktpersonen",
   },
 };
 
@@ -98,6 +128,7 @@ const COLORS = ["#1f6feb", "#d1242f", "#1a7f37", "#bf8700", "#8250df", "#0a7ea4"
 
 const state = {
   token: sessionStorage.getItem("partnerpulse-token"),
+  session: false, // signed in with an e-mailed link: the HttpOnly cookie authenticates, no token in the page
   lang: localStorage.getItem("partnerpulse-language") || (navigator.language.startsWith("de") ? "de" : "en"),
   viewer: null,
   dimension: "OVERALL",
@@ -139,7 +170,7 @@ class SignedOut extends ApiError {} // the token stopped working: the sign-in fo
 async function graphql(query, variables = {}) {
   const response = await fetch("/graphql", {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${state.token}` },
+    headers: { "content-type": "application/json", ...(state.token ? { authorization: `Bearer ${state.token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   if (response.status === 429) throw new ApiError(t("rateLimited"));
@@ -296,20 +327,31 @@ function showError(error) {
   main().replaceChildren(h("p", { class: "error", role: "alert" }, error instanceof ApiError ? error.message : `${t("error")}: ${error}`));
 }
 
+const REQUEST_LINK = "mutation RequestSignInLink($input: RequestSignInLinkInput!) { requestSignInLink(input: $input) { requested userErrors { field code message } } }";
+
 function signInView(message) {
+  const email = h("input", { id: "email", type: "email", autocomplete: "email", required: true });
+  const emailForm = h("form", { class: "card sign-in", id: "email-sign-in", onsubmit: async (event) => {
+    event.preventDefault();
+    const payload = await act(emailForm, REQUEST_LINK, { email: email.value }, "requestSignInLink");
+    if (payload) outcome(emailForm, t("linkSent"));
+  } },
+    h("h1", {}, t("signInTitle")),
+    h("label", { for: "email" }, t("emailLabel")), email,
+    h("button", { id: "send-link", type: "submit" }, t("sendLink")), h("p", { class: "outcome", role: "status" }));
   const input = h("input", { id: "token", type: "password", autocomplete: "off", required: true, "aria-describedby": "token-hint" });
   const form = h("form", { class: "card sign-in", onsubmit: async (event) => {
     event.preventDefault();
     state.token = input.value.trim();
     await start();
   } },
-    h("h1", {}, t("signInTitle")),
+    h("h2", {}, t("orToken")),
     h("label", { for: "token" }, t("tokenLabel")), input,
     h("p", { id: "token-hint", class: "muted" }, t("signInHint")),
     message ? h("p", { class: "error", role: "alert" }, message) : null,
     h("button", { id: "sign-in", type: "submit" }, t("signIn")));
-  main().replaceChildren(form);
-  input.focus();
+  main().replaceChildren(emailForm, form);
+  (message ? input : email).focus();
 }
 
 const PORTFOLIO = `query Portfolio($dimension: SatisfactionDimension!) {
@@ -340,7 +382,11 @@ async function overviewView() {
   const atRisk = h("section", { id: "at-risk", class: "card" },
     h("h2", {}, t("atRisk")), h("p", { id: "at-risk-summary" }), h("p", { class: "muted", id: "at-risk-order" }, t("atRiskHint")),
     h("ol", { id: "at-risk-list", class: "risk-list" }), h("p", { class: "more" }, more));
-  main().replaceChildren(h("h1", {}, t("overview")), h("div", { class: "columns overview" }, portfolio, atRisk));
+  const turn = h("div", { id: "my-turn-slot" });
+  main().replaceChildren(h("h1", {}, t("overview")), turn, h("div", { class: "columns overview" }, portfolio, atRisk));
+  if (state.viewer.role !== "ADMIN") {
+    myTurnSection().then((section) => section && turn.replaceWith(section)).catch(showError);
+  }
 
   async function renderPortfolio() {
     const data = await graphql(PORTFOLIO, { dimension: state.dimension });
@@ -403,6 +449,7 @@ const rank = (severity) => ({ LOW: 1, MEDIUM: 2, HIGH: 3 })[severity] ?? 0;
 // one request: `responses` is empty unless the viewer moderates the project or is an admin (the API decides)
 const PROJECT = `query Project($id: ID!, $language: Language!) { node(id: $id) { ... on CooperationProject {
   id title summary kind phase phaseChangedAt startedOn plannedEndOn viewerRole exitPlan
+  surveySchedule { everyWeeks answerWindowDays nextRoundOn }
   partners { role joinedOn leftOn organization { id name kind } }
   goals { title status dueOn owner { name } }
   health { score riskLevel upToDate }
@@ -412,8 +459,9 @@ const PROJECT = `query Project($id: ID!, $language: Language!) { node(id: $id) {
   DECISION_SPEED: satisfactionTrend(dimension: DECISION_SPEED) { sequence mean suppressed }
   COMMUNICATION_TRUST: satisfactionTrend(dimension: COMMUNICATION_TRUST) { sequence mean suppressed }
   riskFlags(includeResolved: true) { id reason severity explanation(language: $language) raisedAt resolvedAt acknowledgedAt
-    organization { name } }
+    acknowledgementNote organization { name } }
   surveyRounds(first: 12) { edges { node { id sequence status openedAt closedAt responseCount expectedResponses
+    invitations { organization { name } sentAt remindedAt answeredAt }
     responses { overall expectationsMet mutualBenefit decisionSpeed communicationTrust
       continueLikelihood comment organization { name } } } } } } } }`;
 
@@ -458,7 +506,9 @@ async function projectView(id) {
             f.organization ? ` (${t("concerns")} ${f.organization.name})` : "", h("br"), f.explanation, h("br"),
             h("span", { class: "muted" }, `${t("raised")} ${formatDate(f.raisedAt)}`,
               f.resolvedAt ? ` · ${t("resolved")} ${formatDate(f.resolvedAt)}` : ` · ${t("open")}`,
-              f.acknowledgedAt ? ` · ${t("acknowledged")} ${formatDate(f.acknowledgedAt)}` : ""))))
+              f.acknowledgedAt ? ` · ${t("acknowledged")} ${formatDate(f.acknowledgedAt)}` : ""),
+            f.acknowledgementNote ? h("p", { class: "note" }, `${t("note")}: ${f.acknowledgementNote}`) : null,
+            runsProject(project) && !f.resolvedAt ? acknowledgeForm(f) : null)))
         : h("p", { class: "muted" }, t("noData"))),
     h("section", { class: "card", id: "rounds" }, h("h2", {}, t("rounds")),
       h("div", { class: "scroll" }, h("table", {},
@@ -468,7 +518,9 @@ async function projectView(id) {
           h("td", {}, `${r.responseCount} / ${r.expectedResponses}`),
           h("td", {}, h("meter", { min: 0, max: 1, value: r.expectedResponses ? r.responseCount / r.expectedResponses : 0 }),
             r.expectedResponses ? ` ${Math.round((100 * r.responseCount) / r.expectedResponses)} %` : ""))))))),
+    invitationsTable(rounds),
     individual ? answersSection(rounds) : null,
+    runsProject(project) ? projectActions(project, rounds) : null,
   );
 }
 
@@ -519,6 +571,248 @@ async function organizationView(id) {
 
 const backLink = () => h("p", {}, h("a", { href: "#/", class: "back" }, t("back")));
 
+// -- acting: forms that call the public mutations and show their userErrors -----------------------------------------
+
+const ERRORS = "userErrors { field code message }";
+
+// the outcome line of a form: its userErrors (or a failure) in red, or what was done
+function outcome(form, text, isError = false) {
+  const line = form.querySelector(".outcome");
+  line.textContent = text;
+  line.classList.toggle("error", isError);
+  line.setAttribute("role", isError ? "alert" : "status");
+}
+
+// Run a mutation for a form; the payload when it succeeded, null (and its userErrors shown) when refused.
+async function act(form, mutation, input, field) {
+  const button = form.querySelector("button[type=submit]");
+  if (button) button.disabled = true;
+  try {
+    const payload = (await graphql(mutation, { input }))[field];
+    if (payload.userErrors.length) {
+      outcome(form, payload.userErrors.map((e) => `${e.field ? `${e.field}: ` : ""}${e.message} (${e.code})`).join(" "), true);
+      return null;
+    }
+    outcome(form, t("done"));
+    return payload;
+  } catch (error) {
+    if (!(error instanceof SignedOut)) outcome(form, error.message, true);
+    return null;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+const field = (id, text, control) => h("label", { class: "field", for: id }, h("span", {}, text), control);
+const input = (id, attributes = {}) => h("input", { id, name: id, ...attributes });
+const select = (id, values, chosen, attributes = {}) =>
+  h("select", { id, name: id, ...attributes }, values.map((v) => h("option", { value: v, selected: v === chosen }, label(v))));
+const actionForm = (id, title, onsubmit, ...controls) => {
+  const form = h("form", { class: "action", id, onsubmit: async (event) => { event.preventDefault(); await onsubmit(form); } },
+    title ? h("h3", {}, title) : null, ...controls, h("p", { class: "outcome" }));
+  return form;
+};
+
+const KINDS = ["SME", "STARTUP", "CORPORATE", "RESEARCH_INSTITUTE"];
+const ROLES = ["LEAD", "PARTNER", "MODERATOR"];
+const COOPERATION_KINDS = ["PRODUCT_DEVELOPMENT", "TECHNOLOGY_PILOT", "CLOUD_INTEGRATION", "MARKETING", "OUTSOURCING",
+  "STRATEGIC_PARTNERSHIP", "RESEARCH"];
+const PHASES = ["ASSESSMENT", "GOAL_SETTING", "PARTNER_SEARCH", "INITIATION", "ACTIVE", "COMPLETED", "TERMINATED"];
+
+// -- a member's turn: pending rounds first, then invitations to projects
+
+const MY_TURN = `query MyTurn { viewer {
+  pendingSurveyRounds { id sequence openedAt project { id title } }
+  projectInvitations { id role invitedAt project { id title } invitedBy { name } } } }`;
+const ACCEPT = "mutation AcceptInvitation($input: AcceptProjectInvitationInput!) { acceptProjectInvitation(input: $input) { userErrors { field code message } } }";
+const DECLINE = "mutation DeclineInvitation($input: DeclineProjectInvitationInput!) { declineProjectInvitation(input: $input) { userErrors { field code message } } }";
+
+async function myTurnSection() {
+  const { viewer } = await graphql(MY_TURN);
+  const rounds = viewer.pendingSurveyRounds, invitations = viewer.projectInvitations;
+  if (!rounds.length && !invitations.length) return null;
+  return h("section", { class: "card", id: "my-turn" },
+    rounds.length ? h("h2", {}, t("yourTurn")) : null,
+    rounds.length ? h("ul", { class: "plain", id: "pending-rounds" }, rounds.map((r) => h("li", { "data-round": r.id },
+      h("strong", {}, r.project.title), ` — ${t("round")} ${r.sequence} (${formatDate(r.openedAt)}) `,
+      h("a", { class: "button", href: `/answer/round/${encodeURIComponent(r.id)}?lang=${state.lang}` }, t("answerNow"))))) : null,
+    invitations.length ? h("h2", {}, t("invitations")) : null,
+    invitations.length ? h("ul", { class: "plain", id: "project-invitations" }, invitations.map((i) => {
+      const form = actionForm(null, null, async () => {}, h("strong", {}, i.project.title),
+        ` — ${label(i.role)}${i.invitedBy ? ` (${i.invitedBy.name})` : ""} `,
+        h("button", { type: "button", class: "accept", onclick: async () => {
+          if (await act(form, ACCEPT, { projectId: i.project.id }, "acceptProjectInvitation")) render();
+        } }, t("accept")), " ",
+        h("button", { type: "button", class: "decline", onclick: async () => {
+          if (await act(form, DECLINE, { projectId: i.project.id }, "declineProjectInvitation")) render();
+        } }, t("decline")));
+      return h("li", { "data-invitation": i.id }, form);
+    })) : null);
+}
+
+// -- the network manager's page: onboard an organization, start a project
+
+const CREATE_ORGANIZATION = "mutation CreateOrganization($input: CreateOrganizationInput!) { createOrganization(input: $input) { organization { id name } userErrors { field code message } } }";
+const ADD_CONTACT = "mutation AddContactPerson($input: AddContactPersonInput!) { addContactPerson(input: $input) { contactPerson { id name email } userErrors { field code message } } }";
+const FIND_ORGANIZATIONS = "query FindOrganizations($search: String!) { organizations(search: $search, first: 10) { edges { node { id name kind city } } } }";
+const CREATE_PROJECT = "mutation CreateProject($input: CreateCooperationProjectInput!) { createCooperationProject(input: $input) { cooperationProject { id title } userErrors { field code message } } }";
+
+function onboardForm() {
+  const values = (form) => Object.fromEntries(new FormData(form));
+  return actionForm("onboard", t("onboard"), async (form) => {
+    const v = values(form);
+    const created = await act(form, CREATE_ORGANIZATION,
+      { name: v.name, kind: v.kind, industry: v.industry, city: v.city, country: v.country }, "createOrganization");
+    if (!created) return;
+    const organization = created.organization;
+    let text = `${t("onboarded")}: ${organization.name}.`;
+    if (v.contactEmail) {
+      const person = await act(form, ADD_CONTACT, { organizationId: organization.id, name: v.contactName || v.contactEmail,
+        email: v.contactEmail, language: v.language }, "addContactPerson");
+      if (!person) return; // the organization exists; its userErrors say what is wrong with the person
+      text += ` ${t("contactPeople")}: ${person.contactPerson.name} <${person.contactPerson.email}>.`;
+      if (v.sendSignIn && await act(form, REQUEST_LINK, { email: v.contactEmail }, "requestSignInLink")) text += ` ${t("linkSent")}`;
+    }
+    outcome(form, text);
+    form.reset();
+  },
+  h("div", { class: "fields" },
+    field("name", t("name"), input("name", { required: true, maxlength: 200 })),
+    field("kind", t("kind"), select("kind", KINDS, "SME")),
+    field("industry", t("industry"), input("industry", { required: true })),
+    field("city", t("city"), input("city", { required: true })),
+    field("country", t("country"), input("country", { value: "DE", required: true, maxlength: 2, size: 3 })),
+    field("contactName", t("contactName"), input("contactName")),
+    field("contactEmail", t("contactEmail"), input("contactEmail", { type: "email" })),
+    field("language", t("language"), h("select", { id: "language-of-contact", name: "language" },
+      h("option", { value: "DE" }, "Deutsch"), h("option", { value: "EN" }, "English"))),
+    h("label", { class: "check" }, input("sendSignIn", { type: "checkbox", checked: true }), ` ${t("sendSignIn")}`)),
+  h("button", { type: "submit", id: "onboard-submit" }, t("onboard")));
+}
+
+// a search box whose results can be picked with a role (the new project's partners, a partner to invite)
+function organizationPicker(id, onPick) {
+  const search = input(`${id}-search`, { type: "search", placeholder: t("findOrganization"), "aria-label": t("findOrganization") });
+  const results = h("ul", { class: "plain results", id: `${id}-results` });
+  const find = async () => {
+    const data = await graphql(FIND_ORGANIZATIONS, { search: search.value.trim() });
+    results.replaceChildren(...data.organizations.edges.map(({ node }) => h("li", { "data-organization": node.name },
+      `${node.name} (${label(node.kind)}, ${node.city}) — ${t("addAs")} `,
+      ROLES.map((role) => h("button", { type: "button", "data-role": role, onclick: () => onPick(node, role) }, label(role))))));
+  };
+  search.addEventListener("keydown", (event) => { if (event.key === "Enter") { event.preventDefault(); find().catch(showError); } });
+  return h("div", { class: "picker" }, search, " ", h("button", { type: "button", id: `${id}-find`, onclick: () => find().catch(showError) }, t("find")), results);
+}
+
+function newProjectForm() {
+  const chosen = new Map(); // organization id -> { name, role }
+  const list = h("ul", { class: "plain", id: "new-project-partners" });
+  const showChosen = () => list.replaceChildren(...(chosen.size ? [...chosen].map(([id, p]) => h("li", { "data-partner": p.name },
+    `${p.name} — ${label(p.role)} `, h("button", { type: "button", onclick: () => { chosen.delete(id); showChosen(); } }, t("remove"))))
+    : [h("li", { class: "muted" }, t("noneChosen"))]));
+  showChosen();
+  return actionForm("new-project", t("newProject"), async (form) => {
+    const v = Object.fromEntries(new FormData(form));
+    const partners = [...chosen].map(([organizationId, p]) => ({ organizationId, role: p.role }));
+    const created = await act(form, CREATE_PROJECT, { title: v.title, kind: v.projectKind, partners }, "createCooperationProject");
+    if (created) location.hash = `#/project/${encodeURIComponent(created.cooperationProject.id)}`;
+  },
+  h("div", { class: "fields" },
+    field("title", t("title"), input("title", { required: true, maxlength: 200 })),
+    field("projectKind", t("kind"), select("projectKind", COOPERATION_KINDS, "TECHNOLOGY_PILOT"))),
+  h("p", {}, h("strong", {}, t("chosenPartners"))), list,
+  organizationPicker("partner", (organization, role) => { chosen.set(organization.id, { name: organization.name, role }); showChosen(); }),
+  h("button", { type: "submit", id: "new-project-submit" }, t("create")));
+}
+
+function manageView() {
+  show(backLink(), h("h1", {}, t("manage")),
+    h("div", { class: "columns" },
+      state.viewer.role === "ADMIN" ? h("section", { class: "card" }, onboardForm()) : null,
+      h("section", { class: "card" }, newProjectForm())));
+}
+
+// -- a project's actions, for those who run it (the API refuses everyone else with FORBIDDEN anyway)
+
+const ADVANCE = "mutation AdvancePhase($input: AdvanceProjectPhaseInput!) { advanceProjectPhase(input: $input) { userErrors { field code message } } }";
+const ADD_GOAL = "mutation AddGoal($input: AddProjectGoalInput!) { addProjectGoal(input: $input) { userErrors { field code message } } }";
+const SET_EXIT_PLAN = "mutation SetExitPlan($input: SetExitPlanInput!) { setExitPlan(input: $input) { userErrors { field code message } } }";
+const SET_SCHEDULE = "mutation SetSchedule($input: SetSurveyScheduleInput!) { setSurveySchedule(input: $input) { userErrors { field code message } } }";
+const REMOVE_SCHEDULE = "mutation RemoveSchedule($input: RemoveSurveyScheduleInput!) { removeSurveySchedule(input: $input) { userErrors { field code message } } }";
+const OPEN_ROUND = "mutation OpenRound($input: OpenSurveyRoundInput!) { openSurveyRound(input: $input) { userErrors { field code message } } }";
+const CLOSE_ROUND = "mutation CloseRound($input: CloseSurveyRoundInput!) { closeSurveyRound(input: $input) { userErrors { field code message } } }";
+const INVITE_PARTNER = "mutation InvitePartner($input: AddProjectPartnerInput!) { addProjectPartner(input: $input) { userErrors { field code message } } }";
+const ACKNOWLEDGE = "mutation AcknowledgeFlag($input: AcknowledgeRiskFlagInput!) { acknowledgeRiskFlag(input: $input) { userErrors { field code message } } }";
+
+const runsProject = (project) => state.viewer.role === "ADMIN" || ["LEAD", "MODERATOR"].includes(project.viewerRole);
+const again = (payload) => payload && render(); // done: show the project as it is now
+
+function projectActions(project, rounds) {
+  const id = project.id;
+  const later = PHASES.slice(PHASES.indexOf(project.phase) + 1);
+  const next = later.length ? [later[0], ...(later.includes("TERMINATED") && later[0] !== "TERMINATED" ? ["TERMINATED"] : [])] : [];
+  const open = rounds.find((r) => r.status === "OPEN");
+  const members = project.partners.filter((p) => !p.leftOn);
+  const forms = [
+    next.length ? actionForm("advance", t("advance"), async (form) =>
+      again(await act(form, ADVANCE, { projectId: id, to: form.elements.to.value }, "advanceProjectPhase")),
+    select("to", next, next[0], { "aria-label": t("advance") }), " ", h("button", { type: "submit" }, t("advance"))) : null,
+    actionForm("add-goal", t("addGoal"), async (form) => {
+      const v = Object.fromEntries(new FormData(form));
+      again(await act(form, ADD_GOAL, { projectId: id, title: v.goalTitle, ownerOrganizationId: v.owner, dueOn: v.dueOn || null }, "addProjectGoal"));
+    },
+    h("div", { class: "fields" }, field("goalTitle", t("title"), input("goalTitle", { required: true, maxlength: 200 })),
+      field("owner", t("owner"), h("select", { id: "owner", name: "owner" }, members.map((p) => h("option", { value: p.organization.id }, p.organization.name)))),
+      field("dueOn", t("dueOn"), input("dueOn", { type: "date" }))),
+    h("button", { type: "submit" }, t("addGoal"))),
+    actionForm("exit-plan", t("exitPlan"), async (form) =>
+      again(await act(form, SET_EXIT_PLAN, { projectId: id, exitPlan: form.elements.exitPlanText.value.trim() || null }, "setExitPlan")),
+    h("textarea", { id: "exitPlanText", name: "exitPlanText", rows: 3, maxlength: 5000, "aria-label": t("exitPlan") }, project.exitPlan ?? ""),
+    h("button", { type: "submit" }, t("save"))),
+    actionForm("schedule", t("schedule"), async (form) => {
+      const v = Object.fromEntries(new FormData(form));
+      again(await act(form, SET_SCHEDULE, { projectId: id, everyWeeks: Number(v.everyWeeks), answerWindowDays: Number(v.answerWindowDays) }, "setSurveySchedule"));
+    },
+    h("p", { class: "muted", id: "schedule-now" }, project.surveySchedule
+      ? `${t("everyWeeks").replace("…", project.surveySchedule.everyWeeks)}, ${t("answerWindowDays").replace("…", project.surveySchedule.answerWindowDays)}, ${t("nextRound")} ${formatDate(project.surveySchedule.nextRoundOn)}`
+      : t("noSchedule")),
+    h("div", { class: "fields" },
+      field("everyWeeks", t("everyWeeks"), input("everyWeeks", { type: "number", min: 1, max: 52, required: true, value: project.surveySchedule?.everyWeeks ?? 4 })),
+      field("answerWindowDays", t("answerWindowDays"), input("answerWindowDays", { type: "number", min: 1, required: true, value: project.surveySchedule?.answerWindowDays ?? 7 }))),
+    h("button", { type: "submit" }, t("save")), " ",
+    project.surveySchedule ? h("button", { type: "button", id: "remove-schedule", onclick: async (event) =>
+      again(await act(event.target.form, REMOVE_SCHEDULE, { projectId: id }, "removeSurveySchedule")) }, t("removeSchedule")) : null),
+    actionForm("rounds-action", null, async (form) => again(open
+      ? await act(form, CLOSE_ROUND, { roundId: open.id }, "closeSurveyRound")
+      : await act(form, OPEN_ROUND, { projectId: id }, "openSurveyRound")),
+    h("button", { type: "submit", id: open ? "close-round" : "open-round" }, open ? `${t("closeRound")}: ${t("round")} ${open.sequence}` : t("openRound"))),
+    actionForm("invite-partner", t("invitePartner"), async () => {},
+      // an invitation changes nothing on this page until it is accepted: the outcome line says what happened
+      organizationPicker("invite", (organization, role) =>
+        act(document.getElementById("invite-partner"), INVITE_PARTNER, { projectId: id, organizationId: organization.id, role }, "addProjectPartner"))),
+  ];
+  return h("section", { class: "card", id: "actions" }, h("h2", {}, t("actions")), h("div", { class: "actions" }, forms));
+}
+
+function acknowledgeForm(flag) {
+  return actionForm(`acknowledge-${flag.id}`, null, async (form) =>
+    again(await act(form, ACKNOWLEDGE, { id: flag.id, note: form.elements.note.value.trim() || null }, "acknowledgeRiskFlag")),
+  input(`note-${flag.id}`, { name: "note", placeholder: t("note"), "aria-label": t("note"), maxlength: 2000, value: flag.acknowledgementNote ?? "" }), " ",
+  h("button", { type: "submit" }, t("acknowledge")));
+}
+
+function invitationsTable(rounds) {
+  const withInvitations = rounds.filter((r) => r.invitations?.length);
+  if (!withInvitations.length) return null;
+  const when = (value) => (value ? formatDate(value) : t("notYet"));
+  return h("section", { class: "card", id: "round-invitations" }, h("h2", {}, t("invitedOrganizations")),
+    h("div", { class: "scroll" }, h("table", {},
+      h("thead", {}, h("tr", {}, [t("round"), t("organization"), t("sent"), t("reminded"), t("answered")].map((c) => h("th", {}, c)))),
+      h("tbody", {}, withInvitations.flatMap((r) => r.invitations.map((i) => h("tr", {},
+        h("td", {}, r.sequence), h("td", {}, i.organization.name), h("td", {}, when(i.sentAt)),
+        h("td", {}, when(i.remindedAt)), h("td", {}, when(i.answeredAt)))))))));
+}
+
 // -- live updates: graphql-transport-ws on /graphql ----------------------------------------------------------------
 
 function subscribe() {
@@ -527,7 +821,9 @@ function subscribe() {
   const socket = new WebSocket(url, "graphql-transport-ws");
   state.socket = socket;
   let retry = null;
-  socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { Authorization: `Bearer ${state.token}` } }));
+  // a session is sent as its cookie with the handshake; a token in connection_init
+  const payload = state.token ? { Authorization: `Bearer ${state.token}` } : {};
+  socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload }));
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
     if (message.type === "connection_ack") {
@@ -598,9 +894,13 @@ async function render() {
     ? state.viewer.organization?.name ?? t("admin")
     : "";
   if (!state.viewer) return signInView();
+  const manage = document.getElementById("manage");
+  manage.textContent = t("manage");
+  manage.hidden = !state.viewer;
   const [, view, id] = location.hash.match(/^#\/(project|organization)\/(.+)$/) ?? [];
   try {
-    if (view === "project") await projectView(decodeURIComponent(id));
+    if (location.hash === "#/manage") manageView();
+    else if (view === "project") await projectView(decodeURIComponent(id));
     else if (view === "organization") await organizationView(decodeURIComponent(id));
     else await overviewView();
   } catch (error) {
@@ -609,14 +909,16 @@ async function render() {
 }
 
 async function start() {
-  if (!state.token) return render();
   try {
+    // without a token the session cookie answers, if the person signed in with an e-mailed link
     const { viewer } = await graphql("{ viewer { role organization { id name } } }");
     state.viewer = viewer;
-    sessionStorage.setItem("partnerpulse-token", state.token);
+    state.session = !state.token;
+    if (state.token) sessionStorage.setItem("partnerpulse-token", state.token);
     subscribe();
   } catch (error) {
     state.viewer = null;
+    if (!state.token) return render(); // not signed in: the sign-in form, without a complaint
     sessionStorage.removeItem("partnerpulse-token");
     return signInView(error.message);
   }
@@ -629,9 +931,13 @@ document.getElementById("language").addEventListener("click", () => {
   render();
   if (state.viewer) setLive(state.socket?.readyState === WebSocket.OPEN);
 });
+const SIGN_OUT = "mutation SignOut { signOut { signedOut userErrors { code message } } }";
+
 function signOut(message) {
   closeSocket();
+  if (state.session && !message) graphql(SIGN_OUT).catch(() => {}); // ends the session and clears its cookie
   state.token = null;
+  state.session = false;
   state.viewer = null;
   sessionStorage.removeItem("partnerpulse-token");
   render();

@@ -15,6 +15,11 @@ from schema.risk.types import RiskFlag
 @strawberry.input(description="Take note of a risk flag. Lead partner, moderators, admins.")
 class AcknowledgeRiskFlagInput:
     id: strawberry.ID = strawberry.field(description="Global id of the flag.")
+    note: str | None = strawberry.field(
+        default=None,
+        description="What is being done about it, at most 2,000 characters; read by whoever sees the flag. "
+        "Replaces an earlier note; null keeps it.",
+    )
 
 
 @strawberry.type(description="Result of `acknowledgeRiskFlag`.")
@@ -29,6 +34,6 @@ async def acknowledge_risk_flag(
     context = info.context
     flag_id = decode_global_id(input.id, {"RiskFlag"})
     row, errors = await refusals_as_user_errors(
-        info, lambda: risk.acknowledge_flag(context.runtime, context.principal, flag_id)
+        info, lambda: risk.acknowledge_flag(context.runtime, context.principal, flag_id, input.note)
     )
     return AcknowledgeRiskFlagPayload(risk_flag=RiskFlag.from_row(row) if row else None, user_errors=errors)

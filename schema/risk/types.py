@@ -34,6 +34,9 @@ class RiskFlag(relay.Node):
     raised_at: datetime = strawberry.field(description="When the rule started to hold.")
     resolved_at: datetime | None = strawberry.field(description="When it stopped holding; null while open.")
     acknowledged_at: datetime | None = strawberry.field(description="When someone running the project took note.")
+    acknowledgement_note: str | None = strawberry.field(
+        description="What the one who acknowledged the flag said is being done about it."
+    )
     # FULL flags are computed from every answer (moderators, admins); PARTNERS flags from released values
     # only (plain partners; domain/disclosure.py), each with a lifecycle of its own
     audience: strawberry.Private[str]
@@ -51,6 +54,7 @@ class RiskFlag(relay.Node):
             raised_at=row["raised_at"],
             resolved_at=row["resolved_at"],
             acknowledged_at=row["acknowledged_at"],
+            acknowledgement_note=row["acknowledgement_note"],
             audience=row["audience"],
             # German is empty for flags stored before it existed, until their project is recomputed
             explanations={Language.EN: row["explanation"], Language.DE: row["explanation_de"] or row["explanation"]},

@@ -63,6 +63,32 @@ async def set_survey_schedule(
     return SetSurveySchedulePayload(survey_schedule=SurveySchedule.from_row(row) if row else None, user_errors=errors)
 
 
+@strawberry.input(
+    description="Remove a project's survey cadence: no more rounds open or close by themselves (an open round "
+    "stays open until closed by hand). Lead partner, moderators, admins."
+)
+class RemoveSurveyScheduleInput:
+    project_id: strawberry.ID = strawberry.field(description="Global id of the project.")
+
+
+@strawberry.type(description="Result of `removeSurveySchedule`.")
+class RemoveSurveySchedulePayload:
+    project_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the project whose schedule was removed; null when refused."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS)
+
+
+async def remove_survey_schedule(
+    info: Info[Context, Any], input: Annotated[RemoveSurveyScheduleInput, MUTATION_INPUT]
+) -> RemoveSurveySchedulePayload:
+    context = info.context
+    _, errors = await refusals_as_user_errors(
+        info, lambda: surveys.remove_schedule(context.runtime, context.principal, project_id_of(input.project_id))
+    )
+    return RemoveSurveySchedulePayload(project_id=None if errors else input.project_id, user_errors=errors)
+
+
 async def schedule_of(info: Info[Context, Any], project_id: int) -> SurveySchedule | None:
     row = await info.context.loaders.survey_schedule.load(project_id)
     return SurveySchedule.from_row(row) if row else None
