@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import asyncpg
 import httpx
+import pytest
 
 from db.seed import truncate_all
 from db.statistics import refresh_portfolio
@@ -244,3 +245,57 @@ async def test_a_released_kind_of_a_round_minus_a_portfolio_cell_with_the_attack
         two_startups = photonics["mean"] * photonics["responseCount"] - attacker
         derived = startups["mean"] * startups["responseCount"] - two_startups
         assert round(derived, 6) != victim, f"the third startup's answer is {derived}"
+
+
+SME_CELL_AND_ROUND = """query($id: ID!, $d: SatisfactionDimension!) {
+  node(id: $id) { ... on CooperationProject { latestStatistics { mean(dimension: $d) responseCount suppressed } } }
+  satisfactionTrends(groupBy: ORGANIZATION_KIND, dimension: $d) {
+    key points { mean responseCount organizationCount suppressed } }
+}"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="leak: a month is checked against the rounds released when it is published, not against rounds "
+    "that still were open then and are released when they close later",
+)
+async def test_a_round_closed_after_its_month_was_published_minus_the_portfolio_cell_is_one_answer(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak: the portfolio's check against the rounds (`exposed_by_rounds`) only knows rounds that have closed
+    when the month is published; a round that is still open is skipped, and once the month is published it is
+    never looked at again. A round of three SMEs (the attacker and two others) is answered last month and
+    stays open over the month's end; another SME answers elsewhere last month. The month is published: the SME
+    cell holds the four SMEs and is shown (nothing released to subtract yet). Then the attacker, the lead,
+    closes the round: it is released. 4 · SME cell − 3 · round mean is the fourth SME's exact answer, on
+    every dimension. Rounds open across a month's end are the rule with survey schedules."""
+    from tests.test_trust_space import answered_last_month, organization
+
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 2)  # two more SMEs (Logistics)
+    round_id = await open_round(client, world)
+    for token, score in [(world.tokens["sme"], 4), (extra[0], 5), (extra[1], 3)]:
+        assert (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]["userErrors"] == []
+    last_month = date.today().replace(day=1) - timedelta(days=10)
+    await connection.execute("UPDATE survey_responses SET submitted_at = $1::date + time '12:00'", last_month)
+    victim = 1
+    await answered_last_month(connection, [(await organization(connection, "Victim SME", "SME", "Mechanical Engineering"), victim)])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    await refresh_portfolio(connection)
+    assert await publish_closed_months(connection, settings.min_group_size)  # last month, with the round open
+
+    assert (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]["userErrors"] == []
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    await refresh_portfolio(connection)
+    await publish_closed_months(connection, settings.min_group_size)
+
+    for dimension in ("OVERALL", "COMMUNICATION_TRUST"):
+        seen = await gql(
+            client, SME_CELL_AND_ROUND, {"id": world.project_id("pilot"), "d": dimension}, world.tokens["sme"]
+        )
+        statistics = seen["node"]["latestStatistics"]
+        sme = next(s["points"][0] for s in seen["satisfactionTrends"] if s["key"] == "SME")
+        if statistics["mean"] is None or sme["mean"] is None:
+            continue  # one of the two is withheld: nothing to subtract
+        derived = sme["mean"] * sme["responseCount"] - statistics["mean"] * statistics["responseCount"]
+        assert round(derived, 6) != victim, f"{dimension}: the fourth SME's answer is {derived}"
