@@ -279,7 +279,8 @@ async def test_a_round_closed_after_its_month_was_published_minus_the_portfolio_
     last_month = date.today().replace(day=1) - timedelta(days=10)
     await connection.execute("UPDATE survey_responses SET submitted_at = $1::date + time '12:00'", last_month)
     victim = 1
-    await answered_last_month(connection, [(await organization(connection, "Victim SME", "SME", "Mechanical Engineering"), victim)])
+    victim_id = await organization(connection, "Victim SME", "SME", "Mechanical Engineering")
+    await answered_last_month(connection, [(victim_id, victim)])
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     await refresh_portfolio(connection)
     assert await publish_closed_months(connection, settings.min_group_size)  # last month, with the round open
