@@ -300,3 +300,68 @@ async def test_a_round_closed_after_its_month_was_published_minus_the_portfolio_
             continue  # one of the two is withheld: nothing to subtract
         derived = sme["mean"] * sme["responseCount"] - statistics["mean"] * statistics["responseCount"]
         assert round(derived, 6) != victim, f"{dimension}: the fourth SME's answer is {derived}"
+
+
+ENERGY_AND_KINDS = """query($id: ID!, $d: SatisfactionDimension!) {
+  node(id: $id) { ... on CooperationProject { latestStatistics {
+    meanByKind { kind mean(dimension: $d) responseCount suppressed } } } }
+  satisfactionTrends(groupBy: INDUSTRY, dimension: $d) { key points { mean responseCount suppressed } }
+}"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="leak: exposed_by_rounds subtracts at most one released set per round, but two shown kinds of the "
+    "same round can be subtracted together",
+)
+async def test_a_portfolio_cell_minus_two_shown_kinds_of_one_round_is_one_answer(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak: the check against the rounds tries "at most one released set per round" (the round, one shown
+    kind, the suppressed kinds together), but a partner may subtract several sets of the same round at once.
+    A closed round of nine partners — three SMEs (the attacker among them), three startups, three corporates —
+    releases all three kind means. In the portfolio of that month Energy holds the SMEs and startups of the
+    round and one more startup that answered elsewhere; the corporates are in Chemicals. No (kind, industry)
+    cell is small, so the rank test shows every cell; the round check withholds the startup cell (startups of
+    the round plus one) but not Energy, which no single set of the round comes within two organizations of.
+    Energy · 7 − 3 · SME mean − 3 · startup mean is the seventh Energy organization's exact answer."""
+    from tests.test_trust_space import answered_last_month, organization
+
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 7)  # Extra Partner 0-6
+    kinds = ["SME", "SME", "STARTUP", "STARTUP", "CORPORATE", "CORPORATE", "CORPORATE"]
+    for i, kind in enumerate(kinds):
+        industry = "Chemicals" if kind == "CORPORATE" else "Energy"
+        await connection.execute(
+            "UPDATE organizations SET kind = $1, industry = $2 WHERE name = $3", kind, industry, f"Extra Partner {i}"
+        )
+    await connection.execute(
+        "UPDATE organizations SET industry = 'Energy' WHERE id = ANY($1::bigint[])",
+        [world.organizations["sme"], world.organizations["startup"]],
+    )
+    round_id = await open_round(client, world)
+    scores = [4, 5, 3, 4, 2, 5, 3]
+    for token, score in [(world.tokens["sme"], 4), (world.tokens["startup"], 3), *zip(extra, scores, strict=True)]:
+        assert (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]["userErrors"] == []
+    assert (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]["userErrors"] == []
+    last_month = date.today().replace(day=1) - timedelta(days=10)
+    await connection.execute("UPDATE survey_responses SET submitted_at = $1::date + time '12:00'", last_month)
+    victim = 1
+    await answered_last_month(connection, [(await organization(connection, "Victim", "STARTUP", "Energy"), victim)])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    await refresh_portfolio(connection)
+    assert await publish_closed_months(connection, settings.min_group_size)
+
+    for dimension in ("OVERALL", "COMMUNICATION_TRUST"):
+        seen = await gql(
+            client, ENERGY_AND_KINDS, {"id": world.project_id("pilot"), "d": dimension}, world.tokens["sme"]
+        )
+        by_kind = {k["kind"]: k for k in seen["node"]["latestStatistics"]["meanByKind"]}
+        energy = next(s["points"][0] for s in seen["satisfactionTrends"] if s["key"] == "Energy")
+        parts = [energy, by_kind["SME"], by_kind["STARTUP"]]
+        if any(part["mean"] is None for part in parts):
+            continue  # something is withheld: nothing to subtract
+        derived = energy["mean"] * energy["responseCount"] - sum(
+            k["mean"] * k["responseCount"] for k in (by_kind["SME"], by_kind["STARTUP"])
+        )
+        assert round(derived, 6) != victim, f"{dimension}: the seventh Energy organization's answer is {derived}"
