@@ -162,10 +162,10 @@ def exposed_by_rounds(
     """Rule 2 across the portfolio and the rounds: the cells (sets of answer ids) that a partner could single
     out a small group from by subtracting what its rounds release.
 
-    `rounds`: per round, the answer sets it releases to its partners (the round, its shown kinds, the
-    suppressed kinds together). A cell is exposed when the cell minus some choice of at most one released set
-    per round that overlaps it leaves answers of fewer than `min_group_size` organizations (and more than
-    none). Every choice is tried while there are at most `combinations_at_most`; beyond that, a cell of
+    `rounds`: per round, the answer sets whose sums it releases to its partners, every union of its released
+    parts (workers.portfolio.subtractable_sets). A cell is exposed when the cell minus some choice of at most
+    one such set per round that overlaps it leaves answers of fewer than `min_group_size` organizations (and
+    more than none). Every choice is tried while there are at most `combinations_at_most`; beyond that, a cell of
     fewer than twice the group size is withheld outright and a larger one is checked round by round."""
     by_answer: dict[int, list[int]] = {}
     released_sets = [list(sets) for sets in rounds]

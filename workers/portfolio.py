@@ -1,5 +1,6 @@
 """Publishing the members' portfolio: each month once, when it has closed, under disclosure control."""
 
+import itertools
 from collections import defaultdict
 from datetime import date
 
@@ -34,26 +35,43 @@ def released_cells(
 LINKED_CHECK_FACTOR = 4
 
 
+def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[int]]:
+    """Every answer set of one round whose sum a partner has or will have: any union of the disjoint parts the
+    round releases, as several of them can be subtracted together (with three shown kinds, Energy minus the
+    SMEs and the startups of one round).
+
+    A closed round releases its shown kinds and the suppressed ones together, or only its total. A round
+    still open may be released when it closes, after the month has been published once and for all; which
+    kinds it will show is not known yet, so any union of its kinds counts. It counts from `min_group_size` - 1
+    answers on: a partner can complete it with its own answer alone. With fewer, releasing it takes answers of
+    at least one more organization, which stay unknown in the difference (SECURITY.md, residual risks)."""
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        by_kind[row["kind"]].add(row["id"])
+    if rows[0]["closed"]:
+        if not released_round(len(rows), True, min_group_size):
+            return []
+        kinds = release_partition({kind: len(ids) for kind, ids in by_kind.items()}, min_group_size)
+        rest = frozenset(row["id"] for row in rows if row["kind"] not in kinds)  # the total when no kind is shown
+        parts = [frozenset(by_kind[kind]) for kind in sorted(kinds)] + ([rest] if rest else [])
+    elif len(rows) >= min_group_size - 1:  # one answer per organization
+        parts = [frozenset(ids) for _, ids in sorted(by_kind.items())]
+    else:
+        return []
+    return [
+        frozenset().union(*chosen)
+        for size in range(1, len(parts) + 1)
+        for chosen in itertools.combinations(parts, size)
+    ]
+
+
 def linked_exposures(answers: list[dict], period: date, shown: set[Cell], min_group_size: int) -> set[Cell]:
     """The shown cells that a round's released sums would give a small group away from (exposed_by_rounds).
     `answers`: rows of answers_linked_to_cells (id, round_id, organization_id, kind, industry, period, closed)."""
     by_round: dict[int, list[dict]] = defaultdict(list)
     for answer in answers:
         by_round[answer["round_id"]].append(answer)
-    released_sets = []
-    for rows in by_round.values():
-        if not released_round(len(rows), rows[0]["closed"], min_group_size):
-            continue
-        counts: dict[str, int] = defaultdict(int)
-        for row in rows:
-            counts[row["kind"]] += 1
-        kinds = release_partition(counts, min_group_size)
-        sets = [frozenset(r["id"] for r in rows)]
-        sets += [frozenset(r["id"] for r in rows if r["kind"] == kind) for kind in kinds]
-        rest = frozenset(r["id"] for r in rows if r["kind"] not in kinds)
-        if kinds and rest:
-            sets.append(rest)
-        released_sets.append(sets)
+    released_sets = [sets for rows in by_round.values() if (sets := subtractable_sets(rows, min_group_size))]
     cells = {
         cell: frozenset(
             a["id"]
