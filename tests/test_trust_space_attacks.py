@@ -428,3 +428,98 @@ async def test_a_kind_shown_in_a_round_that_closed_before_a_change_of_kind_minus
         two_smes = round_sme["mean"] * round_sme["responseCount"] - attacker
         derived = cell["mean"] * cell["responseCount"] - two_smes
         assert round(derived, 6) != victim, f"{dimension}: the third SME's answer is {derived}"
+
+
+INDUSTRIES_AND_ROUND = """query($id: ID!, $d: SatisfactionDimension!) {
+  node(id: $id) { ... on CooperationProject { latestStatistics { mean(dimension: $d) responseCount } } }
+  kinds: satisfactionTrends(groupBy: ORGANIZATION_KIND, dimension: $d) { key points { mean responseCount suppressed } }
+  industries: satisfactionTrends(groupBy: INDUSTRY, dimension: $d) { key points { mean responseCount suppressed } }
+}"""
+
+
+async def test_a_cell_withheld_for_a_round_does_not_follow_from_the_cells_of_the_other_grouping(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak: a cell that the round check withholds is not withheld complementarily. A closed round of six
+    SMEs, the attacker among them, three in Energy and three in Logistics; one more SME in Logistics answers
+    elsewhere that month. The SME cell is the round plus that one SME, so the round check withholds it; but
+    Energy and Logistics are each far from the round and are shown, and Energy + Logistics is the SME cell:
+    3 · Energy + 4 · Logistics − 6 · round mean is the seventh SME's exact answer."""
+    from tests.test_trust_space import answered_last_month, organization
+
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 5)  # SMEs in Logistics; 0 and 1 move to Energy
+    await connection.execute(
+        "UPDATE organizations SET industry = 'Energy' WHERE name = ANY($1::text[]) OR id = $2",
+        ["Extra Partner 0", "Extra Partner 1"],
+        world.organizations["sme"],
+    )
+    round_id = await open_round(client, world)
+    for token, score in [(world.tokens["sme"], 4), *zip(extra, [5, 3, 4, 2, 5], strict=True)]:
+        assert (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]["userErrors"] == []
+    assert (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]["userErrors"] == []
+    last_month = date.today().replace(day=1) - timedelta(days=10)
+    await connection.execute("UPDATE survey_responses SET submitted_at = $1::date + time '12:00'", last_month)
+    victim = 1
+    await answered_last_month(connection, [(await organization(connection, "Victim", "SME", "Logistics"), victim)])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    await refresh_portfolio(connection)
+    assert await publish_closed_months(connection, settings.min_group_size)
+
+    for dimension in ("OVERALL", "COMMUNICATION_TRUST"):
+        seen = await gql(
+            client, INDUSTRIES_AND_ROUND, {"id": world.project_id("pilot"), "d": dimension}, world.tokens["sme"]
+        )
+        statistics = seen["node"]["latestStatistics"]
+        industries = {s["key"]: s["points"][0] for s in seen["industries"]}
+        if statistics["mean"] is None or any(industries[i]["mean"] is None for i in ("Energy", "Logistics")):
+            continue  # something is withheld: nothing to subtract
+        both = sum(industries[i]["mean"] * industries[i]["responseCount"] for i in ("Energy", "Logistics"))
+        derived = both - statistics["mean"] * statistics["responseCount"]
+        assert round(derived, 6) != victim, f"{dimension}: the seventh SME's answer is {derived}"
+
+
+async def test_a_kind_within_an_industry_rebuilt_from_two_cells_minus_a_round_is_one_answer(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Leak: the round check looks at each shown cell on its own, not at what shown cells add up to. A closed
+    round of three SMEs in Energy, the attacker among them; elsewhere that month one more SME in Energy, three
+    startups in Energy and three SMEs in Logistics answer. Every cell holds three organizations or more and
+    none is within two organizations of the round, so all are shown; but Energy − startups is the SMEs in
+    Energy, the round plus one: 7 · Energy − 3 · startups − 3 · round mean is that SME's exact answer."""
+    from tests.test_trust_space import answered_last_month, organization
+
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 2)
+    await connection.execute(
+        "UPDATE organizations SET industry = 'Energy' WHERE name = ANY($1::text[]) OR id = $2",
+        ["Extra Partner 0", "Extra Partner 1"],
+        world.organizations["sme"],
+    )
+    round_id = await open_round(client, world)
+    for token, score in [(world.tokens["sme"], 4), *zip(extra, [5, 3], strict=True)]:
+        assert (await gql(client, SUBMIT, answer(round_id, score), token))["submitSurveyResponse"]["userErrors"] == []
+    assert (await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"]))["closeSurveyRound"]["userErrors"] == []
+    last_month = date.today().replace(day=1) - timedelta(days=10)
+    await connection.execute("UPDATE survey_responses SET submitted_at = $1::date + time '12:00'", last_month)
+    victim = 1
+    elsewhere = [(await organization(connection, "Victim", "SME", "Energy"), victim)]
+    elsewhere += [(await organization(connection, f"Startup {i}", "STARTUP", "Energy"), 3) for i in range(3)]
+    elsewhere += [(await organization(connection, f"SME {i}", "SME", "Logistics"), 4) for i in range(3)]
+    await answered_last_month(connection, elsewhere)
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    await refresh_portfolio(connection)
+    assert await publish_closed_months(connection, settings.min_group_size)
+
+    for dimension in ("OVERALL", "COMMUNICATION_TRUST"):
+        seen = await gql(
+            client, INDUSTRIES_AND_ROUND, {"id": world.project_id("pilot"), "d": dimension}, world.tokens["sme"]
+        )
+        statistics = seen["node"]["latestStatistics"]
+        energy = next(s["points"][0] for s in seen["industries"] if s["key"] == "Energy")
+        startups = next(s["points"][0] for s in seen["kinds"] if s["key"] == "STARTUP")
+        if statistics["mean"] is None or energy["mean"] is None or startups["mean"] is None:
+            continue  # something is withheld: nothing to subtract
+        derived = energy["mean"] * energy["responseCount"] - startups["mean"] * startups["responseCount"]
+        derived -= statistics["mean"] * statistics["responseCount"]
+        assert round(derived, 6) != victim, f"{dimension}: the fourth SME's answer in Energy is {derived}"
