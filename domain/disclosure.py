@@ -26,7 +26,7 @@ the other k-1 answers, and a unanimous group reveals its answer) are documented 
 
 import dataclasses
 import itertools
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
 Key = TypeVar("Key", bound=Hashable)
@@ -82,7 +82,10 @@ def _rank(rows: list[list[int]]) -> int:
 
 
 def release_crossed(
-    atoms: Mapping[Key, int], groupings: Mapping[str, Mapping[Any, Iterable[Key]]], min_group_size: int
+    atoms: Mapping[Key, int],
+    groupings: Mapping[str, Mapping[Any, Iterable[Key]]],
+    min_group_size: int,
+    withheld: Collection[tuple[str, Any]] = (),
 ) -> set[tuple[str, Any]]:
     """Rule 2 for several groupings of the same answers (the portfolio: by kind and by industry).
 
@@ -90,7 +93,10 @@ def release_crossed(
     cell key -> the atoms that cell sums. Returns the (grouping, key) cells that may be shown: each holds at
     least `min_group_size` organizations, and no linear combination of shown cells equals the sum over a set
     of atoms holding fewer than `min_group_size` organizations (tested by rank: such a set S is exposed when
-    deleting S's columns lowers the rank of the shown cells' matrix)."""
+    deleting S's columns lowers the rank of the shown cells' matrix). `withheld` cells are never shown, and
+    shown cells are suppressed complementarily around them too: no withheld cell may be a linear combination
+    of shown cells (its row would not raise their rank), as withholding the SME cell is void while the
+    industries it splits into are shown."""
     order = sorted(atoms, key=str)
     column = {atom: i for i, atom in enumerate(order)}
     vectors: dict[tuple[str, Any], list[int]] = {}
@@ -102,7 +108,7 @@ def release_crossed(
                 vector[column[atom]] = 1
             vectors[(grouping, key)] = vector
             weight[(grouping, key)] = sum(atoms[atom] for atom in members)
-    shown = {cell for cell, count in weight.items() if released(count, min_group_size)}
+    shown = {cell for cell, count in weight.items() if released(count, min_group_size) and cell not in withheld}
     small = [atom for atom in order if atoms[atom] < min_group_size]
     candidates = [
         subset
@@ -122,10 +128,27 @@ def release_crossed(
             None,
         )
         if exposed is None:
-            break
+            derivable = next(
+                (cell for cell in sorted(withheld, key=str) if _rank([*matrix, vectors[cell]]) == full), None
+            )
+            if derivable is None:
+                break
+            exposed = tuple(atom for atom in order if vectors[derivable][column[atom]])
         touching = [cell for cell in shown if any(vectors[cell][column[atom]] for atom in exposed)]
         shown.discard(min(touching, key=lambda cell: (weight[cell], str(cell))))
     return shown
+
+
+def derivable_atoms(
+    atoms: Mapping[Key, int], groupings: Mapping[str, Mapping[Any, Iterable[Key]]], shown: Iterable[tuple[str, Any]]
+) -> set[Key]:
+    """The atoms whose sum follows from the shown cells (their unit row does not raise the shown cells' rank):
+    Energy minus the startups, all of them in Energy, is the SMEs in Energy."""
+    order = sorted(atoms, key=str)
+    members = {(grouping, key): set(cells) for grouping, by_key in groupings.items() for key, cells in by_key.items()}
+    matrix = [[1 if atom in members[cell] else 0 for atom in order] for cell in sorted(shown, key=str)]
+    full = _rank(matrix)
+    return {atom for atom in order if _rank([*matrix, [1 if a == atom else 0 for a in order]]) == full}
 
 
 class _Facts(Protocol):
@@ -162,10 +185,10 @@ def exposed_by_rounds(
     """Rule 2 across the portfolio and the rounds: the cells (sets of answer ids) that a partner could single
     out a small group from by subtracting what its rounds release.
 
-    `rounds`: per round, the answer sets it releases to its partners (the round, its shown kinds, the
-    suppressed kinds together). A cell is exposed when the cell minus some choice of at most one released set
-    per round that overlaps it leaves answers of fewer than `min_group_size` organizations (and more than
-    none). Every choice is tried while there are at most `combinations_at_most`; beyond that, a cell of
+    `rounds`: per round, the answer sets whose sums it releases to its partners, every union of its released
+    parts (workers.portfolio.subtractable_sets). A cell is exposed when the cell minus some choice of at most
+    one such set per round that overlaps it leaves answers of fewer than `min_group_size` organizations (and
+    more than none). Every choice is tried while there are at most `combinations_at_most`; beyond that, a cell of
     fewer than twice the group size is withheld outright and a larger one is checked round by round."""
     by_answer: dict[int, list[int]] = {}
     released_sets = [list(sets) for sets in rounds]

@@ -1,32 +1,50 @@
 """Publishing the members' portfolio: each month once, when it has closed, under disclosure control."""
 
+import itertools
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import asyncpg
 
 from db import statistics
-from domain.disclosure import exposed_by_rounds, release_crossed, release_partition, released_round
+from domain.disclosure import (
+    derivable_atoms,
+    exposed_by_rounds,
+    release_crossed,
+    release_partition,
+    released_round,
+)
 
-Cell = tuple[str, str]  # (grouping, key)
+Cell = tuple[str, Any]  # (grouping, key)
+Atom = tuple[str, str]  # (kind, industry)
+
+
+def month_groupings(atoms: list[tuple[str, str, int]], withheld_atoms: Iterable[Atom] = ()) -> dict:
+    """Grouping -> cell key -> the (kind, industry) atoms it sums; the atoms the round check gave away are a
+    grouping of their own ("ATOM"), so that they can be withheld like cells."""
+    by_kind: dict[str, list[Atom]] = defaultdict(list)
+    by_industry: dict[str, list[Atom]] = defaultdict(list)
+    for kind, industry, _ in atoms:
+        by_kind[kind].append((kind, industry))
+        by_industry[industry].append((kind, industry))
+    groupings: dict[str, dict[Any, list[Atom]]] = {"ORGANIZATION_KIND": dict(by_kind), "INDUSTRY": dict(by_industry)}
+    groupings["ATOM"] = {atom: [atom] for atom in withheld_atoms}
+    return groupings
 
 
 def released_cells(
-    atoms: list[tuple[str, str, int]], min_group_size: int, withheld: frozenset[Cell] = frozenset()
+    atoms: list[tuple[str, str, int]],
+    min_group_size: int,
+    withheld: frozenset[Cell] = frozenset(),
+    withheld_atoms: frozenset[Atom] = frozenset(),
 ) -> set[Cell]:
     """(kind, industry, organizations) of one month -> the (grouping, key) cells members may see; `withheld`
-    cells are suppressed from the start (the others are then suppressed complementarily around them)."""
+    cells and `withheld_atoms` are never shown, and the others are suppressed complementarily around them."""
     counts = {(kind, industry): organizations for kind, industry, organizations in atoms}
-    by_kind: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    by_industry: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for kind, industry in counts:
-        if ("ORGANIZATION_KIND", kind) not in withheld:
-            by_kind[kind].append((kind, industry))
-        if ("INDUSTRY", industry) not in withheld:
-            by_industry[industry].append((kind, industry))
-    groupings = {"ORGANIZATION_KIND": dict(by_kind), "INDUSTRY": dict(by_industry)}
-    # a withheld cell stays part of the totals: its atoms are still summed by the cells of the other grouping
-    return release_crossed(counts, groupings, min_group_size) - withheld
+    hidden = withheld | {("ATOM", atom) for atom in withheld_atoms}
+    return release_crossed(counts, month_groupings(atoms, withheld_atoms), min_group_size, hidden) - hidden
 
 
 # Cells of at least this many times the group size are not checked against the rounds: singling a small group
@@ -34,34 +52,52 @@ def released_cells(
 LINKED_CHECK_FACTOR = 4
 
 
+def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[int]]:
+    """Every answer set of one round whose sum a partner has or will have: any union of the disjoint parts the
+    round releases, as several of them can be subtracted together (with three shown kinds, Energy minus the
+    SMEs and the startups of one round).
+
+    A closed round releases its shown kinds and the suppressed ones together, or only its total. A round
+    still open may be released when it closes, after the month has been published once and for all; which
+    kinds it will show is not known yet, so any union of its kinds counts. It counts from `min_group_size` - 1
+    answers on: a partner can complete it with its own answer alone. With fewer, releasing it takes answers of
+    at least one more organization, which stay unknown in the difference (SECURITY.md, residual risks)."""
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        by_kind[row["kind"]].add(row["id"])
+    if rows[0]["closed"]:
+        if not released_round(len(rows), True, min_group_size):
+            return []
+        kinds = release_partition({kind: len(ids) for kind, ids in by_kind.items()}, min_group_size)
+        rest = frozenset(row["id"] for row in rows if row["kind"] not in kinds)  # the total when no kind is shown
+        parts = [frozenset(by_kind[kind]) for kind in sorted(kinds)] + ([rest] if rest else [])
+    elif len(rows) >= min_group_size - 1:  # one answer per organization
+        parts = [frozenset(ids) for _, ids in sorted(by_kind.items())]
+    else:
+        return []
+    return [
+        frozenset().union(*chosen)
+        for size in range(1, len(parts) + 1)
+        for chosen in itertools.combinations(parts, size)
+    ]
+
+
 def linked_exposures(answers: list[dict], period: date, shown: set[Cell], min_group_size: int) -> set[Cell]:
-    """The shown cells that a round's released sums would give a small group away from (exposed_by_rounds).
-    `answers`: rows of answers_linked_to_cells (id, round_id, organization_id, kind, industry, period, closed)."""
+    """The shown cells (or ("ATOM", (kind, industry)) sums derived from them) that a round's released sums
+    would give a small group away from (exposed_by_rounds). `answers`: rows of answers_linked_to_cells (id,
+    round_id, organization_id, kind, industry, period, closed)."""
     by_round: dict[int, list[dict]] = defaultdict(list)
     for answer in answers:
         by_round[answer["round_id"]].append(answer)
-    released_sets = []
-    for rows in by_round.values():
-        if not released_round(len(rows), rows[0]["closed"], min_group_size):
-            continue
-        counts: dict[str, int] = defaultdict(int)
-        for row in rows:
-            counts[row["kind"]] += 1
-        kinds = release_partition(counts, min_group_size)
-        sets = [frozenset(r["id"] for r in rows)]
-        sets += [frozenset(r["id"] for r in rows if r["kind"] == kind) for kind in kinds]
-        rest = frozenset(r["id"] for r in rows if r["kind"] not in kinds)
-        if kinds and rest:
-            sets.append(rest)
-        released_sets.append(sets)
-    cells = {
-        cell: frozenset(
-            a["id"]
-            for a in answers
-            if a["period"] == period and a["kind" if cell[0] == "ORGANIZATION_KIND" else "industry"] == cell[1]
-        )
-        for cell in shown
-    }
+    released_sets = [sets for rows in by_round.values() if (sets := subtractable_sets(rows, min_group_size))]
+
+    def inside(answer: dict, cell: Cell) -> bool:
+        grouping, key = cell
+        if grouping == "ATOM":
+            return (answer["kind"], answer["industry"]) == key
+        return answer["kind" if grouping == "ORGANIZATION_KIND" else "industry"] == key
+
+    cells = {cell: frozenset(a["id"] for a in answers if a["period"] == period and inside(a, cell)) for cell in shown}
     organization_of = {a["id"]: a["organization_id"] for a in answers}
     return exposed_by_rounds(cells, released_sets, organization_of, min_group_size)
 
@@ -76,18 +112,30 @@ async def cells_to_publish(
         organizations[("ORGANIZATION_KIND", kind)] += count
         organizations[("INDUSTRY", industry)] += count
     withheld: frozenset[Cell] = frozenset()
+    withheld_atoms: frozenset[Atom] = frozenset()
+    counts = {(kind, industry): count for kind, industry, count in atoms}
     while True:
-        shown = released_cells(atoms, min_group_size, withheld)
-        checked = {cell for cell in shown if organizations[cell] < LINKED_CHECK_FACTOR * min_group_size}
+        shown = released_cells(atoms, min_group_size, withheld, withheld_atoms)
+        # what the shown cells add up to counts as well: Energy minus the startups is the SMEs in Energy
+        derived = derivable_atoms(counts, month_groupings(atoms), shown)
+        candidates = shown | {("ATOM", atom) for atom in derived}
+        checked = {
+            cell
+            for cell in candidates
+            if (counts[cell[1]] if cell[0] == "ATOM" else organizations[cell]) < LINKED_CHECK_FACTOR * min_group_size
+        }
         if not checked:
             return shown
+        # an atom's answers are among its kind's
+        wanted = sorted({("ORGANIZATION_KIND", cell[1][0]) if cell[0] == "ATOM" else cell for cell in checked})
         rows = await statistics.answers_linked_to_cells(
-            connection, period, [cell[0] for cell in checked], [cell[1] for cell in checked]
+            connection, period, [cell[0] for cell in wanted], [cell[1] for cell in wanted]
         )
         exposed = linked_exposures([dict(row) for row in rows], period, checked, min_group_size)
         if not exposed:
             return shown
-        withheld |= exposed
+        withheld |= {cell for cell in exposed if cell[0] != "ATOM"}
+        withheld_atoms |= {cell[1] for cell in exposed if cell[0] == "ATOM"}
 
 
 async def publish_closed_months(connection: asyncpg.Connection, min_group_size: int) -> list[date]:
