@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 
 from bench.processes import environment
-from db.statistics import refresh_portfolio
+from db.portfolio import refresh_portfolio
 from partnerpulse.settings import Settings
 from tests.test_pipeline import answer_round
 from tests.test_surveys import add_partners

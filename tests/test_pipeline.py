@@ -12,7 +12,7 @@ from arq.connections import create_pool as create_arq_pool
 
 from api.app import create_app
 from bench.processes import start_api, start_worker
-from db import statistics
+from db import recompute as recompute_sql
 from partnerpulse.embedded import RedisServer
 from partnerpulse.settings import Settings
 from tests.helpers import gql
@@ -113,7 +113,7 @@ async def test_an_answer_accepted_while_redis_is_down_reaches_the_statistics_onc
                 # the user saw a normal, successful submission
                 assert payload["userErrors"] == [] and payload["surveyResponse"]["overall"] == 2
         assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 1
-        assert world.projects["pilot"] in await statistics.stale_projects(connection)
+        assert world.projects["pilot"] in await recompute_sql.stale_projects(connection)
 
         redis_server.start()  # same port, empty queue: the enqueue was lost
         worker = start_worker(own, tmp_path / "worker.log")
@@ -125,7 +125,7 @@ async def test_an_answer_accepted_while_redis_is_down_reaches_the_statistics_onc
                 )
                 == 1
                 # the reconciler found every stale project, not only this one
-                and await statistics.stale_projects(connection) == []
+                and await recompute_sql.stale_projects(connection) == []
             )
 
         await eventually(counted, what="the reconciler to recompute the project")
@@ -144,7 +144,7 @@ async def test_a_job_of_a_killed_worker_is_redone(
     fast_timeout = {"PARTNERPULSE_WORKER_JOB_TIMEOUT": "3"}
     async with pool.acquire() as blocker:
         # hold the project's recomputation lock: the job starts, then waits in the middle
-        await statistics.lock_project_recomputation(blocker, project)
+        await recompute_sql.lock_project_recomputation(blocker, project)
         first = start_worker(settings, tmp_path / "first.log", **fast_timeout)
         arq = await create_arq_pool(redis_settings(settings.redis_url or ""), default_queue_name=settings.queue_name)
         try:
@@ -157,14 +157,14 @@ async def test_a_job_of_a_killed_worker_is_redone(
             )
             first.kill()  # SIGKILL in the middle of the job
         finally:
-            await statistics.unlock_project_recomputation(blocker, project)
+            await recompute_sql.unlock_project_recomputation(blocker, project)
             await arq.aclose()
-    assert project in await statistics.stale_projects(connection)
+    assert project in await recompute_sql.stale_projects(connection)
     second = start_worker(settings, tmp_path / "second.log", **fast_timeout)
     try:
 
         async def done() -> bool:
-            return project not in await statistics.stale_projects(connection)
+            return project not in await recompute_sql.stale_projects(connection)
 
         # arq hands the job to another worker once the dead one's "in progress" mark expires (timeout + 10 s)
         await eventually(done, within=40, what="the killed job to be redone")
@@ -216,7 +216,7 @@ async def test_200_concurrent_submissions_are_each_counted_exactly_once(
         async def counted() -> bool:
             return await connection.fetchval(
                 "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
-            ) == 200 and not await statistics.stale_projects(connection)
+            ) == 200 and not await recompute_sql.stale_projects(connection)
 
         await eventually(counted, what="all 200 answers in the statistics")
     finally:

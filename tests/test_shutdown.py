@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bench.processes import start_api, start_worker, wait_until
-from db.statistics import RECOMPUTE_LOCK_SPACE
+from db.recompute import RECOMPUTE_LOCK_SPACE
 from partnerpulse.settings import Settings
 from tests.test_pipeline import eventually
 from tests.world import build_world

@@ -313,7 +313,7 @@ async def test_flags_resolve_when_satisfaction_recovers_and_stay_in_history(
 async def test_portfolio_trends_hide_small_cells_from_members(
     client: httpx.AsyncClient, connection: asyncpg.Connection
 ) -> None:
-    from db.statistics import refresh_portfolio
+    from db.portfolio import refresh_portfolio
     from workers.portfolio import publish_closed_months
 
     world = await build_world(connection)

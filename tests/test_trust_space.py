@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
-from db.statistics import refresh_portfolio
+from db.portfolio import refresh_portfolio
 from db.tokens import create_token
 from partnerpulse.settings import Settings
 from tests.helpers import gql

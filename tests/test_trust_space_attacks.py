@@ -9,8 +9,8 @@ from datetime import date, timedelta
 import asyncpg
 import httpx
 
+from db.portfolio import refresh_portfolio
 from db.seed import truncate_all
-from db.statistics import refresh_portfolio
 from partnerpulse.settings import Settings
 from tests.helpers import gql
 from tests.test_surveys import CLOSE, SUBMIT, add_partners, answer, open_round
