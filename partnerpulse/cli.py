@@ -168,7 +168,7 @@ def seed(
 
 
 def _seed(dsn: str, seed: int, scale: int, reset: bool) -> dict[str, int]:
-    from bench.generator import plan_network
+    from db.demo import plan_network
     from db.seed import is_empty, load_network, truncate_all
 
     network = plan_network(seed=seed, scale=scale, today=date.today())

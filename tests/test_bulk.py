@@ -5,8 +5,8 @@ from datetime import date
 import asyncpg
 import pytest
 
-from bench.generator import plan_network
 from db import recompute as recompute_sql
+from db.demo import plan_network
 from db.portfolio import refresh_portfolio
 from db.seed import load_network
 from partnerpulse.settings import Settings

@@ -20,8 +20,8 @@ from redis.asyncio import Redis
 from strawberry.relay import to_base64
 
 from api.app import create_app
-from bench.generator import plan_network
 from bench.processes import start_api, start_worker
+from db.demo import plan_network
 from db.seed import load_network
 from db.tokens import create_token
 from partnerpulse.settings import Settings

@@ -6,11 +6,11 @@ import asyncpg
 from arq.connections import create_pool as create_arq_pool
 from arq.worker import Worker, func
 
-from bench.generator import plan_network
 from bench.processes import start_worker
 from db import portfolio
 from db import recompute as recompute_sql
 from db.admin import create_database, drop_database
+from db.demo import plan_network
 from db.migrate import migrate
 from db.seed import load_network
 from partnerpulse.settings import Settings
