@@ -21,8 +21,9 @@ from db.migrate import migrate
 from partnerpulse.embedded import RedisServer
 from partnerpulse.settings import Settings
 from tests.helpers import gql
-from tests.test_pipeline import eventually, next_event, subscribe
-from tests.test_surveys import OPEN, SUBMIT, add_partners, answer
+from tests.helpers.subscriptions import next_event, subscribe
+from tests.helpers.surveys import OPEN, SUBMIT, add_partners, answer
+from tests.helpers.waiting import eventually
 from tests.world import World, build_world
 
 PARTNERS = 40

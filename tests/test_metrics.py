@@ -13,7 +13,7 @@ from api.app import create_app
 from bench.processes import start_api
 from partnerpulse.embedded import free_port
 from partnerpulse.settings import Settings
-from tests.test_health import serve_once
+from tests.helpers.serving import serve_once
 from tests.world import build_world
 from workers.jobs import enqueue_recompute
 from workers.metrics import bucket_of, measured

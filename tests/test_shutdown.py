@@ -17,7 +17,7 @@ import asyncpg
 from bench.processes import start_api, start_worker, wait_until
 from db.recompute import RECOMPUTE_LOCK_SPACE
 from partnerpulse.settings import Settings
-from tests.test_pipeline import eventually
+from tests.helpers.waiting import eventually
 from tests.world import build_world
 from workers.jobs import enqueue_recompute
 

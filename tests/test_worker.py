@@ -14,7 +14,7 @@ from db.demo import plan_network
 from db.migrate import migrate
 from db.seed import load_network
 from partnerpulse.settings import Settings
-from tests.test_pipeline import eventually
+from tests.helpers.waiting import eventually
 from tests.world import build_world
 from workers.jobs import RECOMPUTE, enqueue_recompute, recompute_project, reconcile, refresh_portfolio
 from workers.metrics import job_samples, jobs_key
