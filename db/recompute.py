@@ -4,6 +4,7 @@ computed marks) that the per-project job and the bulk recomputation both call.""
 
 import asyncpg
 
+# Means per dimension and NPS of every round of one project, in one statement. NPS: share of
 # promoters (9-10) minus share of detractors (0-6), in points.
 _ROUND_STATISTICS = """
 INSERT INTO round_statistics (
