@@ -16,7 +16,6 @@ COPY domain ./domain
 COPY workers ./workers
 COPY db ./db
 COPY partnerpulse ./partnerpulse
-COPY bench ./bench
 RUN pip install .
 
 USER partnerpulse

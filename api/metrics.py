@@ -20,7 +20,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 
-from db import flags, statistics
+from db import flags
+from db import recompute as recompute_sql
 from workers.metrics import job_samples, jobs_key
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ async def installation_metrics(request: Request) -> Snapshot:
     async def from_postgres() -> None:
         async with state.pool.acquire() as connection:
             counts = await flags.open_flag_counts(connection)
-            behind = await statistics.stale_project_count(connection)
+            behind = await recompute_sql.stale_project_count(connection)
         open_flags = GaugeMetricFamily(
             "partnerpulse_open_risk_flags",
             "Open risk flags by severity, as plain partners see them.",

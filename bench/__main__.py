@@ -35,8 +35,9 @@ import psutil
 from strawberry.relay import to_base64
 
 from bench import postgraphile, submissions
-from bench.generator import plan_network
+from bench.queries import DASHBOARD, DIRECTORY, PROJECT
 from bench.system import WORK, api_and_worker, fresh_database
+from db.demo import plan_network
 from db.pool import init_connection
 from db.seed import load_network
 from db.tokens import create_token
@@ -45,14 +46,7 @@ from partnerpulse.settings import Settings
 from workers.bulk import recompute_all
 from workers.recompute import thresholds
 
-DASHBOARD = """{ atRiskProjects(first: 20) { edges { node { title partners { role organization { name } }
-  latestStatistics { responseCount mean } riskFlags { reason severity explanation } } } } }"""
-PROJECT = """query($id: ID!) { node(id: $id) { ... on CooperationProject { title phase
-  partners { role organization { name } } goals { title status dueOn } satisfactionTrend(last: 12) { sequence mean }
-  riskFlags { reason severity explanation }
-  surveyRounds(first: 12) { edges { node { sequence status responseCount expectedResponses } } } } } }"""
 FLAG_RATE = 50  # answers a second while the submission-to-flag latency is measured
-DIRECTORY = "{ organizations(first: 100) { edges { node { name kind city projectCount } } } }"
 
 
 async def prepare(dsn: str, scale: int) -> tuple[str, int, dict[str, float]]:

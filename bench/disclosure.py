@@ -25,8 +25,8 @@ import httpx
 from strawberry.relay import to_base64
 
 from api.app import create_app
-from bench.generator import plan_network
 from bench.system import fresh_database
+from db.demo import plan_network
 from db.seed import load_network
 from db.tokens import create_token
 from partnerpulse.settings import Settings

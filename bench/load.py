@@ -21,7 +21,7 @@ import httpx
 
 from bench.submissions import OPEN, SUBMIT, make_projects
 from bench.system import api_and_worker, fresh_database
-from db import statistics
+from db import recompute as recompute_sql
 from partnerpulse.settings import Settings
 
 CLOSE = "mutation($r: ID!) { closeSurveyRound(input: {roundId: $r}) { userErrors { code } } }"
@@ -112,7 +112,7 @@ async def verify(dsn: str, patience: float = 120) -> tuple[int, float, int]:
     try:
         stored = await connection.fetchval("SELECT count(*) FROM survey_responses")
         started = time.perf_counter()
-        while await statistics.stale_projects(connection) and time.perf_counter() - started < patience:  # noqa: ASYNC110
+        while await recompute_sql.stale_projects(connection) and time.perf_counter() - started < patience:  # noqa: ASYNC110
             await asyncio.sleep(0.2)
         caught_up = time.perf_counter() - started
         wrong = await connection.fetchval(

@@ -14,12 +14,12 @@ from datetime import date
 
 import asyncpg
 
-from bench.generator import plan_network
 from db.admin import drop_database, with_database
+from db.bulk import DERIVED_TABLES
+from db.demo import plan_network
 from db.migrate import migrate
 from db.pool import init_connection
 from db.seed import is_empty, load_network
-from db.statistics import DERIVED_TABLES
 from partnerpulse.settings import Settings
 from workers.bulk import recompute_all
 from workers.recompute import thresholds

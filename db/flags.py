@@ -51,64 +51,6 @@ class FlagChange:
     change: str  # RAISED | UPDATED | RESOLVED | ACKNOWLEDGED
 
 
-async def sync_flags(connection: asyncpg.Connection, project_id: int, desired: list[DesiredFlag]) -> list[FlagChange]:
-    """Raise what newly holds, update what still holds, resolve (keep in history) what stopped holding."""
-    open_flags = {
-        (row["audience"], row["reason"], row["organization_id"]): row
-        for row in await connection.fetch(
-            f"SELECT {COLUMNS} FROM risk_flags f WHERE f.project_id = $1 AND f.resolved_at IS NULL FOR UPDATE",
-            project_id,
-        )
-    }
-    changes: list[FlagChange] = []
-    for flag in desired:
-        current = open_flags.pop((flag.audience, flag.reason, flag.organization_id), None)
-        if current is None:
-            flag_id = await connection.fetchval(
-                f"""
-                INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation,
-                                        partner_explanation, explanation_de, partner_explanation_de, evidence,
-                                        audience)
-                VALUES ({NEXT_ID.format(audience="$10", project="$1::bigint", offset=0)},
-                        $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                RETURNING id
-                """,
-                project_id,
-                flag.organization_id,
-                flag.reason,
-                flag.severity,
-                flag.explanation,
-                flag.partner_explanation,
-                flag.explanation_de,
-                flag.partner_explanation_de,
-                flag.evidence,
-                flag.audience,
-            )
-            changes.append(FlagChange(flag_id, project_id, "RAISED"))
-        elif flag.differs_from(current):
-            await connection.execute(
-                """
-                UPDATE risk_flags SET severity = $2, explanation = $3, partner_explanation = $4, explanation_de = $5,
-                    partner_explanation_de = $6, evidence = $7, updated_at = now()
-                WHERE id = $1
-                """,
-                current["id"],
-                flag.severity,
-                flag.explanation,
-                flag.partner_explanation,
-                flag.explanation_de,
-                flag.partner_explanation_de,
-                flag.evidence,
-            )
-            changes.append(FlagChange(current["id"], project_id, "UPDATED"))
-    for stale in open_flags.values():
-        await connection.execute(
-            "UPDATE risk_flags SET resolved_at = now(), updated_at = now() WHERE id = $1", stale["id"]
-        )
-        changes.append(FlagChange(stale["id"], project_id, "RESOLVED"))
-    return changes
-
-
 async def flags_by_ids(connection: asyncpg.Connection, ids: list[int]) -> list[asyncpg.Record]:
     return await connection.fetch(f"SELECT {COLUMNS} FROM risk_flags f WHERE f.id = ANY($1::bigint[])", ids)
 
@@ -155,8 +97,9 @@ async def acknowledge(
 async def sync_all_flags(
     connection: asyncpg.Connection, desired: dict[int, list[DesiredFlag]], project_ids: list[int]
 ) -> list[FlagChange]:
-    """`sync_flags` for many projects in a few set-based statements; projects in `project_ids` without
-    desired flags get their open flags resolved."""
+    """Raise what newly holds, update what still holds, resolve (keep in history) what stopped holding, for
+    one project (its job) or many (the bulk recomputation) in a few set-based statements; projects in
+    `project_ids` without desired flags get their open flags resolved."""
     open_flags = {
         (row["project_id"], row["audience"], row["reason"], row["organization_id"]): row
         for row in await connection.fetch(

@@ -1,10 +1,10 @@
-"""Loading generated data with COPY (bench/generator.py decides what the data is)."""
+"""Loading generated data with COPY (db/demo.py decides what the data is)."""
 
 from collections.abc import Callable
 
 import asyncpg
 
-from bench.generator import COLUMNS, Network, iter_project_batches, organization_rows
+from db.demo import COLUMNS, Network, iter_project_batches, organization_rows
 
 # every table seed writes to, children after parents
 SEEDED_TABLES = list(COLUMNS)

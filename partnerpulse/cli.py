@@ -168,7 +168,7 @@ def seed(
 
 
 def _seed(dsn: str, seed: int, scale: int, reset: bool) -> dict[str, int]:
-    from bench.generator import plan_network
+    from db.demo import plan_network
     from db.seed import is_empty, load_network, truncate_all
 
     network = plan_network(seed=seed, scale=scale, today=date.today())
@@ -203,7 +203,8 @@ def recompute(
 
 async def _recompute(settings: Settings, dsn: str, all_projects: bool, concurrency: int) -> tuple[float, int]:
     """--all: the bulk recomputation (workers/bulk.py); otherwise the stale projects one by one."""
-    from db import statistics
+    from db import portfolio
+    from db import recompute as recompute_sql
     from db.pool import create_pool
     from workers.bulk import recompute_all
     from workers.portfolio import publish_closed_months
@@ -224,7 +225,7 @@ async def _recompute(settings: Settings, dsn: str, all_projects: bool, concurren
                 console.print(f"  {phase}: {seconds:.2f} s")
             return time.perf_counter() - started, result.projects
         async with pool.acquire() as connection:
-            ids = await statistics.stale_projects(connection, limit=10**9)
+            ids = await recompute_sql.stale_projects(connection, limit=10**9)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for project_id in ids:
             queue.put_nowait(project_id)
@@ -240,7 +241,7 @@ async def _recompute(settings: Settings, dsn: str, all_projects: bool, concurren
             await asyncio.gather(*(drain() for _ in range(concurrency)))
             tracker.cancel()
         async with pool.acquire() as connection:
-            await statistics.refresh_portfolio(connection)
+            await portfolio.refresh_portfolio(connection)
             await publish_closed_months(connection, settings.min_group_size)
     finally:
         await pool.close()

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from redis.asyncio import Redis
 
-from db import statistics
+from db import recompute as recompute_sql
 from db.migrate import migration_status
 from partnerpulse.settings import Settings
 
@@ -89,7 +89,7 @@ async def database_checks(url: str) -> list[Check]:
             )
         else:
             checks.append(Check("migrations", True, "all applied"))
-            behind = await statistics.stale_project_count(connection)
+            behind = await recompute_sql.stale_project_count(connection)
             checks.append(
                 Check(
                     "statistics",

@@ -1,8 +1,8 @@
 """Real PostgreSQL and Redis for every test.
 
 The servers named by TEST_DATABASE_URL / TEST_REDIS_URL when set, otherwise embedded ones under
-.data/test. Each test session gets a fresh database with the migrations applied; each test starts from
-empty tables and an empty Redis database.
+.data/test. Each test session gets a fresh database with the migrations applied and a Redis namespace of its
+own; each test starts from empty tables and without any Redis key of the session (an empty queue).
 """
 
 import os
@@ -23,6 +23,7 @@ from db.pool import create_pool
 from db.seed import truncate_all
 from partnerpulse.embedded import RedisServer, start_postgres
 from partnerpulse.settings import Settings
+from tests.helpers.browser import browser  # noqa: F401 (a fixture for the page tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".data" / "test"
@@ -84,14 +85,29 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(autouse=True)
 async def clean_state(request: pytest.FixtureRequest) -> None:
-    """Empty tables and an empty Redis database before each test that uses them."""
+    """Empty tables before each test that uses them, and no Redis key of the test session (queued jobs, their
+    results, budgets, cron claims) before each test that can reach Redis: through `redis`, the settings, the
+    app, the client or a worker started from the settings, all of which need `redis_url`."""
     if "pool" in request.fixturenames:
         pool: asyncpg.Pool = request.getfixturevalue("pool")
         async with pool.acquire() as connection:
             await truncate_all(connection)
-    if "redis" in request.fixturenames:
-        redis: Redis = request.getfixturevalue("redis")
-        await redis.flushdb()
+    if "redis_url" in request.fixturenames:
+        settings: Settings = request.getfixturevalue("settings")
+        # a client of its own: an async fixture cannot be set up from inside another one
+        client = Redis.from_url(settings.redis_url or "")
+        try:
+            await delete_session_keys(client, settings.redis_namespace)
+        finally:
+            await client.aclose()
+
+
+async def delete_session_keys(redis: Redis, namespace: str) -> None:
+    """Every key of this test session: its namespace's own and arq's keys of its jobs (whose ids carry the
+    namespace). Other sessions sharing the Redis database keep theirs."""
+    keys = [key async for key in redis.scan_iter(match=f"*{namespace}*", count=1000)]
+    if keys:
+        await redis.unlink(*keys)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from domain.disclosure import release_facts
 from domain.trends import least_squares_slope, theil_sen_slope, trend_slope
-from tests.test_analytics import facts, rnd
+from tests.helpers.analytics import facts, rnd
 from workers.analytics import (
     Goal,
     Thresholds,

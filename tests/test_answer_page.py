@@ -13,10 +13,10 @@ from bench.processes import Process, start_worker
 from partnerpulse.embedded import free_port
 from partnerpulse.settings import Settings
 from tests.helpers import gql
-from tests.test_dashboard import LAPTOP, PHONE, browser, open_page  # noqa: F401 (browser is a fixture)
-from tests.test_invitations import add_people, body, open_pilot_round
-from tests.test_mail import Inbox
-from tests.test_pipeline import eventually
+from tests.helpers.browser import LAPTOP, PHONE, open_page
+from tests.helpers.invitations import add_people, body, open_pilot_round
+from tests.helpers.mail import Inbox
+from tests.helpers.waiting import eventually
 from tests.world import build_world
 
 SMTP_PORT = 8127
@@ -37,7 +37,7 @@ def start_api_at(settings: Settings, log: Path, port: int, env: dict[str, str]) 
 
 
 async def test_a_person_follows_the_mailed_link_and_answers(
-    browser,  # noqa: F811
+    browser,
     connection: asyncpg.Connection,
     settings: Settings,
     tmp_path: Path,

@@ -5,8 +5,9 @@ from datetime import date
 import asyncpg
 import pytest
 
-from bench.generator import plan_network
-from db import statistics
+from db import recompute as recompute_sql
+from db.demo import plan_network
+from db.portfolio import refresh_portfolio
 from db.seed import load_network
 from partnerpulse.settings import Settings
 from workers.bulk import recompute_all
@@ -49,12 +50,12 @@ async def test_bulk_and_per_project_recomputation_agree(
     assert result.projects == len(network.projects)
     assert {e.change for e in result.events} == {"RAISED"}
     bulk = await derived(connection)
-    assert await statistics.stale_projects(connection) == []
+    assert await recompute_sql.stale_projects(connection) == []
 
     await clear_derived(connection)
     for plan in network.projects:
         await recompute(connection, plan.id, rules)
-    await statistics.refresh_portfolio(connection)
+    await refresh_portfolio(connection)
     per_project = await derived(connection)
 
     for name in DERIVED:
@@ -76,8 +77,8 @@ async def test_bulk_recomputation_is_idempotent_and_resolves_what_stopped_holdin
     await connection.execute(
         "UPDATE cooperation_projects SET exit_plan = 'agreed', data_version = data_version + 1 WHERE id = $1", project
     )
-    assert await statistics.stale_projects(connection) == [project]
+    assert await recompute_sql.stale_projects(connection) == [project]
     changes = await recompute_all(connection, rules)
     # the flag of the moderators' view and the partners' own version
     assert [(e.project_id, e.change) for e in changes.events] == [(project, "RESOLVED")] * 2
-    assert await statistics.stale_projects(connection) == []
+    assert await recompute_sql.stale_projects(connection) == []

@@ -98,6 +98,7 @@ def test_dockerfile_installs_every_package_and_runs_the_cli() -> None:
     packages = [p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]]
     for package in packages:
         assert re.search(rf"^COPY {package} \./{package}$", dockerfile, re.M), f"Dockerfile does not copy {package}/"
+    assert "bench" not in packages and not re.search(r"^COPY bench", dockerfile, re.M), "benchmarks are not the product"
     assert 'ENTRYPOINT ["partnerpulse"]' in dockerfile
     assert "partnerpulse" in pyproject["project"]["scripts"]
 

@@ -15,7 +15,7 @@ from strawberry.relay import to_base64
 
 from db.migrate import MIGRATIONS_DIR, migrate
 from tests.helpers import gql, graphql
-from tests.test_mutations import ADVANCE, CREATE_ORG, ORG_INPUT, UPDATE_ORG, codes, refused
+from tests.helpers.mutations import ADVANCE, CREATE_ORG, ORG_INPUT, UPDATE_ORG, codes, refused
 from tests.world import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,6 @@ screenshots of the three views (the README's come from there)."""
 
 import asyncio
 import os
-import shutil
-from collections.abc import AsyncIterator
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -20,22 +18,19 @@ from redis.asyncio import Redis
 from strawberry.relay import to_base64
 
 from api.app import create_app
-from bench.generator import plan_network
 from bench.processes import start_api, start_worker
+from db.demo import plan_network
 from db.seed import load_network
 from db.tokens import create_token
 from domain.events import FlagEvent
 from partnerpulse.settings import Settings
-from tests.test_health import serve_once
-from tests.test_pipeline import answer_round, eventually, open_flags
-from tests.test_surveys import add_partners
+from tests.helpers.browser import LAPTOP, PHONE, open_page
+from tests.helpers.serving import serve_once
+from tests.helpers.surveys import add_partners, answer_round, open_flags
+from tests.helpers.waiting import eventually
 from tests.world import build_world
 from workers.bulk import recompute_all
 from workers.recompute import thresholds
-
-CHROMIUM = os.environ.get("PARTNERPULSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-LAPTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 async def test_the_page_is_served_with_a_policy_that_allows_only_its_own_code(client: httpx.AsyncClient) -> None:
@@ -57,33 +52,10 @@ async def test_the_dashboard_can_be_switched_off(settings: Settings) -> None:
 
 
 @pytest.fixture
-async def browser() -> AsyncIterator:
-    if CHROMIUM is None:
-        if os.environ.get("PARTNERPULSE_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required (PARTNERPULSE_REQUIRE_BROWSER) but not installed")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("PARTNERPULSE_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-async def open_page(browser, url: str, viewport: dict) -> tuple:
-    page = await browser.new_page(viewport=viewport)
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
-    await page.goto(url)
-    return page, problems
 
 
 async def sign_in(page, token: str) -> None:

@@ -5,7 +5,7 @@ from datetime import date
 import asyncpg
 import pytest
 
-from bench.generator import EXPECTED_REASON, Trajectory, plan_network
+from db.demo import EXPECTED_REASON, Trajectory, plan_network
 from db.seed import load_network
 from partnerpulse.settings import Settings
 from workers.recompute import recompute, thresholds

@@ -11,10 +11,9 @@ import asyncpg
 import httpx
 
 from bench.processes import environment
-from db.statistics import refresh_portfolio
+from db.portfolio import refresh_portfolio
 from partnerpulse.settings import Settings
-from tests.test_pipeline import answer_round
-from tests.test_surveys import add_partners
+from tests.helpers.surveys import add_partners, answer_round
 from tests.world import World, build_world
 from workers.bulk import recompute_all
 from workers.portfolio import publish_closed_months

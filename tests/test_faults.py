@@ -16,14 +16,15 @@ from strawberry.relay import to_base64
 
 from api.app import create_app
 from bench.processes import Process, environment, start_api, start_worker
-from db import statistics
+from db import recompute as recompute_sql
 from db.admin import ensure_database, with_database
 from db.migrate import migrate
 from partnerpulse.embedded import RedisServer
 from partnerpulse.settings import Settings
 from tests.helpers import gql
-from tests.test_pipeline import eventually, next_event, subscribe
-from tests.test_surveys import OPEN, SUBMIT, add_partners, answer
+from tests.helpers.subscriptions import next_event, subscribe
+from tests.helpers.surveys import OPEN, SUBMIT, add_partners, answer
+from tests.helpers.waiting import eventually
 from tests.world import World, build_world
 from workers import jobs
 
@@ -88,7 +89,7 @@ async def counted_by_a_worker(connection: asyncpg.Connection, world: World) -> b
     statistics_count = await connection.fetchval(
         "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
     )
-    return statistics_count == PARTNERS and not await statistics.stale_projects(connection)
+    return statistics_count == PARTNERS and not await recompute_sql.stale_projects(connection)
 
 
 @pytest.fixture
@@ -323,7 +324,7 @@ async def test_api_and_worker_started_while_postgres_is_down_wait_for_it_and_the
                 count = await connection.fetchval(
                     "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
                 )
-                return count == len(partners) and not await statistics.stale_projects(connection)
+                return count == len(partners) and not await recompute_sql.stale_projects(connection)
 
             await eventually(counted, within=30, what="the answers in the statistics")
         finally:
@@ -372,7 +373,7 @@ async def test_api_and_worker_started_while_redis_is_down_wait_for_it_and_then_c
             count = await connection.fetchval(
                 "SELECT response_count FROM round_statistics WHERE project_id = $1", world.projects["pilot"]
             )
-            return count == 2 and not await statistics.stale_projects(connection)
+            return count == 2 and not await recompute_sql.stale_projects(connection)
 
         await eventually(counted, within=30, what="the answers in the statistics")
         assert worker.process.poll() is None and api.process.poll() is None

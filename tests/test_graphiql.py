@@ -14,7 +14,7 @@ from api.graphiql import ASSETS
 from bench.processes import start_api
 from domain.events import FlagEvent
 from partnerpulse.settings import Settings
-from tests.test_dashboard import LAPTOP, browser  # noqa: F401 - the browser fixture
+from tests.helpers.browser import LAPTOP
 from tests.world import build_world
 
 
@@ -48,7 +48,7 @@ async def _response_text(page) -> str:
 
 
 async def test_graphiql_runs_a_query_opens_the_explorer_and_subscribes_offline(
-    browser,  # noqa: F811
+    browser,
     settings: Settings,
     connection: asyncpg.Connection,
     tmp_path: Path,

@@ -1,10 +1,10 @@
 import httpx
 import pytest
-from starlette.applications import Starlette
 
 from api.app import create_app
 from partnerpulse.embedded import free_port
 from partnerpulse.settings import Settings
+from tests.helpers.serving import serve_once
 
 
 @pytest.mark.smoke
@@ -13,13 +13,6 @@ async def test_healthz_and_readyz_when_everything_answers(client: httpx.AsyncCli
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "checks": {"postgres": "ok", "redis": "ok"}}
-
-
-async def serve_once(app: Starlette, path: str) -> httpx.Response:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            return await client.get(path)
 
 
 async def test_readyz_fails_when_redis_is_unreachable(settings: Settings) -> None:

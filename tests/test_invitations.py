@@ -11,9 +11,10 @@ from db import invitations
 from partnerpulse.settings import Settings
 from tests import test_mail
 from tests.helpers import gql
-from tests.test_mail import SMTP_PORT, Inbox
-from tests.test_surveys import OPEN, SUBMIT, answer
-from tests.world import World, build_world
+from tests.helpers.invitations import add_people, body, open_pilot_round
+from tests.helpers.mail import SMTP_PORT, Inbox
+from tests.helpers.surveys import SUBMIT, answer
+from tests.world import build_world
 from workers.mail import remind, send_due
 
 INVITATIONS = """query($r: ID!) { node(id: $r) { ... on SurveyRound {
@@ -26,37 +27,6 @@ inbox = test_mail.inbox  # the SMTP server fixture
 @pytest.fixture
 def mail_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{SMTP_PORT}"})
-
-
-async def add_people(connection: asyncpg.Connection, world: World) -> dict[str, int]:
-    people = {}
-    for key, organization, name, email, language in [
-        ("anna", "sme", "Anna Brandt", "anna@brandt.example", "de"),
-        ("ben", "sme", "Ben Brandt", "ben@brandt.example", "en"),
-        ("cem", "startup", "Cem Quantivo", "cem@quantivo.example", "en"),
-        ("dora", "institute", "Dora Institut", "dora@ipt.example", "de"),
-    ]:
-        people[key] = await connection.fetchval(
-            "INSERT INTO contact_persons (organization_id, name, email, language) VALUES ($1, $2, $3, $4) RETURNING id",
-            world.organizations[organization],
-            name,
-            email,
-            language,
-        )
-    return people
-
-
-def body(message, content_type: str = "text/plain") -> str:
-    for part in message.walk():
-        if part.get_content_type() == content_type:
-            return part.get_payload(decode=True).decode()
-    raise AssertionError(f"no {content_type} part")
-
-
-async def open_pilot_round(client: httpx.AsyncClient, world: World) -> str:
-    payload = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))["openSurveyRound"]
-    assert payload["userErrors"] == []
-    return payload["surveyRound"]["id"]
 
 
 async def test_opening_a_round_invites_every_contact_person_of_the_answering_partners(

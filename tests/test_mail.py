@@ -1,10 +1,7 @@
 """The outbox and sending: a real SMTP server (aiosmtpd) in the test receives what a real arq worker sends."""
 
 import asyncio
-import email
-import email.policy
 from collections.abc import Iterator
-from email.message import Message
 
 import asyncpg
 import pytest
@@ -16,22 +13,11 @@ from arq.worker import Worker
 from db import outbox
 from domain.jobs import enqueue_sending
 from partnerpulse.settings import Settings
+from tests.helpers.mail import SMTP_PORT, Inbox
 from workers.mail import retry_delay, send_due, smtp_server
 from workers.settings import WorkerSettings, redis_settings
 
-SMTP_PORT = 8125
 DOWN_PORT = 8126  # nothing listens here
-
-
-class Inbox:
-    """Keeps every message the server accepted."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        self.messages.append(email.message_from_bytes(envelope.original_content or b"", policy=email.policy.default))
-        return "250 OK"
 
 
 @pytest.fixture

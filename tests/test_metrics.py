@@ -14,7 +14,7 @@ from bench.processes import start_api
 from domain.jobs import enqueue_recompute
 from partnerpulse.embedded import free_port
 from partnerpulse.settings import Settings
-from tests.test_health import serve_once
+from tests.helpers.serving import serve_once
 from tests.world import build_world
 from workers.metrics import bucket_of, measured
 

@@ -6,14 +6,10 @@ from strawberry.relay import to_base64
 
 from domain.jobs import recompute_job_id
 from partnerpulse.settings import Settings
-from tests.helpers import gql
+from tests.helpers import ERRORS, gql
+from tests.helpers.mutations import ADVANCE, CREATE_ORG, ORG_INPUT, UPDATE_ORG, codes, refused
 from tests.world import World, build_world
 
-ERRORS = "userErrors { field code message }"
-CREATE_ORG = f"""mutation($input: CreateOrganizationInput!) {{
-  createOrganization(input: $input) {{ organization {{ id name kind country ... on Startup {{ fundingStage }} }} {ERRORS} }} }}"""
-UPDATE_ORG = f"""mutation($input: UpdateOrganizationInput!) {{
-  updateOrganization(input: $input) {{ organization {{ name city website description }} {ERRORS} }} }}"""
 CREATE_PROJECT = f"""mutation($input: CreateCooperationProjectInput!) {{
   createCooperationProject(input: $input) {{
     cooperationProject {{ id title phase partners {{ role organization {{ name }} }}
@@ -27,8 +23,6 @@ DECLINE = f"""mutation($input: DeclineProjectInvitationInput!) {{
   declineProjectInvitation(input: $input) {{ invitation {{ status }} {ERRORS} }} }}"""
 APPROVE = f"""mutation($input: ApproveProjectPublicationInput!) {{
   approveProjectPublication(input: $input) {{ projectPartner {{ onMarketplace publicationApprovedAt }} {ERRORS} }} }}"""
-ADVANCE = f"""mutation($input: AdvanceProjectPhaseInput!) {{
-  advanceProjectPhase(input: $input) {{ cooperationProject {{ phase }} {ERRORS} }} }}"""
 ADD_GOAL = f"""mutation($input: AddProjectGoalInput!) {{
   addProjectGoal(input: $input) {{ projectGoal {{ id title status owner {{ name }} }} {ERRORS} }} }}"""
 UPDATE_GOAL = f"""mutation($input: UpdateProjectGoalInput!) {{
@@ -37,50 +31,6 @@ EXIT_PLAN = f"""mutation($input: SetExitPlanInput!) {{
   setExitPlan(input: $input) {{ cooperationProject {{ exitPlan }} {ERRORS} }} }}"""
 PUBLISH = f"""mutation($input: PublishProjectInput!) {{
   publishProject(input: $input) {{ cooperationProject {{ published story }} {ERRORS} }} }}"""
-
-SNAPSHOT_TABLES = [
-    "organizations",
-    "cooperation_projects",
-    "project_partners",
-    "project_invitations",
-    "project_goals",
-    "project_phase_changes",
-]
-
-
-async def snapshot(connection: asyncpg.Connection) -> dict[str, list]:
-    return {t: [tuple(r) for r in await connection.fetch(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in SNAPSHOT_TABLES}
-
-
-async def refused(
-    client: httpx.AsyncClient, connection: asyncpg.Connection, mutation: str, variables: dict, token: str | None
-) -> list[dict]:
-    """Run a mutation that must fail with user errors and change nothing; return the errors."""
-    before = await snapshot(connection)
-    data = await gql(client, mutation, variables, token)
-    [payload] = data.values()
-    assert payload["userErrors"], payload
-    assert all(value is None for key, value in payload.items() if key != "userErrors")
-    assert await snapshot(connection) == before
-    return payload["userErrors"]
-
-
-def codes(errors: list[dict]) -> list[tuple]:
-    return [(e["field"], e["code"]) for e in errors]
-
-
-ORG_INPUT = {
-    "name": "  Kessler Präzisionsoptik GmbH ",
-    "kind": "SME",
-    "industry": "Precision Optics",
-    "city": "Jena",
-    "country": "de",
-    "employees": 140,
-    "foundedYear": 1978,
-    "competencies": ["optical metrology", "optical metrology", "laser systems"],
-    "website": "https://kessler.example",
-    "revenueBand": "MEDIUM",
-}
 
 
 async def test_create_organization(client: httpx.AsyncClient, connection: asyncpg.Connection) -> None:

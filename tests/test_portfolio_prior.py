@@ -2,7 +2,7 @@
 
 import asyncpg
 
-from db import statistics
+from db import portfolio
 from workers.analytics import Thresholds
 from workers.recompute import recompute
 
@@ -54,7 +54,7 @@ async def _health(connection: asyncpg.Connection, project_id: int) -> tuple[int,
 
 
 async def test_the_prior_is_the_published_portfolio_and_moves_a_first_round(connection: asyncpg.Connection) -> None:
-    assert await statistics.portfolio_prior(connection) == {}
+    assert await portfolio.portfolio_prior(connection) == {}
     project_id = await _project_with_one_low_round(connection)
     alone, reasons_alone = await _health(connection, project_id)
     assert "LOW_SATISFACTION" in reasons_alone  # 1.3 from three answers, nothing to shrink toward
@@ -66,7 +66,7 @@ async def test_the_prior_is_the_published_portfolio_and_moves_a_first_round(conn
         "('ORGANIZATION_KIND', 'CORPORATE', 'OVERALL', '2026-01-01', NULL, 2, 2, false), "
         "('INDUSTRY', 'Energy', 'OVERALL', '2026-01-01', 1.0, 40, 9, true)"
     )
-    assert await statistics.portfolio_prior(connection) == {"OVERALL": 3.75}  # weighed by answers, released only
+    assert await portfolio.portfolio_prior(connection) == {"OVERALL": 3.75}  # weighed by answers, released only
     shrunk, reasons_shrunk = await _health(connection, project_id)
     assert "LOW_SATISFACTION" not in reasons_shrunk
     assert alone < shrunk

@@ -1,13 +1,10 @@
 """Rate limits per token and per client address, in Redis; what happens when Redis is down."""
 
-import asyncio
-import json
 import uuid
 from pathlib import Path
 
 import asyncpg
 import httpx
-import websockets
 from starlette.applications import Starlette
 
 from api.app import create_app
@@ -15,7 +12,8 @@ from api.rate_limit import Budget, RateLimiter
 from bench.processes import start_api
 from partnerpulse.embedded import RedisServer
 from partnerpulse.settings import Settings
-from tests.test_surveys import OPEN, SUBMIT, answer
+from tests.helpers.subscriptions import connect_ws, run_ws
+from tests.helpers.surveys import OPEN, SUBMIT, answer
 from tests.world import build_world
 
 VIEWER = {"query": "{ viewer { role } }"}
@@ -221,22 +219,6 @@ async def test_submissions_by_alias_or_batch_count_against_the_submission_budget
     assert sorted(codes(r) for r in batch.json()) == [[], [], ["RATE_LIMITED"]]
     # the same idempotent answer, twice accepted: one row
     assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 1
-
-
-async def connect_ws(url: str, token: str) -> websockets.ClientConnection:
-    socket = await websockets.connect(url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
-    await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    assert json.loads(await asyncio.wait_for(socket.recv(), 5))["type"] == "connection_ack"
-    return socket
-
-
-async def run_ws(socket: websockets.ClientConnection, operation_id: str, body: dict) -> dict:
-    """Send one operation; its first `next` or `error` message (a `complete` follows a `next`)."""
-    await socket.send(json.dumps({"id": operation_id, "type": "subscribe", "payload": body}))
-    while True:
-        message = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        if message.get("id") == operation_id and message["type"] in ("next", "error"):
-            return message
 
 
 def ws_codes(message: dict) -> list[str]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from graphql import OperationDefinitionNode, OperationType, parse, validate
 
-from bench.generator import plan_network
+from db.demo import plan_network
 from db.seed import demo_principals, load_network
 from db.tokens import create_token
 from partnerpulse.settings import Settings

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import asyncpg
 import pytest
 
-from bench.generator import Trajectory, iter_project_batches, organization_rows, plan_network, project_rows
+from db.demo import Trajectory, iter_project_batches, organization_rows, plan_network, project_rows
 from db.seed import insert_small_projects, load_network, truncate_all
 from db.tokens import create_member_tokens, find_token
 

@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bench.processes import start_api, start_worker, wait_until
-from db.statistics import RECOMPUTE_LOCK_SPACE
+from db.recompute import RECOMPUTE_LOCK_SPACE
 from domain.jobs import enqueue_recompute
 from partnerpulse.settings import Settings
-from tests.test_pipeline import eventually
+from tests.helpers.waiting import eventually
 from tests.world import build_world
 
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from strawberry.relay import to_base64
 
-import bench.__main__ as bench
-from bench.generator import plan_network
+from bench import queries
+from db.demo import plan_network
 from db.seed import load_network
 from db.tokens import create_token
 from partnerpulse.settings import Settings
@@ -117,13 +117,13 @@ async def test_the_benchmark_queries_cost_a_fixed_number_of_statements(
     )
     await statements_of(client, caplog, "{ viewer { role } }", {}, token)  # the API has checked the token
     cases = {
-        "dashboard": (bench.DASHBOARD, {}, 4),  # at-risk page, partners, latest statistics, open flags
-        "project": (bench.PROJECT, {"id": to_base64("CooperationProject", project)}, 7),
-        "directory": (bench.DIRECTORY, {}, 2),  # the page, the project counts
+        "dashboard": (queries.DASHBOARD, {}, 4),  # at-risk page, partners, latest statistics, open flags
+        "project": (queries.PROJECT, {"id": to_base64("CooperationProject", project)}, 7),
+        "directory": (queries.DIRECTORY, {}, 2),  # the page, the project counts
     }
     for name, (query, variables, expected) in cases.items():
         statements, data = await statements_of(client, caplog, query, variables, token)
         assert data, name
         assert len(statements) == expected, "\n---\n".join([f"{name}: {len(statements)} statements", *statements])
-    dashboard, _ = await statements_of(client, caplog, bench.DASHBOARD, {}, token)
+    dashboard, _ = await statements_of(client, caplog, queries.DASHBOARD, {}, token)
     assert len(dashboard) == 4  # and again: nothing is counted twice, nothing left out

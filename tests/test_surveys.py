@@ -4,57 +4,11 @@ import asyncpg
 import httpx
 from strawberry.relay import to_base64
 
-from db.tokens import create_token
 from partnerpulse.settings import Settings
 from tests.helpers import gql
+from tests.helpers.surveys import CLOSE, OPEN, SUBMIT, add_partners, answer, open_round
 from tests.world import World, build_world
 from workers.recompute import recompute, thresholds
-
-ERRORS = "userErrors { field code message }"
-OPEN = f"mutation($p: ID!) {{ openSurveyRound(input: {{projectId: $p}}) {{ surveyRound {{ id sequence status expectedResponses }} {ERRORS} }} }}"
-CLOSE = (
-    f"mutation($r: ID!) {{ closeSurveyRound(input: {{roundId: $r}}) {{ surveyRound {{ status closedAt }} {ERRORS} }} }}"
-)
-SUBMIT = f"""mutation($input: SubmitSurveyResponseInput!) {{
-  submitSurveyResponse(input: $input) {{ surveyResponse {{ id overall comment organization {{ name }} }} {ERRORS} }} }}"""
-
-
-def answer(round_id: str, score: int = 4, **change) -> dict:
-    return {
-        "input": {
-            "roundId": round_id,
-            "overall": score,
-            "expectationsMet": score,
-            "mutualBenefit": score,
-            "decisionSpeed": score,
-            "communicationTrust": score,
-            "continueLikelihood": 8,
-            **change,
-        }
-    }
-
-
-async def add_partners(connection: asyncpg.Connection, world: World, count: int) -> list[str]:
-    """`count` more SME partners in `pilot`, with a token each."""
-    tokens = []
-    for i in range(count):
-        org = await connection.fetchval(
-            "INSERT INTO organizations (kind, name, industry, city, country) VALUES ('SME', $1, 'Logistics', 'Kiel', 'DE') RETURNING id",
-            f"Extra Partner {i}",
-        )
-        await connection.execute(
-            "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, 'PARTNER')",
-            world.projects["pilot"],
-            org,
-        )
-        tokens.append((await create_token(connection, organization_id=org))[1])
-    return tokens
-
-
-async def open_round(client: httpx.AsyncClient, world: World) -> str:
-    payload = (await gql(client, OPEN, {"p": world.project_id("pilot")}, world.tokens["sme"]))["openSurveyRound"]
-    assert payload["userErrors"] == []
-    return payload["surveyRound"]["id"]
 
 
 async def startup_and_sme_answer(client: httpx.AsyncClient, world: World, startup: int, sme: int) -> None:
@@ -313,7 +267,7 @@ async def test_flags_resolve_when_satisfaction_recovers_and_stay_in_history(
 async def test_portfolio_trends_hide_small_cells_from_members(
     client: httpx.AsyncClient, connection: asyncpg.Connection
 ) -> None:
-    from db.statistics import refresh_portfolio
+    from db.portfolio import refresh_portfolio
     from workers.portfolio import publish_closed_months
 
     world = await build_world(connection)

@@ -6,20 +6,21 @@ attacker. tests/test_consistent_worlds.py proves the same for random projects in
 """
 
 import asyncio
-from datetime import date, timedelta
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-from db.statistics import refresh_portfolio
+from bench.processes import start_api
+from db.portfolio import refresh_portfolio
 from db.tokens import create_token
 from domain import events
 from partnerpulse.settings import Settings
 from tests.helpers import gql
-from tests.test_pipeline import next_event, start_api, subscribe
-from tests.test_surveys import CLOSE, SUBMIT, add_partners, answer, open_round
+from tests.helpers.portfolio import answered_last_month, organization
+from tests.helpers.subscriptions import next_event, subscribe
+from tests.helpers.surveys import CLOSE, SUBMIT, add_partners, answer, open_round
 from tests.world import World, build_world
 from workers.portfolio import publish_closed_months, released_cells
 from workers.recompute import recompute, thresholds
@@ -129,36 +130,6 @@ async def test_a_lone_early_answer_reaches_moderators_live_but_no_partner(
 
 
 # -- the portfolio -------------------------------------------------------------------------------------------
-
-
-async def answered_last_month(connection: asyncpg.Connection, answers: list[tuple[int, int]]) -> None:
-    """(organization id, overall) answers, each in a solo project round of its own, submitted last month."""
-    last_month = date.today().replace(day=1) - timedelta(days=10)
-    for organization, score in answers:
-        project = await connection.fetchval(
-            "INSERT INTO cooperation_projects (title, kind, phase) VALUES ('Solo', 'MARKETING', 'ACTIVE') RETURNING id"
-        )
-        round_id = await connection.fetchval(
-            "INSERT INTO survey_rounds (project_id, sequence) VALUES ($1, 1) RETURNING id", project
-        )
-        await connection.execute(
-            "INSERT INTO survey_responses (round_id, organization_id, overall, expectations_met, mutual_benefit, "
-            "decision_speed, communication_trust, continue_likelihood, submitted_at) "
-            "VALUES ($1, $2, $3, $3, $3, $3, $3, 8, $4::date + time '12:00')",
-            round_id,
-            organization,
-            score,
-            last_month,
-        )
-
-
-async def organization(connection: asyncpg.Connection, name: str, kind: str, industry: str) -> int:
-    return await connection.fetchval(
-        "INSERT INTO organizations (kind, name, industry, city, country) VALUES ($1, $2, $3, 'Ulm', 'DE') RETURNING id",
-        kind,
-        name,
-        industry,
-    )
 
 
 PORTFOLIO = """query($g: TrendGrouping!) { satisfactionTrends(groupBy: $g) { key points { mean organizationCount

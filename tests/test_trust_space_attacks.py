@@ -10,11 +10,11 @@ import asyncpg
 import httpx
 import pytest
 
+from db.portfolio import refresh_portfolio
 from db.seed import truncate_all
-from db.statistics import refresh_portfolio
 from partnerpulse.settings import Settings
 from tests.helpers import gql
-from tests.test_surveys import CLOSE, SUBMIT, add_partners, answer, open_round
+from tests.helpers.surveys import CLOSE, SUBMIT, add_partners, answer, open_round
 from tests.world import build_world
 from workers.portfolio import publish_closed_months
 from workers.recompute import recompute, thresholds
@@ -208,7 +208,7 @@ async def test_a_released_kind_of_a_round_minus_a_portfolio_cell_with_the_attack
     means. In the portfolio of that month Photonics holds the attacker (an SME) and two of the startups, and
     the rank test releases it (its other cells are large). Photonics · 3 − the attacker's own answer is the
     two startups' sum, and the startup mean · 3 minus that sum is the third startup's exact answer."""
-    from tests.test_trust_space import answered_last_month, organization
+    from tests.helpers.portfolio import answered_last_month, organization
 
     world = await build_world(connection)
     extra = await add_partners(connection, world, 4)  # SMEs in Logistics

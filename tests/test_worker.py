@@ -6,15 +6,16 @@ import asyncpg
 from arq.connections import create_pool as create_arq_pool
 from arq.worker import Worker, func
 
-from bench.generator import plan_network
 from bench.processes import start_worker
-from db import statistics
+from db import portfolio
+from db import recompute as recompute_sql
 from db.admin import create_database, drop_database
+from db.demo import plan_network
 from db.migrate import migrate
 from db.seed import load_network
 from domain.jobs import RECOMPUTE, enqueue_recompute
 from partnerpulse.settings import Settings
-from tests.test_pipeline import eventually
+from tests.helpers.waiting import eventually
 from tests.world import build_world
 from workers.jobs import recompute_project, reconcile, refresh_portfolio
 from workers.metrics import job_samples, jobs_key
@@ -54,7 +55,7 @@ async def test_reconciler_and_worker_compute_every_stale_project(
         worker = await run_worker_until_idle(settings)
         assert worker.jobs_complete == 80 and worker.jobs_failed == 0
 
-        assert await statistics.stale_projects(connection) == []
+        assert await recompute_sql.stale_projects(connection) == []
         assert await connection.fetchval("SELECT count(*) FROM round_statistics") == await connection.fetchval(
             "SELECT count(*) FROM survey_rounds"
         )
@@ -73,10 +74,10 @@ async def test_reconciler_and_worker_compute_every_stale_project(
         await connection.execute(
             "UPDATE cooperation_projects SET data_version = data_version + 1 WHERE id = $1", project_id
         )
-        assert await statistics.stale_projects(connection) == [project_id]
+        assert await recompute_sql.stale_projects(connection) == [project_id]
         assert await reconcile(ctx) == 1
         await run_worker_until_idle(settings)
-        assert await statistics.stale_projects(connection) == []
+        assert await recompute_sql.stale_projects(connection) == []
     finally:
         await arq_redis.aclose()
 
@@ -128,7 +129,7 @@ async def test_data_arriving_at_the_end_of_a_recomputation_is_recomputed_without
                 break
         assert dropped == [True]
         assert complete == 2  # the dropped enqueue was made good by a second run
-        assert project_id not in await statistics.stale_projects(connection)
+        assert project_id not in await recompute_sql.stale_projects(connection)
     finally:
         await arq_redis.aclose()
 
@@ -176,7 +177,7 @@ async def test_the_portfolio_is_refreshed_only_when_what_it_is_computed_from_cha
             f"SELECT bool_and(computed_at > $1) FROM portfolio_trends WHERE period >= {this_month}", first
         )
         kept = await connection.fetch(PORTFOLIO)
-        await statistics.refresh_portfolio(connection)
+        await portfolio.refresh_portfolio(connection)
         assert await connection.fetch(PORTFOLIO) == kept  # the same as a full refresh
         assert await refresh() == 0
 
@@ -193,7 +194,7 @@ async def test_the_portfolio_is_refreshed_only_when_what_it_is_computed_from_cha
         assert await computed_at() > first
         # what the skipping job left is what a full refresh computes from the changed data
         kept = await connection.fetch(PORTFOLIO)
-        await statistics.refresh_portfolio(connection)
+        await portfolio.refresh_portfolio(connection)
         assert await connection.fetch(PORTFOLIO) == kept
     finally:
         await arq_redis.aclose()
@@ -274,7 +275,7 @@ async def test_recomputations_meeting_concurrent_writes_are_retried_and_no_job_f
             await asyncio.sleep(0.05)
 
         async def caught_up() -> bool:
-            stale = set(await statistics.stale_projects(connection)) & set(projects)
+            stale = set(await recompute_sql.stale_projects(connection)) & set(projects)
             return not stale and await redis.zcard(settings.queue_name) == 0
 
         await eventually(caught_up, within=60, what="the recomputations to catch up")

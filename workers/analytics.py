@@ -1,7 +1,7 @@
 """Trends, risk rules and health: pure functions on a few numbers per project. No I/O.
 
-The SQL in db/statistics.py aggregates the answers; these functions turn the per-round numbers into
-slopes, explainable risk findings and a health score (docs/design.md, "Risk rules").
+The SQL in db/recompute.py and db/bulk.py aggregates the answers; these functions turn the per-round numbers
+into slopes, explainable risk findings and a health score (docs/design.md, "Risk rules").
 """
 
 import dataclasses

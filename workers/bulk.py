@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from db import flags, statistics
+from db import bulk as bulk_sql
+from db import flags, portfolio
+from db import recompute as recompute_sql
 from domain.events import FlagEvent
 from workers.analytics import Thresholds
 from workers.portfolio import publish_closed_months
@@ -42,24 +44,24 @@ async def recompute_all(
         clock = now
 
     kind_statistics: asyncio.Task[None] | None = None
-    await statistics.lock_bulk_recomputation(connection)
+    await recompute_sql.lock_bulk_recomputation(connection)
     try:
         async with connection.transaction(isolation="repeatable_read"):
             if beside is not None:
-                snapshot = await statistics.export_snapshot(connection)
+                snapshot = await bulk_sql.export_snapshot(connection)
                 kind_statistics = asyncio.create_task(beside_work(beside, snapshot, rules.min_group_size))
-            await statistics.recompute_all_round_statistics(connection)
+            await bulk_sql.recompute_all_round_statistics(connection)
             lap("statistics (SQL)")
-            projects = await statistics.all_projects_for_rules(connection)
+            projects = await bulk_sql.all_projects_for_rules(connection)
             rounds_by_project: dict[int, list[asyncpg.Record]] = defaultdict(list)
-            for row in await statistics.all_rounds_for_rules(connection):
+            for row in await bulk_sql.all_rounds_for_rules(connection):
                 rounds_by_project[row["project_id"]].append(row)
-            prior = await statistics.portfolio_prior(connection)  # as published before this recomputation
+            prior = await portfolio.portfolio_prior(connection)  # as published before this recomputation
             lap("facts (fetch)")
             if kind_statistics is None:
                 # PostgreSQL aggregates per organization kind on one core while the rules run in Python on
                 # the other (the rules do not need those numbers)
-                kind_statistics = asyncio.create_task(statistics.recompute_all_kind_statistics(connection))
+                kind_statistics = asyncio.create_task(bulk_sql.recompute_all_kind_statistics(connection))
                 await asyncio.sleep(0)  # the script is on its way before the rules hold the event loop
                 try:
                     trend_rows, health_rows, desired = evaluate_all(projects, rounds_by_project, rules, prior)
@@ -68,25 +70,25 @@ async def recompute_all(
             else:
                 trend_rows, health_rows, desired = evaluate_all(projects, rounds_by_project, rules, prior)
             lap("rules (Python)")
-            await statistics.store_all_trends(connection, trend_rows)
-            await statistics.store_all_health(connection, health_rows)
+            await recompute_sql.store_trends(connection, trend_rows)
+            await recompute_sql.store_health(connection, health_rows)
             project_ids = [project["id"] for project in projects]
             changes = await flags.sync_all_flags(connection, desired, project_ids)
-            await statistics.mark_all_computed(connection, [(p["id"], p["data_version"]) for p in projects])
+            await recompute_sql.mark_computed(connection, [(p["id"], p["data_version"]) for p in projects])
             if beside is None:
-                await statistics.refresh_portfolio(connection)
+                await portfolio.refresh_portfolio(connection)
                 await publish_closed_months(connection, rules.min_group_size)
             lap("writes")
             await kind_statistics  # before the snapshot it shares ends with this transaction
             lap("beside (waiting)")
         # the per-project jobs that follow plan their statements on these statistics: stale ones (taken
         # before the bulk write, when the tables were empty) made one small job scan a million rows
-        await statistics.analyze_derived_tables(connection)
+        await bulk_sql.analyze_derived_tables(connection)
         lap("analyze")
     finally:
         if kind_statistics is not None and not kind_statistics.done():
             await asyncio.wait([kind_statistics])
-        await statistics.unlock_bulk_recomputation(connection)
+        await recompute_sql.unlock_bulk_recomputation(connection)
     result.projects = len(projects)
     result.events = [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes]
     return result
@@ -95,9 +97,9 @@ async def recompute_all(
 async def beside_work(connection: asyncpg.Connection, snapshot: str, min_group_size: int) -> None:
     """The per-kind statistics and the portfolio: they read only answers, and nothing else waits for them."""
     async with connection.transaction(isolation="repeatable_read"):
-        await statistics.use_snapshot(connection, snapshot)
-        await statistics.recompute_all_kind_statistics(connection)
-        await statistics.refresh_portfolio(connection)
+        await bulk_sql.use_snapshot(connection, snapshot)
+        await bulk_sql.recompute_all_kind_statistics(connection)
+        await portfolio.refresh_portfolio(connection)
         await publish_closed_months(connection, min_group_size)
 
 

@@ -9,7 +9,8 @@ import asyncpg
 from arq import Retry
 from redis.exceptions import RedisError
 
-from db import statistics
+from db import portfolio
+from db import recompute as recompute_sql
 from domain import events
 from domain.jobs import enqueue_recompute
 from partnerpulse.waiting import postgres_unreachable
@@ -70,7 +71,7 @@ async def look_again(ctx: dict[str, Any]) -> None:
     # away just after a job must not. The reconciler finds whatever this check would have found.
     try:
         async with ctx["pool"].acquire() as connection:
-            newer = await statistics.data_version(connection, project_id)
+            newer = await recompute_sql.data_version(connection, project_id)
         if newer is not None and newer > version:
             await enqueue_recompute(ctx["redis"], ctx["settings"].redis_namespace, project_id)
     except Exception as error:
@@ -89,7 +90,7 @@ async def claim_cron_run(ctx: dict[str, Any], name: str) -> bool:
 async def reconcile(ctx: dict[str, Any]) -> int:
     """Enqueue every project whose data is newer than its statistics; return how many were enqueued."""
     async with ctx["pool"].acquire() as connection:
-        stale = await statistics.stale_projects(connection)
+        stale = await recompute_sql.stale_projects(connection)
     enqueued = await enqueue_many(ctx, stale)
     if stale:
         log.info("reconciled", extra={"stale": len(stale), "enqueued": enqueued})
@@ -103,7 +104,7 @@ async def time_rules(ctx: dict[str, Any]) -> int:
         return 0
     settings = ctx["settings"]
     async with ctx["pool"].acquire() as connection:
-        due = await statistics.projects_needing_time_rules(
+        due = await recompute_sql.projects_needing_time_rules(
             connection, (settings.rule_no_exit_plan_days, settings.rule_stalled_days)
         )
     return await enqueue_many(ctx, due)
@@ -115,7 +116,7 @@ async def daily_sweep(ctx: dict[str, Any]) -> int:
     if not await claim_cron_run(ctx, "daily_sweep"):
         return 0
     async with ctx["pool"].acquire() as connection:
-        return await enqueue_many(ctx, await statistics.open_project_ids(connection))
+        return await enqueue_many(ctx, await recompute_sql.open_project_ids(connection))
 
 
 # the longest a portfolio is trusted without a refresh (a fingerprint is not a proof: a deleted and an added
@@ -132,13 +133,13 @@ async def refresh_portfolio(ctx: dict[str, Any]) -> int:
     key = f"{ctx['settings'].redis_namespace}:portfolio:inputs"
     async with ctx["pool"].acquire() as connection:
         # read before the refresh: a change that lands during it alters the next fingerprint
-        inputs = await statistics.portfolio_inputs(connection)
-        before = statistics.PortfolioInputs.decode((await ctx["redis"].get(key) or b"").decode())
+        inputs = await portfolio.portfolio_inputs(connection)
+        before = portfolio.PortfolioInputs.decode((await ctx["redis"].get(key) or b"").decode())
         if inputs == before:
             await publish_closed_months(connection, ctx["settings"].min_group_size)
             return 0
         only_this_month = before is not None and (before.month, before.history) == (inputs.month, inputs.history)
-        rows = await statistics.refresh_portfolio(connection, since=inputs.month if only_this_month else None)
+        rows = await portfolio.refresh_portfolio(connection, since=inputs.month if only_this_month else None)
         await publish_closed_months(connection, ctx["settings"].min_group_size)
     await ctx["redis"].set(key, inputs.encode(), ex=PORTFOLIO_INPUTS_SECONDS)
     return rows

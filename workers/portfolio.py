@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from db import statistics
+from db import portfolio
 from domain.disclosure import (
     derivable_atoms,
     exposed_by_rounds,
@@ -128,7 +128,7 @@ async def cells_to_publish(
             return shown
         # an atom's answers are among its kind's
         wanted = sorted({("ORGANIZATION_KIND", cell[1][0]) if cell[0] == "ATOM" else cell for cell in checked})
-        rows = await statistics.answers_linked_to_cells(
+        rows = await portfolio.answers_linked_to_cells(
             connection, period, [cell[0] for cell in wanted], [cell[1] for cell in wanted]
         )
         exposed = linked_exposures([dict(row) for row in rows], period, checked, min_group_size)
@@ -141,15 +141,15 @@ async def cells_to_publish(
 async def publish_closed_months(connection: asyncpg.Connection, min_group_size: int) -> list[date]:
     """Publish every closed month members have not seen yet; return those months. Run after a refresh."""
     async with connection.transaction():
-        periods = await statistics.unpublished_closed_periods(connection)
+        periods = await portfolio.unpublished_closed_periods(connection)
         if not periods:
             return []
         atoms: dict[date, list[tuple[str, str, int]]] = defaultdict(list)
-        for row in await statistics.portfolio_atoms(connection, periods):
+        for row in await portfolio.portfolio_atoms(connection, periods):
             atoms[row["period"]].append((row["kind"], row["industry"], row["organizations"]))
         shown = []
         for period in periods:
             cells = await cells_to_publish(connection, period, atoms[period], min_group_size)
             shown += [(period, grouping, key) for grouping, key in cells]
-        await statistics.publish_portfolio(connection, periods, shown)
+        await portfolio.publish_portfolio(connection, periods, shown)
     return periods

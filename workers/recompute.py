@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from db import flags, statistics
+from db import flags
+from db import portfolio as portfolio_sql
+from db import recompute as recompute_sql
 from domain.disclosure import release_facts, released_round
 from domain.events import FlagEvent
 from domain.trends import TREND_WINDOW, smoothed, trend_slope
@@ -132,24 +134,25 @@ def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, i
 
 async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thresholds) -> Recomputed | None:
     """Idempotent: the same data gives the same statistics and flags. None when the project is gone."""
-    await statistics.lock_project_recomputation(connection, project_id)
+    await recompute_sql.lock_project_recomputation(connection, project_id)
     try:
         # one snapshot: the version read belongs to exactly the data aggregated
         async with connection.transaction(isolation="repeatable_read"):
-            version = await statistics.data_version(connection, project_id)
+            version = await recompute_sql.data_version(connection, project_id)
             if version is None:
                 return None
-            await statistics.recompute_round_statistics(connection, project_id)
-            project = await statistics.project_for_rules(connection, project_id)
-            rounds = await statistics.rounds_for_rules(connection, project_id)
-            facts = facts_from_rows(project, rounds, await statistics.portfolio_prior(connection))
+            await recompute_sql.recompute_round_statistics(connection, project_id)
+            project = await recompute_sql.project_for_rules(connection, project_id)
+            rounds = await recompute_sql.rounds_for_rules(connection, project_id)
+            facts = facts_from_rows(project, rounds, await portfolio_sql.portfolio_prior(connection))
             views = evaluate_views(facts, rules)
-            await statistics.store_trends(connection, project_id, trends(facts))
-            await statistics.store_health(connection, views.health_row(project_id))
-            changes = await flags.sync_flags(connection, project_id, views.desired_flags())
-            await statistics.mark_computed(connection, project_id, version)
+            # the bulk recomputation's writers, for one project
+            await recompute_sql.store_trends(connection, [(project_id, *trend) for trend in trends(facts)])
+            await recompute_sql.store_health(connection, [views.health_row(project_id)])
+            changes = await flags.sync_all_flags(connection, {project_id: views.desired_flags()}, [project_id])
+            await recompute_sql.mark_computed(connection, [(project_id, version)])
     finally:
-        await statistics.unlock_project_recomputation(connection, project_id)
+        await recompute_sql.unlock_project_recomputation(connection, project_id)
     return Recomputed(version, [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes])
 
 

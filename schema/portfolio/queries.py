@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from db import statistics
+from db import portfolio
 from schema.context import Context
 from schema.enums import SatisfactionDimension, TrendGrouping
 from schema.errors import bad_input
@@ -37,7 +37,7 @@ async def resolve_satisfaction_trends(
     if from_ and to and from_ > to:
         raise bad_input("`from` must not be after `to`.")
     # admins read the live portfolio; members the closed months as published under disclosure control
-    series_of = statistics.portfolio_series if principal.is_admin else statistics.published_portfolio_series
+    series_of = portfolio.portfolio_series if principal.is_admin else portfolio.published_portfolio_series
     async with info.context.pool.acquire() as connection:
         rows = await series_of(connection, group_by.value, dimension.value, from_, to)
     series = []

@@ -4,6 +4,8 @@ from typing import Any
 
 import httpx
 
+ERRORS = "userErrors { field code message }"  # the selection every mutation payload offers
+
 
 async def graphql(
     client: httpx.AsyncClient, query: str, variables: dict | None = None, token: str | None = None
