@@ -29,11 +29,6 @@ def released_cells(
     return release_crossed(counts, groupings, min_group_size) - withheld
 
 
-# Cells of at least this many times the group size are not checked against the rounds: singling a small group
-# out of one would take cancelling that many organizations' answers through rounds the attacker is in.
-LINKED_CHECK_FACTOR = 4
-
-
 def linked_exposures(answers: list[dict], period: date, shown: set[Cell], min_group_size: int) -> set[Cell]:
     """The shown cells that a round's released sums would give a small group away from (exposed_by_rounds).
     `answers`: rows of answers_linked_to_cells (id, round_id, organization_id, kind, industry, period, closed)."""
@@ -71,14 +66,11 @@ async def cells_to_publish(
 ) -> set[Cell]:
     """The month's cells under both checks: the groupings together, then the rounds' released sums, again
     until nothing more is withheld."""
-    organizations: dict[Cell, int] = defaultdict(int)
-    for kind, industry, count in atoms:
-        organizations[("ORGANIZATION_KIND", kind)] += count
-        organizations[("INDUSTRY", industry)] += count
     withheld: frozenset[Cell] = frozenset()
     while True:
         shown = released_cells(atoms, min_group_size, withheld)
-        checked = {cell for cell in shown if organizations[cell] < LINKED_CHECK_FACTOR * min_group_size}
+        # every cell, however large: many rounds' released sums together can cancel all but a few answers of it
+        checked = shown
         if not checked:
             return shown
         rows = await statistics.answers_linked_to_cells(
