@@ -140,3 +140,69 @@ async def test_a_cell_of_thirteen_organizations_is_withheld_when_four_rounds_can
             s for s in (await gql(client, PORTFOLIO, {"g": grouping}, token))["satisfactionTrends"] if s["key"] == key
         )
         assert seen["points"][0]["suppressed"] is True and seen["points"][0]["mean"] is None, (grouping, seen)
+
+
+async def test_a_round_still_open_when_its_month_is_published_counts_as_released(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """Found while walking issue 13: the check took only closed rounds into account, but a round that is
+    open when its month is published closes later and is released then, against a portfolio that never
+    changes again. A startup and two SMEs answer an open round last month; a third SME answers elsewhere.
+    The SME cell (three organizations) was published; once the round closed, the startup subtracted the
+    round's sum less its own answer from the cell and had the third SME's answer."""
+    attacker = await connection.fetchval(
+        "INSERT INTO organizations (kind, name, industry, city, country) VALUES ('STARTUP', 'Attacker', "
+        "'Software & IT', 'Ulm', 'DE') RETURNING id"
+    )
+    smes = [
+        await connection.fetchval(
+            "INSERT INTO organizations (kind, name, industry, city, country) VALUES ('SME', $1, 'Logistics', "
+            "'Ulm', 'DE') RETURNING id",
+            f"SME {i}",
+        )
+        for i in range(3)
+    ]
+    rounds = []
+    for partners, scores in (([attacker, smes[0], smes[1]], [3, 4, 2]), ([smes[2]], [5])):
+        project = await connection.fetchval(
+            "INSERT INTO cooperation_projects (title, kind, phase, exit_plan) VALUES ('P', 'RESEARCH', 'ACTIVE', "
+            "'Agreed.') RETURNING id"
+        )
+        round_id = await connection.fetchval(
+            "INSERT INTO survey_rounds (project_id, sequence, opened_at) VALUES ($1, 1, $2::date + time '08:00') "
+            "RETURNING id",
+            project,
+            MONTH,
+        )
+        for index, (partner, score) in enumerate(zip(partners, scores, strict=True)):
+            await connection.execute(
+                "INSERT INTO project_partners (project_id, organization_id, role) VALUES ($1, $2, $3)",
+                project,
+                partner,
+                "LEAD" if index == 0 else "PARTNER",
+            )
+            await connection.execute(
+                "INSERT INTO survey_responses (round_id, organization_id, overall, expectations_met, "
+                "mutual_benefit, decision_speed, communication_trust, continue_likelihood, submitted_at) "
+                "VALUES ($1, $2, $3, $3, $3, $3, $3, 8, $4::date + time '12:00')",
+                round_id,
+                partner,
+                score,
+                MONTH,
+            )
+        rounds.append((project, round_id))
+    await refresh_portfolio(connection)
+    await publish_closed_months(connection, settings.min_group_size)  # the attacker's round is still open
+    project, round_id = rounds[0]
+    await connection.execute("UPDATE survey_rounds SET status = 'CLOSED', closed_at = now() WHERE id = $1", round_id)
+    await recompute(connection, project, thresholds(settings))
+
+    token = (await create_token(connection, organization_id=attacker))[1]
+    statistics = (await gql(client, ROUND, {"id": to_base64("CooperationProject", project)}, token))["node"][
+        "latestStatistics"
+    ]
+    assert statistics["mean"] == 3.0  # three organizations, closed: released
+    portfolio = (await gql(client, PORTFOLIO, {"g": "ORGANIZATION_KIND"}, token))["satisfactionTrends"]
+    sme = next(s for s in portfolio if s["key"] == "SME")["points"][0]
+    assert sme["organizationCount"] == 3
+    assert sme["suppressed"] is True and sme["mean"] is None  # else 3·mean − (3·3 − 3) is SME 2's answer

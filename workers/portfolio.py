@@ -6,7 +6,7 @@ from datetime import date
 import asyncpg
 
 from db import statistics
-from domain.disclosure import exposed_by_rounds, release_crossed, release_partition, released_round
+from domain.disclosure import exposed_by_rounds, release_crossed, release_partition, released, released_round
 
 Cell = tuple[str, str]  # (grouping, key)
 
@@ -37,18 +37,28 @@ def linked_exposures(answers: list[dict], period: date, shown: set[Cell], min_gr
         by_round[answer["round_id"]].append(answer)
     released_sets = []
     for rows in by_round.values():
-        if not released_round(len(rows), rows[0]["closed"], min_group_size):
-            continue
+        everything = frozenset(r["id"] for r in rows)
         counts: dict[str, int] = defaultdict(int)
         for row in rows:
             counts[row["kind"]] += 1
-        kinds = release_partition(counts, min_group_size)
-        sets = [frozenset(r["id"] for r in rows)]
-        sets += [frozenset(r["id"] for r in rows if r["kind"] == kind) for kind in kinds]
-        rest = frozenset(r["id"] for r in rows if r["kind"] not in kinds)
-        if kinds and rest:
-            sets.append(rest)
-        released_sets.append(sets)
+        if rows[0]["closed"]:
+            if not released_round(len(rows), True, min_group_size):
+                continue
+            kinds = release_partition(counts, min_group_size)
+            rests = [frozenset(r["id"] for r in rows if r["kind"] not in kinds)] if kinds else []
+        else:
+            # Still open: it may close later and be released then, against a month published once and for
+            # all. Whatever it could release without answers from later months (which lie outside this
+            # month's cells) counts: the round, any kind and the kinds other than any one, each holding at
+            # least the group size (one answer per organization) already.
+            kinds = set(counts)
+            rests = [frozenset(r["id"] for r in rows if r["kind"] != kind) for kind in kinds]
+        sets = [everything, *(frozenset(r["id"] for r in rows if r["kind"] == kind) for kind in kinds)]
+        sets += [rest for rest in rests if rest and rest != everything]
+        if not rows[0]["closed"]:
+            sets = [s for s in sets if released(len(s), min_group_size)]
+        if sets:
+            released_sets.append(sets)
     cells = {
         cell: frozenset(
             a["id"]
