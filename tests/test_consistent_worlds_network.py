@@ -26,7 +26,9 @@ on every dimension — and the test
    of step 2 — no health score, severity, trend, cursor, count or portfolio cell — depends on a hidden
    answer, and step 3 shows those sums determine nothing that is not designed.
 
-More networks: CONSISTENT_NETWORKS=N (default 3).
+Networks are generated from seeds 0, 1, … (CONSISTENT_NETWORKS=N, default 3). With the portfolio's rank check
+across both groupings switched off (release_crossed), the enumeration finds determined answers and the test
+fails; it also asserts that the rank check decides some month's cells, so that this stays so.
 """
 
 import itertools
@@ -54,7 +56,7 @@ from tests.test_consistent_worlds import (
     same_nps_category,
     without_times,
 )
-from workers.portfolio import publish_closed_months
+from workers.portfolio import publish_closed_months, released_cells
 from workers.recompute import recompute, thresholds
 
 KINDS = ("SME", "STARTUP", "CORPORATE")
@@ -527,13 +529,13 @@ async def test_no_partner_can_tell_networks_apart_that_differ_in_every_undetermi
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
     assert settings.min_group_size == MINIMUM
-    rng = random.Random(20261203)
-    portfolio_sums = released_rounds = 0
-    for _ in range(int(os.environ.get("CONSISTENT_NETWORKS", "3"))):
-        network = random_network(rng)
+    portfolio_sums = released_rounds = crossed_months = 0
+    for seed in range(int(os.environ.get("CONSISTENT_NETWORKS", "3"))):
+        network = random_network(random.Random(seed))
         truth = network.answers()
         seen = await play(client, connection, settings, network, truth)
         sums = released_sums(network, seen)
+        crossed_months += sum(month_needs_the_crossed_check(network, month) for month in range(MONTHS))
         portfolio_sums += sum(s.where.startswith("portfolio") for s in sums)
         released_rounds += sum(not s.where.startswith("portfolio") for s in sums)
         enumerated = enumerate_worlds(network, sums)
@@ -550,6 +552,21 @@ async def test_no_partner_can_tell_networks_apart_that_differ_in_every_undetermi
             for month, (view, expected) in enumerate(zip(views, seen.views, strict=True)):
                 assert view == expected, f"month {month}: {first_difference(view, expected)}\n{network}"
     assert portfolio_sums > 0 and released_rounds > 0  # the networks release something on both sides
+    assert crossed_months > 0  # and the rank check across both groupings decides some month's cells
+
+
+def month_needs_the_crossed_check(network: Network, month: int) -> bool:
+    """Whether the rank check across both groupings withholds a cell of the month that holds the group size."""
+    organizations = {o for by_month in network.rounds for o, _ in by_month.get(month, RoundPlan([], "")).answers}
+    atoms: dict[tuple[str, str], int] = {}
+    for o in organizations:
+        atoms[(network.kinds[o], network.industries[o])] = atoms.get((network.kinds[o], network.industries[o]), 0) + 1
+    cells: dict[tuple[str, str], int] = {}
+    for (kind, industry), count in atoms.items():
+        cells[("ORGANIZATION_KIND", kind)] = cells.get(("ORGANIZATION_KIND", kind), 0) + count
+        cells[("INDUSTRY", industry)] = cells.get(("INDUSTRY", industry), 0) + count
+    large = {cell for cell, count in cells.items() if count >= MINIMUM}
+    return bool(large - released_cells([(k, i, n) for (k, i), n in atoms.items()], MINIMUM))
 
 
 def test_the_search_finds_what_full_enumeration_finds() -> None:
