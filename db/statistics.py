@@ -21,6 +21,23 @@ async def latest_statistics(connection: asyncpg.Connection, project_ids: list[in
     )
 
 
+async def latest_released_statistics(
+    connection: asyncpg.Connection, project_ids: list[int], min_group_size: int
+) -> list[asyncpg.Record]:
+    """Per project, what plain partners see as the latest statistics: the latest released round (closed, with
+    at least `min_group_size` answers), else the latest round with answers (whose numbers stay withheld)."""
+    return await connection.fetch(
+        f"""
+        SELECT DISTINCT ON (s.project_id) {STAT_COLUMNS} FROM round_statistics s
+        JOIN survey_rounds r ON r.id = s.round_id
+        WHERE s.project_id = ANY($1::bigint[]) AND s.response_count > 0
+        ORDER BY s.project_id, (r.status = 'CLOSED' AND s.response_count >= $2) DESC, s.sequence DESC
+        """,
+        project_ids,
+        min_group_size,
+    )
+
+
 async def recent_statistics(connection: asyncpg.Connection, project_ids: list[int], last: int) -> list[asyncpg.Record]:
     """Per project, the statistics of its last `last` rounds, oldest first."""
     return await connection.fetch(

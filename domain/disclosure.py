@@ -180,7 +180,6 @@ def exposed_by_rounds(
     rounds: Iterable[list[frozenset[int]]],
     organization_of: Mapping[int, int],
     min_group_size: int,
-    combinations_at_most: int = 4096,
 ) -> set[Key]:
     """Rule 2 across the portfolio and the rounds: the cells (sets of answer ids) that a partner could single
     out a small group from by subtracting what its rounds release.
@@ -188,32 +187,41 @@ def exposed_by_rounds(
     `rounds`: per round, the answer sets whose sums it releases to its partners, every union of its released
     parts (workers.portfolio.subtractable_sets). A cell is exposed when the cell minus some choice of at most
     one such set per round that overlaps it leaves answers of fewer than `min_group_size` organizations (and
-    more than none). Every choice is tried while there are at most `combinations_at_most`; beyond that, a cell of
-    fewer than twice the group size is withheld outright and a larger one is checked round by round."""
-    by_answer: dict[int, list[int]] = {}
+    more than none), whatever the cell's size. Exact, round by round over the overlapping rounds: answers of
+    different rounds are disjoint, so what a choice leaves only grows, and a partial choice is dropped as soon
+    as it leaves the group size or more; the partial choices kept are few (their leftovers are small sets)."""
     released_sets = [list(sets) for sets in rounds]
-    for index, sets in enumerate(released_sets):
-        for answer in frozenset().union(*sets):
+    answers_of_round = [frozenset().union(*sets) for sets in released_sets]
+    by_answer: dict[int, list[int]] = {}
+    for index, answers in enumerate(answers_of_round):
+        for answer in answers:
             by_answer.setdefault(answer, []).append(index)
 
-    def small(answers: set[int]) -> bool:
-        return 0 < len({organization_of[a] for a in answers}) < min_group_size
+    def organizations(answers: Iterable[int]) -> frozenset[int]:
+        return frozenset(organization_of[a] for a in answers)
 
     exposed = set()
     for key, cell in cells.items():
         overlapping = sorted({index for answer in cell for index in by_answer.get(answer, [])})
-        choices = [[frozenset(), *(s for s in released_sets[i] if s & cell)] for i in overlapping]
-        count = 1
-        for options in choices:
-            count *= len(options)
-        organizations = len({organization_of[a] for a in cell})
-        if count > combinations_at_most:
-            if organizations < 2 * min_group_size or any(small(set(cell ^ s)) for o in choices for s in o[1:]):
-                exposed.add(key)
-            continue
-        for picked in itertools.product(*choices):
-            chosen = frozenset().union(*picked)
-            if chosen and small(set(cell ^ chosen)):
-                exposed.add(key)
-                break
+        # answers of the cell no released round covers are left over whatever is chosen
+        left_alone = organizations(a for a in cell if a not in by_answer)
+        options: list[dict[frozenset[int], bool]] = []  # per round: organizations left -> a set was chosen
+        for index in overlapping:
+            part = cell & answers_of_round[index]
+            choices = {organizations(part): False}
+            for released_set in released_sets[index]:
+                if released_set & cell:
+                    choices[organizations((part - released_set) | (released_set - cell))] = True
+            options.append(choices)
+        # what the choices so far can leave: (organizations left, whether a set was chosen), below the group size
+        states = {(left_alone, False)} if len(left_alone) < min_group_size else set()
+        for choices in options:
+            states = {
+                (left | more, chosen or picked)
+                for left, chosen in states
+                for more, picked in choices.items()
+                if len(left | more) < min_group_size
+            }
+        if any(chosen and left for left, chosen in states):
+            exposed.add(key)
     return exposed

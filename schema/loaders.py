@@ -42,6 +42,7 @@ class Loaders:
     responses_by_round: DataLoader
     response: DataLoader
     latest_statistics: DataLoader
+    latest_released_statistics: DataLoader  # (project id, min group size)
     recent_statistics: DataLoader  # (project id, last)
     kind_statistics: DataLoader
     health: DataLoader
@@ -90,6 +91,9 @@ class Loaders:
             responses_by_round=loader(many_per_key(pool, surveys.responses_by_rounds, "round_id")),
             response=loader(one_per_key(pool, surveys.responses_by_ids)),
             latest_statistics=loader(one_per_key(pool, statistics.latest_statistics, "project_id")),
+            latest_released_statistics=loader(
+                windowed(pool, lambda c, ids, k: statistics.latest_released_statistics(c, ids, k), "project_id")
+            ),
             recent_statistics=loader(
                 windowed(pool, lambda c, ids, last: statistics.recent_statistics(c, ids, last), "project_id")
             ),

@@ -89,8 +89,11 @@ async def prefetch_projects(info: Info[Context, Any], project_ids: list[int]) ->
         loads.append(loaders.viewer_role.load_many(project_ids))
     if "partners" in fields:
         loads.append(loaders.partners_by_project.load_many(project_ids))
-    if "latestStatistics" in fields:
+    if "latestStatistics" in fields and principal.is_admin:
         loads.append(loaders.latest_statistics.load_many(project_ids))
+    elif "latestStatistics" in fields:  # moderated projects load the full statistics when they resolve
+        k = info.context.settings.min_group_size
+        loads.append(loaders.latest_released_statistics.load_many([(i, k) for i in project_ids]))
     if "goals" in fields:
         loads.append(loaders.goals_by_project.load_many(project_ids))
     if "health" in fields:

@@ -15,8 +15,9 @@ skip rounds, late joiners, the last round sometimes still open) this test
    at-risk lists with their cursors and counts. They must be equal, up to timestamps.
 
 So the viewer cannot tell the worlds apart, at any moment: no answer that differs between them is
-determined by what it sees. Enumeration covers projects with up to five other answering partners; the
-portfolio is covered by tests/test_trust_space.py. More plans: CONSISTENT_WORLDS_PLANS=N.
+determined by what it sees. Enumeration covers projects with up to five other answering partners; whole
+networks with the portfolio are covered by tests/test_consistent_worlds_network.py, single portfolio attacks
+by tests/test_trust_space.py. More plans: CONSISTENT_WORLDS_PLANS=N.
 """
 
 import itertools

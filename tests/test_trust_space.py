@@ -225,3 +225,51 @@ async def test_a_partner_cannot_reach_the_moderators_flags_by_id(
     ]:
         node = (await gql(client, query, {"id": to_base64("RiskFlag", flag_id)}, token))["node"]
         assert (node is not None) == visible
+
+
+LATEST = """query($id: ID!) { node(id: $id) { ... on CooperationProject {
+  latestStatistics { round { sequence } mean nps responseCount suppressed meanByKind { kind mean suppressed } } } } }"""
+
+
+async def test_partners_see_the_latest_released_round_while_a_later_one_is_open_or_too_small(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """latestStatistics used to withhold everything while a round was open; plain partners now get the latest
+    released round instead, never a number of the open or too small one. Moderators keep seeing it live."""
+    world = await build_world(connection)
+    extra = await add_partners(connection, world, 1)
+
+    async def latest(token: str) -> dict:
+        return (await gql(client, LATEST, {"id": world.project_id("pilot")}, token))["node"]["latestStatistics"]
+
+    first = await open_round(client, world)
+    await gql(client, SUBMIT, answer(first, 1), world.tokens["startup"])
+    await gql(client, SUBMIT, answer(first, 2), world.tokens["sme"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    before = await latest(world.tokens["sme"])  # nothing released yet: the open round, withheld
+    assert before["round"]["sequence"] == 1 and before["suppressed"] and before["mean"] is None
+    assert before["responseCount"] == 2 and before["nps"] is None
+    await gql(client, SUBMIT, answer(first, 3), extra[0])
+    await gql(client, CLOSE, {"r": first}, world.tokens["sme"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    released = await latest(world.tokens["sme"])
+    assert released["round"]["sequence"] == 1 and released["mean"] == 2.0 and not released["suppressed"]
+
+    second = await open_round(client, world)
+    await gql(client, SUBMIT, answer(second, 5), world.tokens["startup"])
+    await gql(client, SUBMIT, answer(second, 5), extra[0])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    assert await latest(world.tokens["sme"]) == released  # the open round gives nothing away
+    live = await latest(world.tokens["institute"])
+    assert live["round"]["sequence"] == 2 and live["mean"] == 5.0  # the moderator sees it live
+    await gql(client, CLOSE, {"r": second}, world.tokens["sme"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    assert await latest(world.tokens["sme"]) == released  # closed with two answers: never released
+
+    third = await open_round(client, world)
+    for token, score in [(world.tokens["startup"], 4), (world.tokens["sme"], 4), (extra[0], 1)]:
+        await gql(client, SUBMIT, answer(third, score), token)
+    await gql(client, CLOSE, {"r": third}, world.tokens["sme"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    latest_released = await latest(world.tokens["sme"])
+    assert latest_released["round"]["sequence"] == 3 and latest_released["mean"] == 3.0

@@ -47,11 +47,6 @@ def released_cells(
     return release_crossed(counts, month_groupings(atoms, withheld_atoms), min_group_size, hidden) - hidden
 
 
-# Cells of at least this many times the group size are not checked against the rounds: singling a small group
-# out of one would take cancelling that many organizations' answers through rounds the attacker is in.
-LINKED_CHECK_FACTOR = 4
-
-
 def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[int]]:
     """Every answer set of one round whose sum a partner has or will have: any union of the disjoint parts the
     round releases, as several of them can be subtracted together (with three shown kinds, Energy minus the
@@ -107,10 +102,6 @@ async def cells_to_publish(
 ) -> set[Cell]:
     """The month's cells under both checks: the groupings together, then the rounds' released sums, again
     until nothing more is withheld."""
-    organizations: dict[Cell, int] = defaultdict(int)
-    for kind, industry, count in atoms:
-        organizations[("ORGANIZATION_KIND", kind)] += count
-        organizations[("INDUSTRY", industry)] += count
     withheld: frozenset[Cell] = frozenset()
     withheld_atoms: frozenset[Atom] = frozenset()
     counts = {(kind, industry): count for kind, industry, count in atoms}
@@ -119,11 +110,8 @@ async def cells_to_publish(
         # what the shown cells add up to counts as well: Energy minus the startups is the SMEs in Energy
         derived = derivable_atoms(counts, month_groupings(atoms), shown)
         candidates = shown | {("ATOM", atom) for atom in derived}
-        checked = {
-            cell
-            for cell in candidates
-            if (counts[cell[1]] if cell[0] == "ATOM" else organizations[cell]) < LINKED_CHECK_FACTOR * min_group_size
-        }
+        # every cell, however large: many rounds' released sums together can cancel all but a few answers of it
+        checked = candidates
         if not checked:
             return shown
         # an atom's answers are among its kind's

@@ -178,7 +178,9 @@ class CooperationProject(relay.Node):
 
     @strawberry.field(
         description="Statistics of the latest round with answers. Partners, moderators and admins; null before "
-        "the first answer.",
+        "the first answer. Plain partners get the latest released round (closed, with at least the minimum "
+        "group size of answers) while a later round is open or too small; before any round is released, the "
+        "latest round with answers, its numbers withheld.",
         directives=PARTNERS_ONLY,
     )
     def latest_statistics(self, info: Info[Context, Any]) -> RoundStatistics | None:
@@ -193,7 +195,16 @@ class CooperationProject(relay.Node):
                 )
             return RoundStatistics.from_row(row, suppressed=hidden)
 
-        return for_partners(info, self.id, None, lambda: info.context.loaders.latest_statistics.load(self.id), build)
+        def load() -> Any:
+            # for_partners has looked the viewer's role up by now
+            if sees_individual_numbers_now(info, self.id):
+                return info.context.loaders.latest_statistics.load(self.id)
+            window = (self.id, info.context.settings.min_group_size)
+            return now_or_later(
+                info.context.loaders.latest_released_statistics.load(window), lambda rows: rows[0] if rows else None
+            )
+
+        return for_partners(info, self.id, None, load, build)
 
     @strawberry.field(
         description="One point per round (the last `last` rounds, oldest first) of a dimension. Partners, "
