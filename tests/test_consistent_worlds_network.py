@@ -41,8 +41,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from db.portfolio import refresh_portfolio
 from db.seed import truncate_all
-from db.statistics import refresh_portfolio
 from db.tokens import create_token
 from partnerpulse.settings import Settings
 from tests.helpers import gql

@@ -13,7 +13,7 @@ import asyncpg
 import httpx
 from strawberry.relay import to_base64
 
-from db.statistics import refresh_portfolio
+from db.portfolio import refresh_portfolio
 from db.tokens import create_token
 from domain.disclosure import exposed_by_rounds
 from partnerpulse.settings import Settings
