@@ -507,25 +507,34 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         item_type = completion.item_type
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
-        for index, value in enumerate(items):
-            item_path = Path(path, index, None)
-            if is_awaitable(value):
-                info = info or self.field_info(field, parent, path)
-                completed_results.append(
-                    self.complete_awaitable_list_item_value(value, item_type, field.details, info, item_path, None)
-                )
-                awaitable_indices.append(index)
-                continue
-            try:
-                completed = item.complete(self, field, parent, item_path, info, value)
-                if is_awaitable(completed):
-                    completed_results.append(self._await_item(item_type, field, item_path, completed))
+        index = 0
+        try:
+            for index, value in enumerate(items):
+                item_path = Path(path, index, None)
+                if is_awaitable(value):
+                    info = info or self.field_info(field, parent, path)
+                    completed_results.append(
+                        self.complete_awaitable_list_item_value(value, item_type, field.details, info, item_path, None)
+                    )
                     awaitable_indices.append(index)
-                else:
-                    completed_results.append(completed)
-            except Exception as raw_error:
-                self.handle_field_error(raw_error, item_type, field.details, item_path)
-                completed_results.append(None)
+                    continue
+                try:
+                    completed = item.complete(self, field, parent, item_path, info, value)
+                    if is_awaitable(completed):
+                        completed_results.append(self._await_item(item_type, field, item_path, completed))
+                        awaitable_indices.append(index)
+                    else:
+                        completed_results.append(completed)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field.details, item_path)
+                    completed_results.append(None)
+        except Exception:
+            # as graphql-core: the awaitables made so far and those still in the list are settled, not orphaned
+            pending = [completed_results[i] for i in awaitable_indices]
+            pending += [value for value in items[index + 1 :] if is_awaitable(value)]
+            if pending:
+                self.settle_in_background(pending)
+            raise
         if not awaitable_indices:
             return completed_results
         return self._gather_items(completed_results, awaitable_indices)
