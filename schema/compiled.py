@@ -22,6 +22,7 @@ on generated data that every trusted document answers byte for byte as graphql-c
 them run compiled.
 """
 
+import enum
 import math
 import weakref
 from collections.abc import Awaitable
@@ -45,7 +46,9 @@ from graphql import (
     GraphQLString,
     OperationDefinitionNode,
     OperationType,
+    get_named_type,
     is_abstract_type,
+    is_input_object_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -57,6 +60,8 @@ from graphql.execution.values import get_argument_values
 from graphql.language import DirectiveNode, Visitor, visit
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.field import StrawberryField
 
 from api.metrics import GRAPHQL_EXECUTIONS
 
@@ -73,6 +78,7 @@ class Unsupported(Exception):
 class FieldPlan:
     __slots__ = (
         "details",
+        "direct",
         "field_def",
         "field_name",
         "has_args",
@@ -102,7 +108,90 @@ class FieldPlan:
         # strawberry's `_get_basic_result` is `getattr(source, python_name)`: read the attribute directly
         self.python_name: str | None = definition.python_name if basic else None
         self.resolve = field_def.resolve
+        self.direct: DirectCall | None = None
         self.value: Completion = NONE_COMPLETION
+
+
+IMMUTABLE = (str, int, float, bool, type(None), enum.Enum)
+
+
+class DirectCall:
+    """A resolver field called as strawberry's wrapper would call it, without the wrapper: its arguments
+    converted by strawberry's `convert_arguments` (once, when they use no variables and no input types), the
+    source, info, root or parent passed where the resolver asks for them, then the resolver itself."""
+
+    __slots__ = ("config", "definition", "info_class", "info_name", "parent_name", "registry", "resolver",
+                 "root_name", "source_first", "static_kwargs")  # fmt: skip
+
+    def __init__(self, definition: StrawberryField, strawberry_schema: Any) -> None:
+        resolver = definition.base_resolver
+        assert resolver is not None
+        self.definition = definition
+        self.resolver = resolver
+        self.config = strawberry_schema.config
+        self.registry = strawberry_schema.schema_converter.scalar_registry
+        self.info_class = self.config.info_class
+        self.source_first = resolver.self_parameter is not None
+        self.parent_name = resolver.parent_parameter.name if resolver.parent_parameter else None
+        self.root_name = resolver.root_parameter.name if resolver.root_parameter else None
+        self.info_name = resolver.info_parameter.name if resolver.info_parameter else None
+        self.static_kwargs: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, field: FieldPlan, run: "CompiledExecutor") -> "DirectCall | None":
+        definition = (field.field_def.extensions or {}).get("strawberry-definition")
+        strawberry_schema = getattr(run.schema, "_strawberry_schema", None)
+        if (
+            not isinstance(definition, StrawberryField)
+            or definition.base_resolver is None
+            or definition.extensions
+            or strawberry_schema is None
+            or strawberry_schema.schema_converter._get_field_exception_handlers(definition)
+        ):
+            return None
+        direct = cls(definition, strawberry_schema)
+        uses_variables = _HasVariables()
+        for argument in field.node.arguments or ():
+            visit(argument, uses_variables)
+        inputs = any(is_input_object_type(get_named_type(a.type)) for a in field.field_def.args.values())
+        if not uses_variables.found and not inputs:
+            raw = get_argument_values(field.field_def, field.node, run.variable_values, None, run.hide_suggestions)
+            kwargs = convert_arguments(raw, definition.arguments, scalar_registry=direct.registry,
+                                       config=direct.config)  # fmt: skip
+            if all(isinstance(value, IMMUTABLE) for value in kwargs.values()):
+                direct.static_kwargs = kwargs
+        return direct
+
+    def call(self, run: "CompiledExecutor", field: FieldPlan, source: Any, info: GraphQLResolveInfo) -> Any:
+        strawberry_info = self.info_class(_raw_info=info, _field=self.definition)
+        if self.static_kwargs is not None:
+            kwargs = dict(self.static_kwargs)
+        else:
+            raw = (
+                get_argument_values(field.field_def, field.node, run.variable_values, None, run.hide_suggestions)
+                if field.has_args
+                else {}
+            )
+            kwargs = convert_arguments(raw, self.definition.arguments, scalar_registry=self.registry,
+                                       config=self.config, info=strawberry_info)  # fmt: skip
+        if self.parent_name:
+            kwargs[self.parent_name] = source
+        if self.root_name:
+            kwargs[self.root_name] = source
+        if self.info_name:
+            kwargs[self.info_name] = strawberry_info
+        if self.source_first:
+            return self.resolver(source, **kwargs)
+        return self.resolver(**kwargs)
+
+
+class _HasVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_variable(self, *_args: Any) -> None:
+        self.found = True
 
 
 class Completion:
@@ -131,7 +220,7 @@ class NonNullCompletion(Completion):
 
 
 class LeafCompletion(Completion):
-    __slots__ = ("exact", "leaf_type")
+    __slots__ = ("enum_class", "enum_names", "exact", "leaf_type")
 
     def __init__(self, leaf_type: GraphQLLeafType) -> None:
         self.leaf_type = leaf_type
@@ -140,6 +229,14 @@ class LeafCompletion(Completion):
             id(GraphQLString): str, id(GraphQLID): str, id(GraphQLBoolean): bool, id(GraphQLInt): int,
             id(GraphQLFloat): float,
         }.get(id(leaf_type))  # fmt: skip
+        # strawberry's enums answer the name of the first value equal to the member's value
+        self.enum_class: type | None = getattr(leaf_type, "wrapped_cls", None)
+        self.enum_names: dict[Any, str] = {}
+        for name, enum_value in getattr(leaf_type, "values", {}).items():
+            if type(enum_value.value) not in (str, int):
+                self.enum_class = None
+                break
+            self.enum_names.setdefault(enum_value.value, name)
 
     def complete(self, run, field, parent, path, info, result):  # type: ignore[no-untyped-def]
         if isinstance(result, Exception):
@@ -147,6 +244,10 @@ class LeafCompletion(Completion):
         if result is None:
             return None
         kind = type(result)
+        if kind is self.enum_class:
+            name = self.enum_names.get(result.value)
+            if name is not None and type(result.value) in (str, int):
+                return name
         if kind is self.exact and (
             kind is str
             or kind is bool
@@ -296,6 +397,8 @@ def _plan_fields(
         if field_def is None:
             continue  # graphql-core skips fields it does not know (validation rules them out)
         field = FieldPlan(response_name, field_def, details)
+        if field.python_name is None:
+            field.direct = DirectCall.of(field, run)
         field.null_message = f"Cannot return null for non-nullable field {parent.type_name}.{field.field_name}."
         field.value = _plan_value(run, field.return_type, details, depth)
         parent.fields.append(field)
@@ -454,6 +557,11 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             if field.python_name is not None:
                 result = getattr(source, field.python_name)
+            elif field.direct is not None:
+                info = self.field_info(field, parent, path)
+                result = field.direct.call(self, field, source, info)
+                if self.is_awaitable(result):
+                    return self._complete_awaitable(parent, field, path, info, result)
             else:
                 info = self.field_info(field, parent, path)
                 args = (
