@@ -65,6 +65,9 @@ from strawberry.types.field import StrawberryField
 
 from api.metrics import GRAPHQL_EXECUTIONS
 
+# an abstract field is planned once per possible type, so nested interfaces multiply a plan's size: a document
+# whose plan would exceed this many fields runs on graphql-core (validation limits its depth, not this)
+MAX_PLANNED_FIELDS = 5000
 PLAN_TABLE_SIZE = 256  # plans kept per schema, as many as parsed documents (schema/__init__.py)
 
 
@@ -378,6 +381,7 @@ def build_plan(run: "CompiledExecutor") -> Plan:
         schema, run.fragments, run.variable_values, root_type, operation, run.hide_suggestions
     )
     root = ObjectPlan(root_type)
+    run.planned_fields = 0
     _plan_fields(run, root, grouped, depth=0)
     return Plan(root)
 
@@ -396,6 +400,9 @@ def _plan_fields(
         field_def = parent.object_type.fields.get(name)
         if field_def is None:
             continue  # graphql-core skips fields it does not know (validation rules them out)
+        run.planned_fields += 1
+        if run.planned_fields > MAX_PLANNED_FIELDS:
+            raise Unsupported("too large")
         field = FieldPlan(response_name, field_def, details)
         if field.python_name is None:
             field.direct = DirectCall.of(field, run)
@@ -466,6 +473,8 @@ def _bounded_set(table: dict, key: Any, value: Any) -> None:
 
 class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor (same resolve info) that runs planned operations from their plan."""
+
+    planned_fields = 0  # while planning: fields planned so far
 
     def plan(self) -> Plan | None:
         operation = self.operation

@@ -11,6 +11,7 @@ import strawberry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from schema import compiled as compiled_module
 from schema.compiled import CompiledExecutor, status
 
 
@@ -136,3 +137,16 @@ def outcome(schema: strawberry.Schema, spec: dict[str, Any]) -> tuple[Any, list[
 def test_compiled_execution_is_graphql_cores(spec: dict[str, Any]) -> None:
     assert outcome(compiled, spec) == outcome(graphql_core, spec)
     assert status(compiled._schema, DOCUMENT, "Fields") == "compiled"
+
+
+def test_a_document_too_large_to_plan_runs_on_graphql_core(monkeypatch: Any) -> None:
+    """Nested interfaces multiply a plan (one subtree per possible type); past MAX_PLANNED_FIELDS the
+    document is not planned."""
+    spec = {**LEAF, "thing": "item"}
+    small = "query Small { root { label thing { label } } }"
+    large = "query Large { root { label must number awaited thing { label } } }"
+    monkeypatch.setattr(compiled_module, "MAX_PLANNED_FIELDS", 6)
+    for document, expected in [(small, "compiled"), (large, "graphql-core")]:
+        result = asyncio.run(compiled.execute(document, root_value=Query(spec=spec)))
+        assert result.errors is None and result.data is not None
+        assert status(compiled._schema, document, document.split()[1]) == expected
