@@ -12,8 +12,8 @@ resolve info strawberry's executor builds (so authorization, disclosure and pref
 Errors are located, collected and propagated to the nearest nullable field exactly as graphql-core does, by
 graphql-core's own `handle_field_error` and `collected_errors`. Limits, validation and the schema extensions run
 before and around execution as for any document. Whatever a plan does not cover (mutations, subscriptions,
-directives in the document, introspection fields, an abort signal, field middleware) runs on graphql-core for
-the whole operation; a value of an unexpected shape (an awaitable list item, an async iterable, a runtime type
+directives but @skip and @include, introspection fields, an abort signal, field middleware) runs on graphql-core
+for the whole operation; a value of an unexpected shape (an awaitable list item, an async iterable, a runtime type
 resolved asynchronously) is completed by graphql-core's own methods from that point on.
 
 Which documents: every query document, planned at its first execution and kept in a bounded table per schema
@@ -25,7 +25,7 @@ them run compiled.
 import enum
 import math
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 from graphql import (
@@ -57,7 +57,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
 from graphql.execution.executor import invalid_return_type_error
 from graphql.execution.values import get_argument_values
-from graphql.language import DirectiveNode, Visitor, visit
+from graphql.language import DirectiveNode, FragmentDefinitionNode, VariableNode, Visitor, visit
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
@@ -353,12 +353,35 @@ class Plan:
 
 
 class _FindDirectives(Visitor):
+    """The variables that @skip and @include read; `other` when the document has any other directive."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.found = False
+        self.variables: list[str] = []
+        self.other = False
 
     def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
-        self.found = True
+        if node.name.value not in ("skip", "include"):
+            self.other = True
+        for argument in node.arguments or ():
+            if isinstance(argument.value, VariableNode):
+                self.variables.append(argument.value.name.value)
+
+
+def selection_variables(operation: OperationDefinitionNode, fragments: Iterable[FragmentDefinitionNode]) -> (
+    tuple[str, ...] | None
+):  # fmt: skip
+    """The variables the selection depends on (those of @skip and @include: a plan is made per their values),
+    None when a directive or fragment variables make it something plans do not cover."""
+    finder = _FindDirectives()
+    visit(operation, finder)
+    for fragment in fragments:
+        if fragment.variable_definitions:
+            return None
+        visit(fragment, finder)
+    if finder.other:
+        return None
+    return tuple(dict.fromkeys(finder.variables))
 
 
 def build_plan(run: "CompiledExecutor") -> Plan:
@@ -366,13 +389,6 @@ def build_plan(run: "CompiledExecutor") -> Plan:
     operation: OperationDefinitionNode = run.operation
     if operation.operation is not OperationType.QUERY:
         raise Unsupported("only queries are planned")
-    finder = _FindDirectives()
-    visit(operation, finder)
-    for fragment in run.fragment_definitions.values():
-        visit(fragment, finder)
-    if finder.found or any(fragment.variable_definitions for fragment in run.fragment_definitions.values()):
-        # @skip/@include and fragment variables make the selection depend on the variables
-        raise Unsupported("directives")
     schema: GraphQLSchema = run.schema
     root_type = schema.query_type
     if root_type is None:
@@ -445,7 +461,8 @@ class _Plans:
     """Per schema: plans by (document text, operation name), None for documents that run on graphql-core."""
 
     def __init__(self) -> None:
-        self.plans: dict[tuple[str, str | None], Plan | None] = {}
+        self.plans: dict[tuple[str, str | None, tuple], Plan | None] = {}
+        self.selection_variables: dict[tuple[str, str | None], tuple[str, ...] | None] = {}
 
 
 _tables: "weakref.WeakKeyDictionary[GraphQLSchema, _Plans]" = weakref.WeakKeyDictionary()
@@ -457,9 +474,10 @@ def status(schema: GraphQLSchema, document: str, operation_name: str | None = No
     """How the document's operation runs: "compiled", "graphql-core" (planning found something it does not
     cover) or "not planned" (not executed yet under this schema, or not a query: those never are)."""
     table = _tables.get(schema)
-    if table is None or (document, operation_name) not in table.plans:
+    plans = [plan for key, plan in (table.plans if table else {}).items() if key[:2] == (document, operation_name)]
+    if not plans:
         return "not planned"
-    return "graphql-core" if table.plans[(document, operation_name)] is None else "compiled"
+    return "graphql-core" if any(plan is None for plan in plans) else "compiled"
 
 
 def _bounded_set(table: dict, key: Any, value: Any) -> None:
@@ -487,7 +505,18 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         table = _tables.get(self.schema)
         if table is None:
             table = _tables[self.schema] = _Plans()
-        key = (operation.loc.source.body, operation.name.value if operation.name else None)
+        document = (operation.loc.source.body, operation.name.value if operation.name else None)
+        try:
+            variables = table.selection_variables[document]
+        except KeyError:
+            variables = selection_variables(operation, self.fragment_definitions.values())
+            _bounded_set(table.selection_variables, document, variables)
+        if variables is None:
+            _bounded_set(table.plans, (*document, ()), None)
+            return None
+        # @skip/@include were applied when the plan was made: one plan per combination of their variables
+        coerced = self.variable_values.coerced
+        key = (*document, tuple(coerced.get(name) for name in variables))
         try:
             return table.plans[key]
         except KeyError:

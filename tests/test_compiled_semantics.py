@@ -139,6 +139,23 @@ def test_compiled_execution_is_graphql_cores(spec: dict[str, Any]) -> None:
     assert status(compiled._schema, DOCUMENT, "Fields") == "compiled"
 
 
+DIRECTIVES = """query Directives($a: Boolean!, $b: Boolean!) { root {
+  label @include(if: $a) must @skip(if: $b) ...More @include(if: $b)
+  items @skip(if: $a) { label number @include(if: $b) } } }
+fragment More on Item { number awaited @skip(if: $a) label }"""
+
+
+@settings(max_examples=60, deadline=None)
+@given(specs, st.booleans(), st.booleans())
+def test_skip_and_include_are_planned_per_value(spec: dict[str, Any], a: bool, b: bool) -> None:
+    def outcome_of(schema: strawberry.Schema) -> tuple[Any, list[dict]]:
+        result = asyncio.run(schema.execute(DIRECTIVES, variable_values={"a": a, "b": b}, root_value=Query(spec=spec)))
+        return result.data, [error.formatted for error in result.errors or []]
+
+    assert outcome_of(compiled) == outcome_of(graphql_core)
+    assert status(compiled._schema, DIRECTIVES, "Directives") == "compiled"
+
+
 def test_a_document_too_large_to_plan_runs_on_graphql_core(monkeypatch: Any) -> None:
     """Nested interfaces multiply a plan (one subtree per possible type); past MAX_PLANNED_FIELDS the
     document is not planned."""
