@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
@@ -131,6 +132,11 @@ class PartnerPulseGraphQL(GraphQL):
         if isinstance(parsed, list):
             return [self.documents.resolve(operation) for operation in parsed]
         return self.documents.resolve(parsed)
+
+    def encode_json(self, data: object) -> str:
+        """orjson: several times faster than json.dumps on a page of results. A str (not bytes): strawberry
+        sends bytes over a WebSocket as binary frames, which the browser's clients do not read as JSON."""
+        return orjson.dumps(data).decode()
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         return request.query_params.get("documentId") is None and super().should_render_graphql_ide(request)

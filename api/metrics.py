@@ -45,6 +45,11 @@ USER_ERRORS = Counter(
     "Refused mutations (userErrors), by mutation and code.",
     ["mutation", "code"],
 )
+GRAPHQL_EXECUTIONS = Counter(
+    "partnerpulse_graphql_executions",
+    "Executed GraphQL operations, by engine: compiled (from a plan, schema/compiled.py) or graphql-core.",
+    ["engine"],
+)
 POOL_CONNECTIONS = Gauge(
     "partnerpulse_db_pool_connections",
     "Database connections of the API's pools: open, idle and the maximum.",

@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -133,10 +134,19 @@ def percentile_ms(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+async def executions(client: httpx.AsyncClient, api: str) -> dict[str, float]:
+    """The API's executed operations so far by engine (compiled, graphql-core), from its /metrics."""
+    text = (await client.get(f"{api}/metrics")).text
+    found = re.findall(r'^partnerpulse_graphql_executions_total\{engine="([^"]+)"\} (\S+)$', text, flags=re.M)
+    return {engine: float(value) for engine, value in found}
+
+
 async def compare(
-    api: str, floor: str, theirs: dict[str, str], token: str, project: int, concurrency: int, seconds: float
+    api: str, floor: str, theirs: dict[str, str], token: str, project: int, concurrency: int, seconds: float,
+    core_api: str | None = None,
 ) -> list[dict]:
-    """One row per query; `theirs` maps each running PostGraphile version's name to its URL."""
+    """One row per query; `theirs` maps each running PostGraphile version's name to its URL; `core_api` is the
+    same API with compiled execution off (PARTNERPULSE_COMPILED_EXECUTION=false)."""
     headers = {"Authorization": f"Bearer {token}"}
     cases = [
         ("dashboard", "dashboard (20 at-risk projects)", {"query": DASHBOARD}, "/dashboard"),
@@ -161,6 +171,17 @@ async def compare(
                 return (await client.get(f"{floor}{path}")).status_code == 200
 
             sides = [("graphql", graphql_call), ("floor", floor_call)]
+            if core_api is not None:
+                core_answer = (await client.post(f"{core_api}/graphql", json=body, headers=headers)).content
+                row["core same answer"] = core_answer == (
+                    await client.post(f"{api}/graphql", json=body, headers=headers)
+                ).content
+
+                async def core_call(body: dict = body) -> bool:
+                    response = await client.post(f"{core_api}/graphql", json=body, headers=headers)
+                    return response.status_code == 200 and b'"errors"' not in response.content
+
+                sides.append(("core", core_call))
             for version in versions:
                 url, their_body = theirs[version.name], version.body(case, project)
                 answer = (await client.post(url, json=their_body)).json()
@@ -175,7 +196,12 @@ async def compare(
                 sides.append((version.name, their_call))
             errors = 0
             for side, call in sides:
+                before = await executions(client, api) if side == "graphql" else {}
                 rps, latencies, failed = await hammer(call, concurrency, seconds)
+                if side == "graphql":
+                    after = await executions(client, api)
+                    ran = {engine: after[engine] - before.get(engine, 0) for engine in after}
+                    row["compiled share"] = ran.get("compiled", 0) / max(1, sum(ran.values()))
                 row |= {f"{side} rps": rps, f"{side} p50": percentile(latencies, 0.5),
                         f"{side} p99": percentile(latencies, 0.99)}  # fmt: skip
                 errors += failed
@@ -183,6 +209,8 @@ async def compare(
             row["p50 ratio"] = row["graphql p50"] / row["floor p50"]
             for version in versions:
                 row[f"rps ratio {version.name}"] = row["graphql rps"] / row[f"{version.name} rps"]
+            if core_api is not None:
+                row["rps ratio compiled/core"] = row["graphql rps"] / row["core rps"]
             if len(versions) == 2:
                 row["rps ratio 5/4"] = row[f"{postgraphile.V5.name} rps"] / row[f"{postgraphile.V4.name} rps"]
             rows.append(row)
@@ -218,14 +246,18 @@ def main() -> None:
     parser.add_argument("--scale", type=int, help="network size (default 900; 10 with --quick)")
     parser.add_argument("--seconds", type=float, help="per measurement (default 15; 3 with --quick)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--queries-only", action="store_true",
+                        help="only the three queries (no growth run, submissions or flag latency)")  # fmt: skip
     args = parser.parse_args()
     scale = args.scale or (10 if args.quick else 900)
     seconds = args.seconds or (3 if args.quick else 15)
     cores = os.cpu_count() or 1
     began = time.perf_counter()
-    with fresh_database("pp_bench_growth") as (dsn, _):
-        # e: how the full recomputation grows, from a tenth of the network to all of it
-        _, _, small = asyncio.run(prepare(dsn, max(1, scale // 10)))
+    small: dict[str, float] = {}
+    if not args.queries_only:
+        with fresh_database("pp_bench_growth") as (dsn, _):
+            # e: how the full recomputation grows, from a tenth of the network to all of it
+            _, _, small = asyncio.run(prepare(dsn, max(1, scale // 10)))
     with fresh_database("pp_bench_suite") as (dsn, redis_url):
         token, project, timings = asyncio.run(prepare(dsn, scale))
         settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppsuite", rate_limits=False,
@@ -244,9 +276,19 @@ def main() -> None:
                     version, folder, dsn, cores, WORK / f"{version.folder}.log"
                 )
                 their_servers.append(server)
-            with api_and_worker(settings, "suite", api_workers=cores) as running:
-                rows = asyncio.run(compare(running.url, floor_url, theirs, token, project, args.concurrency, seconds))
-                submitted = asyncio.run(measure_submissions(dsn, running.url, token, args.concurrency, seconds))
+            core_settings = settings.model_copy(update={"compiled_execution": False})
+            with (
+                api_and_worker(settings, "suite", api_workers=cores) as running,
+                api_and_worker(core_settings, "suite-core", api_workers=cores) as core,
+            ):
+                rows = asyncio.run(
+                    compare(running.url, floor_url, theirs, token, project, args.concurrency, seconds, core.url)
+                )
+                submitted = (
+                    None
+                    if args.queries_only
+                    else asyncio.run(measure_submissions(dsn, running.url, token, args.concurrency, seconds))
+                )
                 memory = {"API": peak_memory_mb(running.api_pid), "worker": peak_memory_mb(running.worker_pid)}
         finally:
             for server in (floor, *their_servers):
@@ -278,6 +320,19 @@ def main() -> None:
         print(f"| {r['query']} | {r['graphql rps']:.0f} | {r['graphql p50']:.1f} | {r['graphql p99']:.1f} "
               f"| {r['floor rps']:.0f} | {r['floor p50']:.1f} | {r['floor p99']:.1f} | {r['p50 ratio']:.2f}× "
               f"| {sides} | {ratios} | {same} | {r['errors']} |")  # fmt: skip
+    print("\nCompiled execution (schema/compiled.py) against the same API on graphql-core "
+          "(PARTNERPULSE_COMPILED_EXECUTION=false), same database, same run:\n")  # fmt: skip
+    print("| query | compiled rps | p50 ms | graphql-core rps | p50 ms | rps compiled/graphql-core "
+          "| share of requests run compiled | same bytes |")  # fmt: skip
+    print("| --- " * 7 + "|")
+    for r in rows:
+        print(f"| {r['query']} | {r['graphql rps']:.0f} | {r['graphql p50']:.1f} | {r['core rps']:.0f} "
+              f"| {r['core p50']:.1f} | {r['rps ratio compiled/core']:.2f}× | {r['compiled share']:.0%} "
+              f"| {'yes' if r['core same answer'] else 'NO'} |")  # fmt: skip
+    if submitted is None:
+        print(f"\npeak memory: API {memory['API']:.0f} MB ({cores} processes), worker {memory['worker']:.0f} MB")
+        Path(WORK / "last-run.json").write_text(json.dumps({"rows": rows, "timings": timings, "memory": memory}))
+        return
     rate, latency = submitted
     print(f"\nsubmissions at concurrency {args.concurrency}: {rate.per_second:.0f} per second "
           f"({rate.submitted:,} acknowledged, {rate.errors} errors)")  # fmt: skip

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     trusted_documents_only: bool = Field(
         default=False, description="Run only the registered documents (api/documents.json), by documentId or text."
     )
+    compiled_execution: bool = Field(
+        default=True, description="Run query documents from plans made once (schema/compiled.py), not graphql-core."
+    )
     request_timeout: float = Field(default=15.0, gt=0, description="Deadline of one HTTP request, seconds.")
     db_acquire_timeout: float = Field(default=3.0, gt=0, description="Longest wait for a pool connection.")
 

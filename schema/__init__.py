@@ -20,6 +20,7 @@ from strawberry.types import ExecutionContext
 from partnerpulse.settings import Settings
 from schema import sessions as session_mutations
 from schema.answer_link import AnswerLink, AnswerLinkScope, resolve_answer_link
+from schema.compiled import CompiledExecutor
 from schema.errors import MaskInternalErrors, should_mask
 from schema.extensions import OperationName, RequireOperationName, SubscriptionsOverWebSocket
 from schema.limits import MutationRateLimit, QueryCost, RejectNulCharacters
@@ -248,6 +249,7 @@ def create_schema(settings: Settings | None = None) -> PartnerPulseSchema:
         types=[Startup, Sme, Corporate, ResearchInstitute, ContactPerson],
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch_operations}),
+        execution_context_class=CompiledExecutor if settings.compiled_execution else None,
     )
 
 
