@@ -19,7 +19,7 @@ from strawberry.types import ExecutionResult as StrawberryExecutionResult
 
 from api.auth import ANONYMOUS, Principal
 from api.documents import DocumentError, TrustedDocuments
-from api.metrics import count_graphql_errors, count_user_errors
+from api.metrics import count_execution, count_graphql_errors, count_user_errors
 from api.rate_limit import Budget, mutation_limiter, subject, take
 from api.sessions import CookieRefused, authenticate_connection, clear_cookie, sign_in_link_limiter
 from schema.context import Context, RequestState
@@ -279,6 +279,7 @@ class PartnerPulseGraphQL(GraphQL):
             authenticate=authenticate_now,
             flag_events=state.flag_events,
             count_user_errors=count_user_errors,
+            count_execution=count_execution,
             limit_sign_in_links=sign_in_link_limiter(request) if http else None,
             end_session_cookie=(lambda: clear_cookie(response, state.settings)) if http else None,
         )

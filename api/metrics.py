@@ -92,6 +92,10 @@ def count_graphql_errors(codes: list[str]) -> None:
         GRAPHQL_ERRORS.labels(code).inc()
 
 
+def count_execution(engine: str) -> None:
+    GRAPHQL_EXECUTIONS.labels(engine).inc()
+
+
 def count_user_errors(mutation: str, codes: list[str]) -> None:
     for code in codes:
         USER_ERRORS.labels(mutation, code).inc()

@@ -63,8 +63,6 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-from api.metrics import GRAPHQL_EXECUTIONS
-
 # an abstract field is planned once per possible type, so nested interfaces multiply a plan's size: a document
 # whose plan would exceed this many fields runs on graphql-core (validation limits its depth, not this)
 MAX_PLANNED_FIELDS = 5000
@@ -466,8 +464,6 @@ class _Plans:
 
 
 _tables: "weakref.WeakKeyDictionary[GraphQLSchema, _Plans]" = weakref.WeakKeyDictionary()
-_COMPILED = GRAPHQL_EXECUTIONS.labels("compiled")
-_GRAPHQL_CORE = GRAPHQL_EXECUTIONS.labels("graphql-core")
 
 
 def status(schema: GraphQLSchema, document: str, operation_name: str | None = None) -> str:
@@ -530,10 +526,14 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         plan = self.plan() if serially is None else None
+        # the metrics (api/metrics.py) count each engine's executions through the context, when it has them
+        count = getattr(self.context_value, "count_execution", None)
         if plan is None:
-            _GRAPHQL_CORE.inc()
+            if count is not None:
+                count("graphql-core")
             return super().execute_operation(serially)
-        _COMPILED.inc()
+        if count is not None:
+            count("compiled")
         try:
             result = self.execute_plan_fields(plan.root, self.root_value, None)
             if self.is_awaitable(result):

@@ -81,6 +81,8 @@ class Context:
     authenticate: Callable[[str | None], Awaitable[Principal | None]] | None = None
     flag_events: FlagEventSource | None = None
     count_user_errors: Callable[[str, list[str]], None] = _not_counted
+    # an operation ran, on "compiled" or "graphql-core" (schema/compiled.py)
+    count_execution: Callable[[str], None] | None = None
     # seconds to wait before another sign-in link may be mailed to this address from this client (None: now)
     limit_sign_in_links: Callable[[str], Awaitable[int | None]] | None = None
     # a signed-out person's browser forgets the session cookie
