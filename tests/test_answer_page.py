@@ -9,31 +9,20 @@ import asyncpg
 import httpx
 from aiosmtpd.controller import Controller
 
-from bench.processes import Process, start_worker
+from bench.processes import start_worker
 from partnerpulse.embedded import free_port
 from partnerpulse.settings import Settings
 from tests.helpers import gql
 from tests.helpers.browser import LAPTOP, PHONE, open_page
 from tests.helpers.invitations import add_people, body, open_pilot_round
 from tests.helpers.mail import Inbox
+from tests.helpers.processes import start_api_at
 from tests.helpers.waiting import eventually
 from tests.world import build_world
 
 SMTP_PORT = 8127
 COUNTS = "query($r: ID!) { node(id: $r) { ... on SurveyRound { responseCount } } }"
 CLOSE = "mutation($r: ID!) { closeSurveyRound(input: {roundId: $r}) { userErrors { code } } }"
-
-
-def start_api_at(settings: Settings, log: Path, port: int, env: dict[str, str]) -> Process:
-    def answers(process: Process) -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    from bench.processes import environment
-
-    return Process(["serve", "--port", str(port)], environment(settings, **env), log, answers)
 
 
 async def test_a_person_follows_the_mailed_link_and_answers(

@@ -24,7 +24,7 @@ from db.seed import load_network
 from db.tokens import create_token
 from domain.events import FlagEvent
 from partnerpulse.settings import Settings
-from tests.helpers.browser import LAPTOP, PHONE, open_page
+from tests.helpers.browser import LAPTOP, PHONE, open_page, sign_in
 from tests.helpers.serving import serve_once
 from tests.helpers.surveys import add_partners, answer_round, open_flags
 from tests.helpers.waiting import eventually
@@ -56,12 +56,6 @@ def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("PARTNERPULSE_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-async def sign_in(page, token: str) -> None:
-    await page.fill("#token", token)
-    await page.click("#sign-in")
-    await page.wait_for_selector("#live.on", timeout=10_000)  # signed in, and the subscription is acknowledged
 
 
 async def test_an_ecosystem_manager_sees_the_demo_network(

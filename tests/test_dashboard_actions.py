@@ -17,11 +17,11 @@ from bench.processes import start_worker
 from partnerpulse.embedded import free_port
 from partnerpulse.settings import Settings
 from tests.helpers import gql
-from tests.test_answer_page import start_api_at
-from tests.test_dashboard import LAPTOP, PHONE, browser, open_page, sign_in  # noqa: F401 (browser is a fixture)
-from tests.test_invitations import add_people, body, open_pilot_round
-from tests.test_mail import Inbox
-from tests.test_pipeline import eventually
+from tests.helpers.browser import LAPTOP, PHONE, open_page, sign_in
+from tests.helpers.invitations import add_people, body, open_pilot_round
+from tests.helpers.mail import Inbox
+from tests.helpers.processes import start_api_at
+from tests.helpers.waiting import eventually
 from tests.world import World, build_world
 
 SMTP_PORT = 8128
@@ -48,7 +48,7 @@ async def system(settings: Settings, tmp_path: Path) -> AsyncIterator[tuple[str,
 
 
 async def test_a_person_signs_in_from_the_mailed_link_and_answers_what_waits(
-    browser,  # noqa: F811
+    browser,
     connection: asyncpg.Connection,
     system: tuple[str, Inbox],
 ) -> None:
@@ -113,7 +113,7 @@ async def _count(inbox: Inbox, count: int) -> bool:
 
 
 async def test_the_network_manager_onboards_and_runs_a_project(
-    browser,  # noqa: F811
+    browser,
     connection: asyncpg.Connection,
     system: tuple[str, Inbox],
 ) -> None:
@@ -250,7 +250,7 @@ def _flag_id(flag: int) -> str:
 
 
 async def test_a_lead_invites_and_the_invited_organization_accepts(
-    browser,  # noqa: F811
+    browser,
     connection: asyncpg.Connection,
     system: tuple[str, Inbox],
 ) -> None:

@@ -3,8 +3,8 @@ leaves behind must not reach the next. The two tests run in this order (pytest k
 
 from starlette.applications import Starlette
 
+from domain.jobs import enqueue_recompute, recompute_job_id
 from partnerpulse.settings import Settings
-from workers.jobs import enqueue_recompute, recompute_job_id
 
 LEFT_BEHIND = 424242  # no such project: the job only has to sit in the queue
 

@@ -22,8 +22,8 @@ from bench.processes import start_api
 from partnerpulse.settings import Settings
 from tests import test_invitations, test_mail
 from tests.helpers import gql
-from tests.test_invitations import add_people, body
-from tests.test_mail import Inbox
+from tests.helpers.invitations import add_people, body
+from tests.helpers.mail import Inbox
 from tests.world import World, build_world
 from workers.mail import send_due
 

@@ -267,7 +267,7 @@ async def test_a_round_closed_after_its_month_was_published_minus_the_portfolio_
     answer, on every dimension. The attacker may as well hold its own answer back until the month is
     published (the cell holds the two others and the victim) and complete the round alone. Rounds open
     across a month's end are the rule with survey schedules."""
-    from tests.test_trust_space import answered_last_month, organization
+    from tests.helpers.portfolio import answered_last_month, organization
 
     world = await build_world(connection)
     extra = await add_partners(connection, world, 2)  # two more SMEs (Logistics)
@@ -325,7 +325,7 @@ async def test_a_portfolio_cell_minus_two_shown_kinds_of_one_round_is_one_answer
     cell is small, so the rank test shows every cell; the round check withholds the startup cell (startups of
     the round plus one) but not Energy, which no single set of the round comes within two organizations of.
     Energy · 7 − 3 · SME mean − 3 · startup mean is the seventh Energy organization's exact answer."""
-    from tests.test_trust_space import answered_last_month, organization
+    from tests.helpers.portfolio import answered_last_month, organization
 
     world = await build_world(connection)
     extra = await add_partners(connection, world, 7)  # Extra Partner 0-6
@@ -391,7 +391,7 @@ async def test_a_kind_shown_in_a_round_that_closed_before_a_change_of_kind_minus
     it only subtracts the round's total, which nothing comes near; the SME cell (the two SMEs of the round and
     one SME that answered elsewhere) is shown. 3 · SME cell − (3 · the round's SME mean − own answer) is that
     third SME's exact answer."""
-    from tests.test_trust_space import answered_last_month, organization
+    from tests.helpers.portfolio import answered_last_month, organization
 
     world = await build_world(connection)
     extra = await add_partners(connection, world, 4)  # Extra Partner 0-3 in Logistics; 2 and 3 become startups
@@ -445,7 +445,7 @@ async def test_a_cell_withheld_for_a_round_does_not_follow_from_the_cells_of_the
     elsewhere that month. The SME cell is the round plus that one SME, so the round check withholds it; but
     Energy and Logistics are each far from the round and are shown, and Energy + Logistics is the SME cell:
     3 · Energy + 4 · Logistics − 6 · round mean is the seventh SME's exact answer."""
-    from tests.test_trust_space import answered_last_month, organization
+    from tests.helpers.portfolio import answered_last_month, organization
 
     world = await build_world(connection)
     extra = await add_partners(connection, world, 5)  # SMEs in Logistics; 0 and 1 move to Energy
@@ -487,7 +487,7 @@ async def test_a_kind_within_an_industry_rebuilt_from_two_cells_minus_a_round_is
     startups in Energy and three SMEs in Logistics answer. Every cell holds three organizations or more and
     none is within two organizations of the round, so all are shown; but Energy − startups is the SMEs in
     Energy, the round plus one: 7 · Energy − 3 · startups − 3 · round mean is that SME's exact answer."""
-    from tests.test_trust_space import answered_last_month, organization
+    from tests.helpers.portfolio import answered_last_month, organization
 
     world = await build_world(connection)
     extra = await add_partners(connection, world, 2)

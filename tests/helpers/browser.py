@@ -36,3 +36,10 @@ async def open_page(browser, url: str, viewport: dict) -> tuple:
     page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
     await page.goto(url)
     return page, problems
+
+
+async def sign_in(page, token: str) -> None:
+    """The dashboard signed in with a token, and its live subscription acknowledged."""
+    await page.fill("#token", token)
+    await page.click("#sign-in")
+    await page.wait_for_selector("#live.on", timeout=10_000)
