@@ -57,11 +57,11 @@ _APPLY_ROUND_STATISTICS = [
 
 _FRESH_KIND_STATISTICS = """
 CREATE TEMPORARY TABLE fresh_kind_statistics ON COMMIT DROP AS
-SELECT s.round_id, o.kind, count(*)::int AS n, avg(s.overall)::float8 AS m1, avg(s.expectations_met)::float8 AS m2,
-       avg(s.mutual_benefit)::float8 AS m3, avg(s.decision_speed)::float8 AS m4,
+SELECT s.round_id, s.organization_kind AS kind, count(*)::int AS n, avg(s.overall)::float8 AS m1,
+       avg(s.expectations_met)::float8 AS m2, avg(s.mutual_benefit)::float8 AS m3, avg(s.decision_speed)::float8 AS m4,
        avg(s.communication_trust)::float8 AS m5
-FROM survey_responses s JOIN organizations o ON o.id = s.organization_id
-GROUP BY s.round_id, o.kind
+FROM survey_responses s
+GROUP BY s.round_id, s.organization_kind
 """
 
 # closed rounds whose kind rows already count all their answers keep them (as db.recompute's _ROUND_KIND_STATISTICS)

@@ -169,7 +169,9 @@ async def answers_linked_to_cells(
     connection: asyncpg.Connection, period: date, groupings: list[str], keys: list[str]
 ) -> list[asyncpg.Record]:
     """The month's answers of the given cells (grouping, key), and every answer of the rounds they belong to,
-    with organization, kind, industry, month and whether the round has closed."""
+    with organization, its kind now (`kind`: the portfolio groups by the kinds at publication), the kind the
+    answer recorded at submission (`answer_kind`: the round's per-kind means group by it), industry, month and
+    whether the round has closed."""
     return await connection.fetch(
         """
         WITH cells AS (SELECT * FROM unnest($2::trend_grouping[], $3::text[]) AS c(grouping, key)),
@@ -181,7 +183,8 @@ async def answers_linked_to_cells(
             WHERE s.submitted_at >= $1::date::timestamp AT TIME ZONE 'UTC'
               AND s.submitted_at < ($1::date + interval '1 month')::timestamp AT TIME ZONE 'UTC'
         )
-        SELECT s.id, s.round_id, s.organization_id, o.kind::text AS kind, o.industry,
+        SELECT s.id, s.round_id, s.organization_id, o.kind::text AS kind, s.organization_kind::text AS answer_kind,
+               o.industry,
                date_trunc('month', s.submitted_at AT TIME ZONE 'UTC')::date AS period, r.status = 'CLOSED' AS closed
         FROM rounds JOIN survey_responses s ON s.round_id = rounds.round_id
         JOIN organizations o ON o.id = s.organization_id

@@ -31,8 +31,9 @@ ON CONFLICT (round_id) DO UPDATE SET
     computed_at = excluded.computed_at
 """
 
-# Per-kind means of a round are frozen once it has closed: an organization that changes its kind later must
-# not move a closed round's kinds (before and after would give its answer by difference). A closed round is
+# Per-kind means group by the kind each answer recorded at submission, so a later change of kind moves
+# nothing (before and after would give its answer by difference). They are also frozen once the round has
+# closed, against anything else moving. A closed round is
 # recomputed only while its kind rows do not count all its answers (its last answers came with the close).
 _UNFROZEN_ROUNDS = """
     SELECT r.id FROM survey_rounds r
@@ -46,12 +47,12 @@ _UNFROZEN_ROUNDS = """
 _ROUND_KIND_STATISTICS = f"""
 WITH unfrozen AS ({_UNFROZEN_ROUNDS.format(where="r.project_id = $1")}),
 fresh AS (
-    SELECT s.round_id, o.kind, count(*) AS n, avg(s.overall) AS o1, avg(s.expectations_met) AS o2,
-           avg(s.mutual_benefit) AS o3, avg(s.decision_speed) AS o4, avg(s.communication_trust) AS o5
+    SELECT s.round_id, s.organization_kind AS kind, count(*) AS n, avg(s.overall) AS o1,
+           avg(s.expectations_met) AS o2, avg(s.mutual_benefit) AS o3, avg(s.decision_speed) AS o4,
+           avg(s.communication_trust) AS o5
     FROM unfrozen u
     JOIN survey_responses s ON s.round_id = u.id
-    JOIN organizations o ON o.id = s.organization_id
-    GROUP BY s.round_id, o.kind
+    GROUP BY s.round_id, s.organization_kind
 ), removed AS (
     DELETE FROM round_kind_statistics k
     USING unfrozen u

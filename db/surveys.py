@@ -161,12 +161,15 @@ async def insert_response(
 ) -> asyncpg.Record | None:
     """The new response, or None when the organization already answered the round or used the key. A stored
     response bumps its project's data version in the same statement: statistics that do not reflect it are
-    stale and are recomputed (by the job asked for, or else by the reconciler)."""
+    stale and are recomputed (by the job asked for, or else by the reconciler). The answer keeps the kind its
+    organization has now: a round's per-kind means are computed from it (SECURITY.md, rule 5)."""
     return await connection.fetchrow(
         f"""
         WITH s AS (
-            INSERT INTO survey_responses (round_id, organization_id, {", ".join(SCORES)}, comment, idempotency_key)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            INSERT INTO survey_responses (
+                round_id, organization_id, organization_kind, {", ".join(SCORES)}, comment, idempotency_key
+            )
+            SELECT $1, $2, o.kind, $3, $4, $5, $6, $7, $8, $9, $10 FROM organizations o WHERE o.id = $2
             ON CONFLICT DO NOTHING
             RETURNING *
         ), bumped AS (

@@ -374,11 +374,6 @@ SME_CELL_AND_KINDS = """query($id: ID!, $d: SatisfactionDimension!) {
 }"""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak: the portfolio's round check takes the organizations' current kinds, the round's per-kind means "
-    "keep the kinds they had when it closed",
-)
 async def test_a_kind_shown_in_a_round_that_closed_before_a_change_of_kind_minus_a_portfolio_cell_is_one_answer(
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:

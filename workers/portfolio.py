@@ -56,15 +56,19 @@ def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[i
     still open may be released when it closes, after the month has been published once and for all; which
     kinds it will show is not known yet, so any union of its kinds counts. It counts from `min_group_size` - 1
     answers on: a partner can complete it with its own answer alone. With fewer, releasing it takes answers of
-    at least one more organization, which stay unknown in the difference (SECURITY.md, residual risks)."""
+    at least one more organization, which stay unknown in the difference (SECURITY.md, residual risks).
+
+    The parts group by `answer_kind`, the kind each answer recorded at submission, as the round's per-kind
+    means do: an organization regrouped since then is still in the part it was released in."""
     by_kind: dict[str, set[int]] = defaultdict(set)
     for row in rows:
-        by_kind[row["kind"]].add(row["id"])
+        by_kind[row["answer_kind"]].add(row["id"])
     if rows[0]["closed"]:
         if not released_round(len(rows), True, min_group_size):
             return []
         kinds = release_partition({kind: len(ids) for kind, ids in by_kind.items()}, min_group_size)
-        rest = frozenset(row["id"] for row in rows if row["kind"] not in kinds)  # the total when no kind is shown
+        # the total when no kind is shown
+        rest = frozenset(row["id"] for row in rows if row["answer_kind"] not in kinds)
         parts = [frozenset(by_kind[kind]) for kind in sorted(kinds)] + ([rest] if rest else [])
     elif len(rows) >= min_group_size - 1:  # one answer per organization
         parts = [frozenset(ids) for _, ids in sorted(by_kind.items())]
@@ -80,7 +84,7 @@ def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[i
 def linked_exposures(answers: list[dict], period: date, shown: set[Cell], min_group_size: int) -> set[Cell]:
     """The shown cells (or ("ATOM", (kind, industry)) sums derived from them) that a round's released sums
     would give a small group away from (exposed_by_rounds). `answers`: rows of answers_linked_to_cells (id,
-    round_id, organization_id, kind, industry, period, closed)."""
+    round_id, organization_id, kind, answer_kind, industry, period, closed)."""
     by_round: dict[int, list[dict]] = defaultdict(list)
     for answer in answers:
         by_round[answer["round_id"]].append(answer)
