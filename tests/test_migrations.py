@@ -63,3 +63,43 @@ async def test_a_failing_migration_leaves_nothing_behind(fresh_database: str, tm
         assert await connection.fetchval("SELECT to_regclass('half_done')") is None
     finally:
         await connection.close()
+
+
+async def test_answer_kind_is_backfilled_from_the_organizations_and_filled_for_direct_inserts(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    (directory / "0017_answer_kind.sql").unlink()
+    await migrate(fresh_database, directory)
+    connection = await asyncpg.connect(fresh_database)
+    try:
+        startup, sme = [
+            await connection.fetchval(
+                "INSERT INTO organizations (kind, name, industry, city, country) "
+                "VALUES ($1::organization_kind, $2, 'Energy', 'Kiel', 'DE') RETURNING id",
+                kind,
+                f"Org {kind}",
+            )
+            for kind in ("STARTUP", "SME")
+        ]
+        project = await connection.fetchval(
+            "INSERT INTO cooperation_projects (title, kind) VALUES ('Pilot', 'TECHNOLOGY_PILOT') RETURNING id"
+        )
+        round_id = await connection.fetchval(
+            "INSERT INTO survey_rounds (project_id, sequence) VALUES ($1, 1) RETURNING id", project
+        )
+        answer = (
+            "INSERT INTO survey_responses (round_id, organization_id, overall, expectations_met, mutual_benefit, "
+            "decision_speed, communication_trust, continue_likelihood) VALUES ($1, $2, 3, 3, 3, 3, 3, 7)"
+        )
+        await connection.execute(answer, round_id, startup)
+        await migrate(fresh_database)
+        await connection.execute(answer, round_id, sme)
+        await connection.execute("UPDATE organizations SET kind = 'CORPORATE'")  # later changes move nothing
+        recorded = await connection.fetch(
+            "SELECT organization_id, organization_kind::text AS kind FROM survey_responses ORDER BY organization_id"
+        )
+        assert [(row["organization_id"], row["kind"]) for row in recorded] == [(startup, "STARTUP"), (sme, "SME")]
+    finally:
+        await connection.close()

@@ -151,6 +151,23 @@ async def test_small_groups_are_suppressed_for_partners_but_not_for_moderators(
     assert moderator["health"]["riskLevel"] != "NONE"
 
 
+async def test_an_answer_keeps_its_kind_when_its_organization_changes_kind_later(
+    client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
+) -> None:
+    """The per-kind means group by the kind recorded with each answer: an organization regrouped by an
+    operator while the round is still open moves none of them (before and after would give its answer)."""
+    world = await build_world(connection)
+    await startup_and_sme_answer(client, world, 1, 5)
+    recorded = await connection.fetchval(
+        "SELECT organization_kind::text FROM survey_responses WHERE organization_id = $1", world.organizations["sme"]
+    )
+    assert recorded == "SME"
+    await connection.execute("UPDATE organizations SET kind = 'STARTUP' WHERE id = $1", world.organizations["sme"])
+    await recompute(connection, world.projects["pilot"], thresholds(settings))
+    moderator = (await gql(client, STATS, {"id": world.project_id("pilot")}, world.tokens["institute"]))["node"]
+    assert {k["kind"]: k["mean"] for k in moderator["latestStatistics"]["meanByKind"]} == {"STARTUP": 1.0, "SME": 5.0}
+
+
 async def test_groups_of_the_minimum_size_are_shown_to_partners(
     client: httpx.AsyncClient, connection: asyncpg.Connection, settings: Settings
 ) -> None:
