@@ -20,6 +20,7 @@ class RenderMail(Protocol):
 
     def __call__(self, language: str, **values: str | int) -> RenderedMail: ...
 
+
 ANSWER_TOKEN_PREFIX = "pa_"
 
 

@@ -138,7 +138,7 @@ class SatisfactionDimension(Enum):
     COMMUNICATION_TRUST = strawberry.enum_value("COMMUNICATION_TRUST", description="Open communication and trust.")
 
 
-@strawberry.enum(description="Why a partnership is at risk (docs/design.md, \"Risk rules\", explains each rule).")
+@strawberry.enum(description='Why a partnership is at risk (docs/design.md, "Risk rules", explains each rule).')
 class RiskReason(Enum):
     LOW_SATISFACTION = strawberry.enum_value(
         "LOW_SATISFACTION",
