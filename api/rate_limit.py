@@ -79,7 +79,7 @@ class RateLimiter:
         now = time.time() * 1000
         args = [int(now), budget.interval_ms, budget.tolerance_ms, count]
         try:
-            wait_ms = int(await self.script(keys=[key], args=args))
+            wait_ms: float = int(await self.script(keys=[key], args=args))
         except (RedisError, OSError):
             log.warning("rate limiting falls back to this process", extra={"budget": budget.name})
             wait_ms = self._local(key, now, budget, count)

@@ -211,7 +211,7 @@ class DevMailServer:
 
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        controller = Controller(Mailbox(str(self.directory)), hostname="127.0.0.1", port=port)
+        controller = Controller(Mailbox(self.directory), hostname="127.0.0.1", port=port)
         controller.start()
         self.controller = controller
         return f"smtp://127.0.0.1:{port}"
