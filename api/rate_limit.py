@@ -11,7 +11,6 @@ writes keep being served (a write accepted then is stored like any other), and n
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -20,6 +19,7 @@ from starlette.types import Scope
 
 from domain.principal import Principal
 from partnerpulse.settings import Settings
+from schema.context import MutationLimiter
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ async def take(limiter: "RateLimiter", budgets: list[tuple[Budget, int]], subjec
 
 def mutation_limiter(
     limiter: RateLimiter | None, settings: Settings, scope: Scope
-) -> Callable[[Principal, int, int], Awaitable[Refusal | None]] | None:
+) -> MutationLimiter | None:
     """The mutation budgets of one connection or request, for schema's MutationRateLimit: every root field
     counts against `mutations`, every submitSurveyResponse against `submissions` on top. None without limits."""
     if limiter is None:

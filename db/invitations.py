@@ -10,9 +10,13 @@ from db.outbox import Mail, add_mails
 
 
 class RenderedMail(Protocol):
-    subject: str
-    text: str
-    html: str
+    # read-only, so that frozen dataclasses (domain/mail_texts.py) match
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def html(self) -> str: ...
 
 
 class RenderMail(Protocol):

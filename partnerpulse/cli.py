@@ -598,8 +598,9 @@ def mailbox(
     message = messages[show - 1]
     print(f"From: {message['From']}\nTo: {message['To']}\nSubject: {message['Subject']}\n")
     for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            print(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
+        payload = part.get_payload(decode=True)
+        if part.get_content_type() == "text/plain" and isinstance(payload, bytes):
+            print(payload.decode(part.get_content_charset() or "utf-8"))
 
 
 @app.command()

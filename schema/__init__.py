@@ -200,7 +200,7 @@ class Mutation:
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws) at /graphql.")
 class Subscription:
-    risk_flag_changed: RiskFlag = strawberry.subscription(
+    risk_flag_changed = strawberry.subscription(  # typed by the resolver: AsyncGenerator[RiskFlag, None]
         resolver=risk_flag_changed,
         description="A flag raised, resolved or acknowledged, for projects you may see. Authenticate with "
         '{"Authorization": "Bearer <token>"} in the connection_init payload.',
