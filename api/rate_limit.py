@@ -129,9 +129,7 @@ async def take(limiter: "RateLimiter", budgets: list[tuple[Budget, int]], subjec
     return None
 
 
-def mutation_limiter(
-    limiter: RateLimiter | None, settings: Settings, scope: Scope
-) -> MutationLimiter | None:
+def mutation_limiter(limiter: RateLimiter | None, settings: Settings, scope: Scope) -> MutationLimiter | None:
     """The mutation budgets of one connection or request, for schema's MutationRateLimit: every root field
     counts against `mutations`, every submitSurveyResponse against `submissions` on top. None without limits."""
     if limiter is None:

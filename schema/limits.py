@@ -154,9 +154,7 @@ class MutationRateLimit(SchemaExtension):
             and operation is not None
             and operation.operation.value == "mutation"
         ):
-            fragments = {
-                d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-            }
+            fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
             roots = [f.name.value for f, _ in _fields(operation.selection_set, fragments, set())]
             roots = [name for name in roots if name != "__typename"]
             refused = await limit_mutations(context.context.principal, len(roots), roots.count("submitSurveyResponse"))
