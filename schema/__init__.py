@@ -46,7 +46,6 @@ from schema.projects.types import CooperationProjectConnection
 from schema.risk import mutations as risk_mutations
 from schema.risk.queries import resolve_at_risk_projects
 from schema.risk.subscriptions import risk_flag_changed
-from schema.risk.types import RiskFlag
 from schema.sessions import PersonSession, resolve_sessions
 from schema.surveys import mutations as survey_mutations
 from schema.surveys import schedule as survey_schedule
