@@ -321,7 +321,7 @@ def worker(
         # Redis not reachable yet: wait here (arq's own retries log every attempt and give up after 30)
         asyncio.run(_wait_for_redis(settings))
         run_worker(
-            WorkerSettings,  # type: ignore[arg-type]
+            WorkerSettings,  # type: ignore[arg-type]  # arq reads the class's attributes; no need to subclass its Protocol
             redis_settings=redis_settings(settings.redis_url or ""),
             job_timeout=settings.worker_job_timeout,
             queue_name=settings.queue_name,

@@ -14,14 +14,17 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from db.admin import ensure_database, with_database
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 try:
     import fcntl
 except ImportError:  # Windows: no start lock, the servers file alone tells that a start runs
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module or None: StartLock checks which
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +206,7 @@ class DevMailServer:
 
     def __init__(self, data_dir: Path) -> None:
         self.directory = mailbox_directory(data_dir)
-        self.controller: object | None = None
+        self.controller: Controller | None = None
 
     def start(self) -> str:
         from aiosmtpd.controller import Controller
@@ -218,7 +221,7 @@ class DevMailServer:
 
     def stop(self) -> None:
         if self.controller is not None:
-            self.controller.stop()  # type: ignore[attr-defined]
+            self.controller.stop()
             self.controller = None
 
 
