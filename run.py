@@ -3,7 +3,7 @@
 
     python3 run.py start    # the whole system: embedded PostgreSQL + Redis, demo data, API, worker
     python3 run.py test     # the test suite (embedded servers, or TEST_DATABASE_URL / TEST_REDIS_URL)
-    python3 run.py lint .   # ruff, then the dependency rule (import-linter, [tool.importlinter] in pyproject)
+    python3 run.py lint .   # ruff check, ruff format --check, mypy, the dependency rule (import-linter)
 
 On first use it creates .venv and installs the project into it; again whenever pyproject.toml changes.
 Any further arguments go to `partnerpulse dev` or `pytest`.
@@ -40,17 +40,34 @@ def ensure_environment() -> Path:
     return python
 
 
+def lint(python: Path, paths: list[str]) -> int:
+    """Every check runs, each reported on its own line, so one failure does not hide the next."""
+    executable = "lint-imports.exe" if os.name == "nt" else "lint-imports"
+    checks = {
+        "ruff check": [str(python), "-m", "ruff", "check", *paths],
+        "ruff format --check": [str(python), "-m", "ruff", "format", "--check", *paths],
+        # mypy and the contracts are about the whole product ([tool.mypy] files), whatever paths were given
+        "mypy": [str(python), "-m", "mypy"],
+        "lint-imports": [str(BIN / executable)],
+    }
+    failed = []
+    for name, command in checks.items():
+        print(f"== {name}", flush=True)
+        code = subprocess.run(command, cwd=ROOT).returncode
+        print(f"== {name}: {'ok' if code == 0 else f'FAILED (exit {code})'}", flush=True)
+        if code:
+            failed.append(name)
+    print(f"lint: {'FAILED: ' + ', '.join(failed) if failed else 'all checks passed'}")
+    return 1 if failed else 0
+
+
 def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(__doc__)
         return 2
     python = ensure_environment()
     if sys.argv[1] == "lint":
-        ruff = subprocess.run([str(python), *COMMANDS["lint"], *sys.argv[2:]], cwd=ROOT).returncode
-        # the contracts are about the whole tree, whatever paths ruff was given
-        lint_imports = BIN / ("lint-imports.exe" if os.name == "nt" else "lint-imports")
-        contracts = subprocess.run([str(lint_imports)], cwd=ROOT).returncode
-        return ruff or contracts
+        return lint(python, sys.argv[2:] or ["."])
     command = [str(python), *COMMANDS[sys.argv[1]], *sys.argv[2:]]
     child = subprocess.Popen(command, cwd=ROOT)
     # A terminal's Ctrl-C reaches the child anyway; a SIGTERM or SIGINT sent to run.py alone (an IDE's stop

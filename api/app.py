@@ -69,13 +69,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
     if not settings.database_url or not settings.redis_url:
         raise RuntimeError("DATABASE_URL and REDIS_URL must be set (`partnerpulse dev` sets them for you)")
+    redis_url = settings.redis_url  # checked above: a str, also in lifespan below
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
         pool, waiting = await api_pool(settings)
         app.state.pool = BoundedPool(pool, settings.db_acquire_timeout)
-        connections = ConnectionPool.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+        connections = ConnectionPool.from_url(redis_url, socket_timeout=5, socket_connect_timeout=2)
         app.state.redis = ArqRedis(connection_pool=connections, default_queue_name=settings.queue_name)
         app.state.rate_limiter = None
         if settings.rate_limits:

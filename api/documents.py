@@ -122,10 +122,22 @@ def string_literals(script: str) -> list[str]:
     A small scanner rather than a regular expression: a backtick inside a quoted string (the dashboard's
     texts quote commands) must not start a template literal. Comments are skipped; regular expression
     literals are read as code, which holds as long as they contain no quotes."""
-    found: list[str] = []
+    scanner = _LiteralScanner(script)
     position = 0
+    while position < len(script):
+        position = scanner.code(position)
+    return scanner.found
 
-    def quoted(start: int) -> int:
+
+class _LiteralScanner:
+    """The steps of `string_literals`: each reads from an index and returns the index after what it read."""
+
+    def __init__(self, script: str) -> None:
+        self.script = script
+        self.found: list[str] = []
+
+    def quoted(self, start: int) -> int:
+        script = self.script
         quote, index = script[start], start + 1
         while script[index] != quote:
             index += 2 if script[index] == "\\" else 1
@@ -133,36 +145,43 @@ def string_literals(script: str) -> list[str]:
         if quote == "'":  # JSON's escapes are JavaScript's but for these two
             text = text.replace("\\'", "'").replace('"', '\\"')
         try:
-            found.append(json.loads(f'"{text}"'))
+            self.found.append(json.loads(f'"{text}"'))
         except ValueError:
-            found.append(text)
+            self.found.append(text)
         return index + 1
 
-    def template(start: int) -> int:
+    def template(self, start: int) -> int:
+        script = self.script
         index, interpolated = start + 1, False
         while script[index] != "`":
             if script[index] == "\\":
                 index += 2
             elif script.startswith("${", index):
-                index, interpolated = code(index + 2, closing="}"), True
+                index, interpolated = self.code(index + 2, closing="}"), True
             else:
                 index += 1
         if not interpolated:
-            found.append(script[start + 1 : index])
+            self.found.append(script[start + 1 : index])
         return index + 1
 
-    def code(index: int, closing: str = "") -> int:
-        depth = 0
+    def comment(self, index: int) -> int | None:
+        """The index after a comment starting at `index`; None when none starts there."""
+        if self.script.startswith("//", index):
+            return self.script.find("\n", index) % (len(self.script) + 1)
+        if self.script.startswith("/*", index):
+            return self.script.index("*/", index) + 2
+        return None
+
+    def code(self, index: int, closing: str = "") -> int:
+        script, depth = self.script, 0
         while index < len(script):
             char = script[index]
             if char in "\"'":
-                index = quoted(index)
+                index = self.quoted(index)
             elif char == "`":
-                index = template(index)
-            elif script.startswith("//", index):
-                index = script.find("\n", index) % (len(script) + 1)
-            elif script.startswith("/*", index):
-                index = script.index("*/", index) + 2
+                index = self.template(index)
+            elif (after_comment := self.comment(index)) is not None:
+                index = after_comment
             else:
                 if closing and char == "{":
                     depth += 1
@@ -172,10 +191,6 @@ def string_literals(script: str) -> list[str]:
                     depth -= 1
                 index += 1
         return index
-
-    while position < len(script):
-        position = code(position)
-    return found
 
 
 def render(registry: Mapping[str, Mapping[str, str]]) -> str:

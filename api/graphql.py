@@ -5,7 +5,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import ExecutionResult, GraphQLError
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -32,10 +32,12 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 UNAVAILABLE = "The database is unavailable; try again shortly."
 
 
-class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler):
+class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws with every message checked first: strawberry assumes well-formed messages, and a
     subscribe whose payload is a string, or a message that is a JSON array, ended in an unhandled exception
     and an abrupt close. The protocol's answer to a malformed message is close code 4400."""
+
+    view: "PartnerPulseGraphQL"  # the only view that uses this handler
 
     async def handle_message(self, message: Any) -> None:
         if self.connection_acknowledged and _is_subscribe(message):
@@ -88,7 +90,7 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler):
         await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
 
 
-class PartnerPulseGraphQL(GraphQL):
+class PartnerPulseGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = CheckedTransportWSHandler
     documents = TrustedDocuments({})  # create_app sets the registry; api/documents.py
 
@@ -158,7 +160,7 @@ class PartnerPulseGraphQL(GraphQL):
                 sub_response.media_type = GRAPHQL_RESPONSE
         return sub_response
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(self, request: Request, result: StrawberryExecutionResult) -> GraphQLHTTPResponse:
         """GraphQL over HTTP: with application/graphql-response+json, a document that does not parse or
         validate is answered 400 without `data` (errors without a path never reached execution)."""
         processed = await super().process_result(request, result)
@@ -172,7 +174,8 @@ class PartnerPulseGraphQL(GraphQL):
         # A request error (the document does not parse or validate, a limit refused it) never reached
         # execution: the response has no `data` entry (GraphQL spec 7.1.2), and with
         # application/graphql-response+json the status is 400 (GraphQL over HTTP).
-        request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        errors = result.errors or []
+        request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
         if request_error:
             processed.pop("data", None)
             if sub_response.media_type == GRAPHQL_RESPONSE and not retry_after:

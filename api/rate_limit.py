@@ -11,7 +11,6 @@ writes keep being served (a write accepted then is stored like any other), and n
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -20,6 +19,7 @@ from starlette.types import Scope
 
 from domain.principal import Principal
 from partnerpulse.settings import Settings
+from schema.context import MutationLimiter
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class RateLimiter:
         now = time.time() * 1000
         args = [int(now), budget.interval_ms, budget.tolerance_ms, count]
         try:
-            wait_ms = int(await self.script(keys=[key], args=args))
+            wait_ms: float = int(await self.script(keys=[key], args=args))
         except (RedisError, OSError):
             log.warning("rate limiting falls back to this process", extra={"budget": budget.name})
             wait_ms = self._local(key, now, budget, count)
@@ -129,9 +129,7 @@ async def take(limiter: "RateLimiter", budgets: list[tuple[Budget, int]], subjec
     return None
 
 
-def mutation_limiter(
-    limiter: RateLimiter | None, settings: Settings, scope: Scope
-) -> Callable[[Principal, int, int], Awaitable[Refusal | None]] | None:
+def mutation_limiter(limiter: RateLimiter | None, settings: Settings, scope: Scope) -> MutationLimiter | None:
     """The mutation budgets of one connection or request, for schema's MutationRateLimit: every root field
     counts against `mutations`, every submitSurveyResponse against `submissions` on top. None without limits."""
     if limiter is None:

@@ -142,7 +142,13 @@ async def executions(client: httpx.AsyncClient, api: str) -> dict[str, float]:
 
 
 async def compare(
-    api: str, floor: str, theirs: dict[str, str], token: str, project: int, concurrency: int, seconds: float,
+    api: str,
+    floor: str,
+    theirs: dict[str, str],
+    token: str,
+    project: int,
+    concurrency: int,
+    seconds: float,
     core_api: str | None = None,
 ) -> list[dict]:
     """One row per query; `theirs` maps each running PostGraphile version's name to its URL; `core_api` is the
@@ -173,9 +179,9 @@ async def compare(
             sides = [("graphql", graphql_call), ("floor", floor_call)]
             if core_api is not None:
                 core_answer = (await client.post(f"{core_api}/graphql", json=body, headers=headers)).content
-                row["core same answer"] = core_answer == (
-                    await client.post(f"{api}/graphql", json=body, headers=headers)
-                ).content
+                row["core same answer"] = (
+                    core_answer == (await client.post(f"{api}/graphql", json=body, headers=headers)).content
+                )
 
                 async def core_call(body: dict = body) -> bool:
                     response = await client.post(f"{core_api}/graphql", json=body, headers=headers)

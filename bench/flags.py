@@ -202,14 +202,7 @@ class Figures:
 def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> Figures:
     figures = Figures()
     for project in projects:
-        timeline: list[set[tuple[str, int | None]]] = []
-        for state in project.states:
-            findings = evaluate(state, rules)
-            signals = sum(f.reason == "EARLY_SIGNAL" for f in findings)
-            figures.early_signals += signals
-            if project.situation == "healthy":
-                figures.healthy_early_signals += signals
-            timeline.append({(f.reason, f.organization_id) for f in findings if f.reason != "EARLY_SIGNAL"})
+        timeline = _timeline(project, evaluate, rules, figures)
         # per round: reason -> the partners it was raised about (None for a project-wide flag), open or closed
         by_round: list[dict[str, set[int | None]]] = []
         for i in range(ROUNDS):
@@ -217,44 +210,9 @@ def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> F
             for reason, organization in timeline[2 * i] | timeline[2 * i + 1]:
                 raised[reason].add(organization)
             by_round.append(raised)
-        for key in set().union(*timeline):
-            off_since: int | None = None
-            was_on = False
-            for index, keys in enumerate(timeline):
-                on = key in keys
-                if on and not was_on:
-                    figures.raises[key[0]] += 1
-                    if off_since is not None and index - off_since <= 2 * FLAP_ROUNDS:
-                        figures.flaps[key[0]] += 1
-                if was_on and not on:
-                    off_since = index
-                was_on = on
+        _count_raises_and_flaps(timeline, figures)
         for reason in JUDGED:
-            first_true = None
-            verdicts: list[bool | None] = []  # per round, of the flag as raised (None: not raised or fair)
-            for round_ in range(1, ROUNDS + 1):
-                flagged = by_round[round_ - 1].get(reason)
-                verdict = _verdict(project, reason, round_, flagged) if flagged else None
-                verdicts.append(verdict)
-                if verdict is not None:
-                    figures.raised[reason] += 1
-                    figures.correct[reason] += verdict
-                if first_true is None and _planted(project, reason, round_):
-                    first_true = round_
-            if first_true is not None:
-                figures.planted[reason] += 1
-                hits = [
-                    r
-                    for r in range(first_true, ROUNDS + 1)
-                    if reason in by_round[r - 1] and verdicts[r - 1] is not False
-                ]
-                if hits and hits[0] - first_true <= 2:
-                    figures.caught[reason] += 1
-                if hits:
-                    figures.delays[reason].append(hits[0] - first_true)
-            if project.situation == "healthy":
-                for verdict in verdicts:
-                    figures.false_alarms[reason] += verdict is False
+            _judge(project, reason, by_round, figures)
         if project.situation == "healthy":
             figures.healthy_rounds += ROUNDS
             for round_, raised in enumerate(by_round, 1):
@@ -264,15 +222,77 @@ def measure(projects: list[Project], evaluate: Evaluate, rules: Thresholds) -> F
                     if reason in JUDGED
                 )
         else:
-            figures.stories[project.situation] += 1
-            start = 3 if project.situation == "recovery" else ONSET
-            wanted = EXPECTED[project.situation]
-            hits = [r for r in range(start, ROUNDS + 1) if set(wanted) & set(by_round[r - 1])]
-            if hits and hits[0] - start <= 2:
-                figures.stories_caught[project.situation] += 1
-            if hits:
-                figures.story_delays[project.situation].append(hits[0] - start)
+            _score_story(project, by_round, figures)
     return figures
+
+
+def _timeline(
+    project: Project, evaluate: Evaluate, rules: Thresholds, figures: Figures
+) -> list[set[tuple[str, int | None]]]:
+    """The open flags (reason, partner) after each state of the project; early signals are only counted."""
+    timeline: list[set[tuple[str, int | None]]] = []
+    for state in project.states:
+        findings = evaluate(state, rules)
+        signals = sum(f.reason == "EARLY_SIGNAL" for f in findings)
+        figures.early_signals += signals
+        if project.situation == "healthy":
+            figures.healthy_early_signals += signals
+        timeline.append({(f.reason, f.organization_id) for f in findings if f.reason != "EARLY_SIGNAL"})
+    return timeline
+
+
+def _count_raises_and_flaps(timeline: list[set[tuple[str, int | None]]], figures: Figures) -> None:
+    """Each flag's raises, and its flaps: raised again within FLAP_ROUNDS of being resolved."""
+    for key in set().union(*timeline):
+        off_since: int | None = None
+        was_on = False
+        for index, keys in enumerate(timeline):
+            on = key in keys
+            if on and not was_on:
+                figures.raises[key[0]] += 1
+                if off_since is not None and index - off_since <= 2 * FLAP_ROUNDS:
+                    figures.flaps[key[0]] += 1
+            if was_on and not on:
+                off_since = index
+            was_on = on
+
+
+def _judge(project: Project, reason: str, by_round: list[dict[str, set[int | None]]], figures: Figures) -> None:
+    """One reason's flags against the truth: right or wrong as raised, caught how soon after it was planted,
+    false alarms in healthy projects."""
+    first_true = None
+    verdicts: list[bool | None] = []  # per round, of the flag as raised (None: not raised or fair)
+    for round_ in range(1, ROUNDS + 1):
+        flagged = by_round[round_ - 1].get(reason)
+        verdict = _verdict(project, reason, round_, flagged) if flagged else None
+        verdicts.append(verdict)
+        if verdict is not None:
+            figures.raised[reason] += 1
+            figures.correct[reason] += verdict
+        if first_true is None and _planted(project, reason, round_):
+            first_true = round_
+    if first_true is not None:
+        figures.planted[reason] += 1
+        hits = [r for r in range(first_true, ROUNDS + 1) if reason in by_round[r - 1] and verdicts[r - 1] is not False]
+        if hits and hits[0] - first_true <= 2:
+            figures.caught[reason] += 1
+        if hits:
+            figures.delays[reason].append(hits[0] - first_true)
+    if project.situation == "healthy":
+        for verdict in verdicts:
+            figures.false_alarms[reason] += verdict is False
+
+
+def _score_story(project: Project, by_round: list[dict[str, set[int | None]]], figures: Figures) -> None:
+    """Whether a troubled project's story was caught by the flags it should raise, and how soon."""
+    figures.stories[project.situation] += 1
+    start = 3 if project.situation == "recovery" else ONSET
+    wanted = EXPECTED[project.situation]
+    hits = [r for r in range(start, ROUNDS + 1) if set(wanted) & set(by_round[r - 1])]
+    if hits and hits[0] - start <= 2:
+        figures.stories_caught[project.situation] += 1
+    if hits:
+        figures.story_delays[project.situation].append(hits[0] - start)
 
 
 def _verdict(project: Project, reason: str, round_: int, flagged: set[int | None]) -> bool | None:

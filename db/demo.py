@@ -580,27 +580,8 @@ def project_rows(network: Network, plan: ProjectPlan, round_id_start: int) -> tu
     rows: Rows = {table: [] for table in COLUMNS if table != "organizations"}
     answering = [org for org, role in plan.partners if role != "MODERATOR"]
 
-    # timeline: phases before ACTIVE take 2-6 weeks each; ACTIVE projects have one round a month
-    if plan.phase in ("ACTIVE", "COMPLETED", "TERMINATED"):
-        n_rounds = rng.randint(6, 12)
-        active_days = 30 * n_rounds + rng.randint(5, 25)
-        if plan.phase != "ACTIVE":
-            active_days += rng.randint(30, 200)  # ended a while ago
-        activated = today - timedelta(days=active_days)
-    else:
-        n_rounds = 0
-        days_in_phase = rng.randint(75, 200) if plan.trajectory == Trajectory.STALLED else rng.randint(3, 40)
-        activated = today - timedelta(days=days_in_phase)  # here: when the current phase began
-    phases = _phase_path(plan.phase)
+    n_rounds, activated, phases, changed = _timeline(plan, rng, today)
     current_index = len(phases) - 1
-    # walk back from the start of the current phase (ACTIVE's start for ended projects)
-    anchor_index = phases.index("ACTIVE") if "ACTIVE" in phases else current_index
-    changed: list[datetime] = [datetime.min.replace(tzinfo=UTC)] * len(phases)
-    changed[anchor_index] = _at(activated, 10)
-    for i in range(anchor_index - 1, -1, -1):
-        changed[i] = changed[i + 1] - timedelta(days=rng.randint(14, 45))
-    if plan.phase in ("COMPLETED", "TERMINATED"):
-        changed[current_index] = changed[anchor_index] + timedelta(days=30 * n_rounds + rng.randint(5, 20))
     started = changed[0]
     for i, phase in enumerate(phases):
         rows["project_phase_changes"].append((plan.id, phases[i - 1] if i else None, phase, changed[i]))
@@ -656,29 +637,7 @@ def project_rows(network: Network, plan: ProjectPlan, round_id_start: int) -> tu
         invitee = next(o.id for o in network.organizations if o.kind == "SME" and o.id not in dict(plan.partners))
         rows["project_invitations"].append((plan.id, invitee, "PARTNER", "INVITED", lead[0], _at(today, 8)))
 
-    # goals, owned by partners
-    for g in range(rng.randint(2, 4)):
-        owner = plan.partners[g % len(plan.partners)][0]
-        created = started + timedelta(days=rng.randint(0, 30))
-        if plan.trajectory == Trajectory.UNMET_EXPECTATIONS and g == 0:
-            due, status = today - timedelta(days=rng.randint(10, 60)), "OPEN"
-        elif plan.phase in ("COMPLETED", "TERMINATED"):
-            due = changed[current_index].date() - timedelta(days=rng.randint(10, 90))
-            status = "ACHIEVED" if plan.phase == "COMPLETED" else rng.choice(["MISSED", "DROPPED"])
-        else:
-            due = today + timedelta(days=rng.randint(20, 240))
-            status = "OPEN" if rng.random() < 0.7 else "ACHIEVED"
-        rows["project_goals"].append(
-            (
-                plan.id,
-                GOAL_TITLES[(plan.id + g) % len(GOAL_TITLES)],
-                owner,
-                due,
-                status,
-                created,
-                created,
-            )
-        )
+    rows["project_goals"].extend(_goal_rows(plan, rng, today, started, changed[current_index]))
 
     # survey rounds: monthly, each open for 10 days; the last round of some active projects still open
     last_open = plan.phase == "ACTIVE" and plan.trajectory == Trajectory.HEALTHY and rng.random() < 0.5
@@ -721,6 +680,62 @@ def project_rows(network: Network, plan: ProjectPlan, round_id_start: int) -> tu
                 )
             )
     return rows, n_rounds
+
+
+def _timeline(plan: ProjectPlan, rng: random.Random, today: date) -> tuple[int, date, list[str], list[datetime]]:
+    """(survey rounds, the day ACTIVE began (else the current phase), the phase path, when each phase began).
+    Phases before ACTIVE take 2-6 weeks each; ACTIVE projects have one round a month."""
+    if plan.phase in ("ACTIVE", "COMPLETED", "TERMINATED"):
+        n_rounds = rng.randint(6, 12)
+        active_days = 30 * n_rounds + rng.randint(5, 25)
+        if plan.phase != "ACTIVE":
+            active_days += rng.randint(30, 200)  # ended a while ago
+        activated = today - timedelta(days=active_days)
+    else:
+        n_rounds = 0
+        days_in_phase = rng.randint(75, 200) if plan.trajectory == Trajectory.STALLED else rng.randint(3, 40)
+        activated = today - timedelta(days=days_in_phase)  # here: when the current phase began
+    phases = _phase_path(plan.phase)
+    current_index = len(phases) - 1
+    # walk back from the start of the current phase (ACTIVE's start for ended projects)
+    anchor_index = phases.index("ACTIVE") if "ACTIVE" in phases else current_index
+    changed: list[datetime] = [datetime.min.replace(tzinfo=UTC)] * len(phases)
+    changed[anchor_index] = _at(activated, 10)
+    for i in range(anchor_index - 1, -1, -1):
+        changed[i] = changed[i + 1] - timedelta(days=rng.randint(14, 45))
+    if plan.phase in ("COMPLETED", "TERMINATED"):
+        changed[current_index] = changed[anchor_index] + timedelta(days=30 * n_rounds + rng.randint(5, 20))
+    return n_rounds, activated, phases, changed
+
+
+def _goal_rows(
+    plan: ProjectPlan, rng: random.Random, today: date, started: datetime, phase_changed: datetime
+) -> list[tuple]:
+    """The project's goals, owned by partners; `phase_changed`: when the current phase began."""
+    goals: list[tuple] = []
+    for g in range(rng.randint(2, 4)):
+        owner = plan.partners[g % len(plan.partners)][0]
+        created = started + timedelta(days=rng.randint(0, 30))
+        if plan.trajectory == Trajectory.UNMET_EXPECTATIONS and g == 0:
+            due, status = today - timedelta(days=rng.randint(10, 60)), "OPEN"
+        elif plan.phase in ("COMPLETED", "TERMINATED"):
+            due = phase_changed.date() - timedelta(days=rng.randint(10, 90))
+            status = "ACHIEVED" if plan.phase == "COMPLETED" else rng.choice(["MISSED", "DROPPED"])
+        else:
+            due = today + timedelta(days=rng.randint(20, 240))
+            status = "OPEN" if rng.random() < 0.7 else "ACHIEVED"
+        goals.append(
+            (
+                plan.id,
+                GOAL_TITLES[(plan.id + g) % len(GOAL_TITLES)],
+                owner,
+                due,
+                status,
+                created,
+                created,
+            )
+        )
+    return goals
 
 
 def _overall(

@@ -10,15 +10,20 @@ from db.outbox import Mail, add_mails
 
 
 class RenderedMail(Protocol):
-    subject: str
-    text: str
-    html: str
+    # read-only, so that frozen dataclasses (domain/mail_texts.py) match
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def html(self) -> str: ...
 
 
 class RenderMail(Protocol):
     """How a mail reads, in the recipient's language (the texts are the domain's: domain/mail_texts.py)."""
 
     def __call__(self, language: str, **values: str | int) -> RenderedMail: ...
+
 
 ANSWER_TOKEN_PREFIX = "pa_"
 

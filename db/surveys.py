@@ -89,9 +89,7 @@ async def responses_by_ids(connection: asyncpg.Connection, ids: list[int]) -> li
 # -- writes ------------------------------------------------------------------------------------------------
 
 
-async def open_round(
-    connection: asyncpg.Connection, project_id: int, answering_roles: Sequence[str]
-) -> asyncpg.Record:
+async def open_round(connection: asyncpg.Connection, project_id: int, answering_roles: Sequence[str]) -> asyncpg.Record:
     """Open the next round; the current partners in `answering_roles` are the ones expected to answer."""
     row = await connection.fetchrow(
         f"""

@@ -56,7 +56,7 @@ async def locked_project(
     """Lock the project for the rest of the transaction. A project the principal may not see is NOT_FOUND
     (reported as `missing`: what was looked for, and the input field). Published projects are visible to all."""
     row = await projects.lock_project(connection, project_id) if project_id else None
-    if row is None:
+    if row is None or project_id is None:
         raise not_found(*missing)
     roles = await projects.partner_roles(connection, project_id)
     role = roles.get(principal.organization_id) if principal.organization_id else None

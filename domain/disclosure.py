@@ -27,7 +27,7 @@ the other k-1 answers, and a unanimous group reveals its answer) are documented 
 import dataclasses
 import itertools
 from collections.abc import Collection, Hashable, Iterable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 Key = TypeVar("Key", bound=Hashable)
 
@@ -152,7 +152,12 @@ def derivable_atoms(
 
 
 class _Facts(Protocol):
-    rounds: list[Any]
+    """A dataclass (frozen or not) with rounds: what `dataclasses.replace` needs."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    @property
+    def rounds(self) -> list[Any]: ...
 
 
 Facts = TypeVar("Facts", bound=_Facts)

@@ -23,6 +23,11 @@ PROFILE_FIELDS = [
 def clean_profile(values: dict[str, Any], kind: str, errors: list[Refusal]) -> dict[str, Any]:
     """Check and normalize the profile fields present in `values` (snake_case keys; enums as their names;
     camelCase field names in refusals)."""
+    return {**_clean_common_fields(values, errors), **_clean_kind_fields(values, kind, errors)}
+
+
+def _clean_common_fields(values: dict[str, Any], errors: list[Refusal]) -> dict[str, Any]:
+    """The fields every kind of organization has."""
     clean: dict[str, Any] = {}
     for key, maximum in REQUIRED.items():
         if key in values:
@@ -45,18 +50,20 @@ def clean_profile(values: dict[str, Any], kind: str, errors: list[Refusal]) -> d
         clean["description"] = validation.text(
             errors, "description", values["description"], maximum=5000, required=False
         )
-    if values.get("funding_stage") is not None:
-        if kind != OrganizationKind.STARTUP:
-            errors.append(invalid("fundingStage", "Only startups have a funding stage."))
-        clean["funding_stage"] = values["funding_stage"]
-    elif "funding_stage" in values:
-        clean["funding_stage"] = None
-    if values.get("revenue_band") is not None:
-        if kind != OrganizationKind.SME:
-            errors.append(invalid("revenueBand", "Only SMEs have a revenue band."))
-        clean["revenue_band"] = values["revenue_band"]
-    elif "revenue_band" in values:
-        clean["revenue_band"] = None
+    return clean
+
+
+def _clean_kind_fields(values: dict[str, Any], kind: str, errors: list[Refusal]) -> dict[str, Any]:
+    """The funding stage (startups only) and the revenue band (SMEs only); None clears them."""
+    clean: dict[str, Any] = {}
+    for key, owner, refusal in (
+        ("funding_stage", OrganizationKind.STARTUP, invalid("fundingStage", "Only startups have a funding stage.")),
+        ("revenue_band", OrganizationKind.SME, invalid("revenueBand", "Only SMEs have a revenue band.")),
+    ):
+        if values.get(key) is not None and kind != owner:
+            errors.append(refusal)
+        if key in values:
+            clean[key] = values[key]
     return clean
 
 

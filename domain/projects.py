@@ -97,7 +97,7 @@ async def create_project(runtime: Runtime, principal: Principal, new: NewProject
         planned_end_on = validation.not_before(found, "plannedEndOn", new.planned_end_on, date.today())
         partners = await _checked_partners(connection, found, new.partners)
         refuse_all(found)
-        if not principal.is_admin and principal.organization_id not in (p[0] for p in partners):
+        if not principal.is_admin and principal.organization_id not in {organization for organization, _ in partners}:
             raise forbidden("Members create projects they take part in: list your organization as a partner.")
         for index, (_, role) in enumerate(partners):
             if not consent.may_appoint(principal.is_admin, role):
@@ -261,7 +261,11 @@ async def _pending_invitation(
     if organization_id is None:
         raise forbidden("Invitations are answered by the invited organization; admins add partners directly.")
     project = await projects.lock_project(connection, project_id) if project_id else None
-    invitation = await projects.lock_pending_invitation(connection, project_id, organization_id) if project else None
+    invitation = (
+        await projects.lock_pending_invitation(connection, project_id, organization_id)
+        if project and project_id
+        else None
+    )
     if project is None or invitation is None:
         # no invitation: the project does not exist for the caller (or it is already answered)
         raise not_found("pending invitation of your organization to a project", "projectId")

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import asyncpg
 import typer
@@ -24,6 +24,9 @@ from rich.console import Console
 from rich.progress import Progress
 
 from partnerpulse.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from partnerpulse.embedded import StartLock
 
 
 class CommandError(Exception):
@@ -318,7 +321,7 @@ def worker(
         # Redis not reachable yet: wait here (arq's own retries log every attempt and give up after 30)
         asyncio.run(_wait_for_redis(settings))
         run_worker(
-            WorkerSettings,  # type: ignore[arg-type]
+            WorkerSettings,  # type: ignore[arg-type]  # arq reads the class's attributes; no need to subclass its Protocol
             redis_settings=redis_settings(settings.redis_url or ""),
             job_timeout=settings.worker_job_timeout,
             queue_name=settings.queue_name,
@@ -598,8 +601,9 @@ def mailbox(
     message = messages[show - 1]
     print(f"From: {message['From']}\nTo: {message['To']}\nSubject: {message['Subject']}\n")
     for part in message.walk():
-        if part.get_content_type() == "text/plain":
-            print(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
+        payload = part.get_payload(decode=True)
+        if part.get_content_type() == "text/plain" and isinstance(payload, bytes):
+            print(payload.decode(part.get_content_charset() or "utf-8"))
 
 
 @app.command()
@@ -608,37 +612,14 @@ def dev(
 ) -> None:
     """Everything in one go: embedded PostgreSQL and Redis when DATABASE_URL / REDIS_URL are not set,
     migrations, demo data, the API and a worker. Ctrl-C stops what it started; the data stays."""
-    from db.migrate import migrate as run_migrations
-    from db.seed import is_empty
-    from partnerpulse.embedded import (
-        DevMailServer,
-        RedisServer,
-        StartLock,
-        remove_servers,
-        running_servers,
-        write_servers,
-    )
+    from partnerpulse.embedded import DevMailServer, RedisServer, remove_servers, write_servers
 
     os.environ.setdefault("PARTNERPULSE_LOG_FORMAT", "console")
     get_settings.cache_clear()
     settings = _settings()
     port = port if port is not None else settings.port
     started = time.monotonic()
-    lock = StartLock(settings.data_dir)
-    if not lock.acquire():
-        running = running_servers(settings.data_dir) or {}
-        where = running.get("api_url") or "still starting"
-        console.print(
-            f"PartnerPulse is already running from this folder (process {lock.holder()}, {where}): stop it first "
-            "(Ctrl-C where it runs), or give this one another PARTNERPULSE_DATA_DIR.",
-            style="red",
-            soft_wrap=True,
-            highlight=False,
-        )
-        raise typer.Exit(1)
-    if not _port_is_free(settings.host, port):
-        lock.release()
-        raise CommandError(f"port {port} on {settings.host} is in use: give another with --port or PARTNERPULSE_PORT")
+    lock = _claim_data_dir(settings, port)
     console.print("[bold]PartnerPulse[/] starting …")
     database_url = _database_url(settings)
     redis_server = None
@@ -657,18 +638,7 @@ def dev(
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, _raise_keyboard_interrupt)
     try:
-        asyncio.run(run_migrations(database_url))
-        if _with_connection(database_url, is_empty):
-            console.print("loading the demo network …")
-            counts = _seed(database_url, seed=42, scale=1, reset=False)
-            console.print(
-                f"  {counts['organizations']} organizations, {counts['cooperation_projects']} projects, "
-                f"{counts['survey_responses']} survey responses"
-            )
-        # statistics, trends and flags before the API answers, so the first look shows them
-        seconds, count = asyncio.run(_recompute(settings, database_url, all_projects=False, concurrency=4))
-        if count:
-            console.print(f"computed statistics and risk flags of {count} projects in {seconds:.1f} s")
+        _prepare_database(settings, database_url)
         tokens = _demo_tokens(settings.data_dir / "demo-tokens.json", database_url)
         base = f"http://{settings.host}:{port}"
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PARTNERPULSE_SMTP_URL": smtp_url}
@@ -689,14 +659,7 @@ def dev(
     except KeyboardInterrupt:
         console.print("stopping …")
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop_children(children)
         if redis_server:
             redis_server.stop()
         remove_servers(settings.data_dir)
@@ -706,6 +669,59 @@ def dev(
     # the embedded PostgreSQL stops when this process exits; its data stays in the data folder
     if crashed:
         raise typer.Exit(1)
+
+
+def _claim_data_dir(settings: Settings, port: int) -> "StartLock":
+    """The data folder's start lock, once no other `dev` runs from it and the API's port is free."""
+    from partnerpulse.embedded import StartLock, running_servers
+
+    lock = StartLock(settings.data_dir)
+    if not lock.acquire():
+        running = running_servers(settings.data_dir) or {}
+        where = running.get("api_url") or "still starting"
+        console.print(
+            f"PartnerPulse is already running from this folder (process {lock.holder()}, {where}): stop it first "
+            "(Ctrl-C where it runs), or give this one another PARTNERPULSE_DATA_DIR.",
+            style="red",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    if not _port_is_free(settings.host, port):
+        lock.release()
+        raise CommandError(f"port {port} on {settings.host} is in use: give another with --port or PARTNERPULSE_PORT")
+    return lock
+
+
+def _prepare_database(settings: Settings, database_url: str) -> None:
+    """Migrations, the demo network into an empty database, then statistics, trends and flags before the API
+    answers, so that the first look shows them."""
+    from db.migrate import migrate as run_migrations
+    from db.seed import is_empty
+
+    asyncio.run(run_migrations(database_url))
+    if _with_connection(database_url, is_empty):
+        console.print("loading the demo network …")
+        counts = _seed(database_url, seed=42, scale=1, reset=False)
+        console.print(
+            f"  {counts['organizations']} organizations, {counts['cooperation_projects']} projects, "
+            f"{counts['survey_responses']} survey responses"
+        )
+    seconds, count = asyncio.run(_recompute(settings, database_url, all_projects=False, concurrency=4))
+    if count:
+        console.print(f"computed statistics and risk flags of {count} projects in {seconds:.1f} s")
+
+
+def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to each still running, then up to 30 s each to stop before it is killed."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def _port_is_free(host: str, port: int) -> bool:

@@ -14,14 +14,17 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from db.admin import ensure_database, with_database
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
 
 try:
     import fcntl
 except ImportError:  # Windows: no start lock, the servers file alone tells that a start runs
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module or None: StartLock checks which
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +206,7 @@ class DevMailServer:
 
     def __init__(self, data_dir: Path) -> None:
         self.directory = mailbox_directory(data_dir)
-        self.controller: object | None = None
+        self.controller: Controller | None = None
 
     def start(self) -> str:
         from aiosmtpd.controller import Controller
@@ -211,14 +214,14 @@ class DevMailServer:
 
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         port = free_port()
-        controller = Controller(Mailbox(str(self.directory)), hostname="127.0.0.1", port=port)
+        controller = Controller(Mailbox(self.directory), hostname="127.0.0.1", port=port)
         controller.start()
         self.controller = controller
         return f"smtp://127.0.0.1:{port}"
 
     def stop(self) -> None:
         if self.controller is not None:
-            self.controller.stop()  # type: ignore[attr-defined]
+            self.controller.stop()
             self.controller = None
 
 

@@ -108,9 +108,7 @@ class Settings(BaseSettings):
         default=3600, ge=1, description="Longest wait between two attempts to send a mail (backoff doubles up to it)."
     )
 
-    sign_in_link_minutes: float = Field(
-        default=15, gt=0, description="How long an e-mailed sign-in link works (once)."
-    )
+    sign_in_link_minutes: float = Field(default=15, gt=0, description="How long an e-mailed sign-in link works (once).")
     session_days: float = Field(default=14, gt=0, description="How long a person's session lasts after sign-in.")
     rate_sign_in_links_per_address: int = Field(
         default=5, ge=1, description="Sign-in links one e-mail address may be sent per hour (rate limits on)."

@@ -46,7 +46,6 @@ from schema.projects.types import CooperationProjectConnection
 from schema.risk import mutations as risk_mutations
 from schema.risk.queries import resolve_at_risk_projects
 from schema.risk.subscriptions import risk_flag_changed
-from schema.risk.types import RiskFlag
 from schema.sessions import PersonSession, resolve_sessions
 from schema.surveys import mutations as survey_mutations
 from schema.surveys import schedule as survey_schedule
@@ -200,7 +199,7 @@ class Mutation:
 
 @strawberry.type(description="Live updates over WebSocket (graphql-transport-ws) at /graphql.")
 class Subscription:
-    risk_flag_changed: RiskFlag = strawberry.subscription(
+    risk_flag_changed = strawberry.subscription(  # typed by the resolver: AsyncGenerator[RiskFlag, None]
         resolver=risk_flag_changed,
         description="A flag raised, resolved or acknowledged, for projects you may see. Authenticate with "
         '{"Authorization": "Bearer <token>"} in the connection_init payload.',

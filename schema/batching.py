@@ -46,9 +46,9 @@ def windowed(pool: asyncpg.Pool, fetch: Callable[..., Awaitable[list[asyncpg.Rec
             by_window[tuple(window)].append(parent)
         pages: dict[tuple, list[asyncpg.Record]] = defaultdict(list)
         async with pool.acquire() as connection:
-            for window, parents in by_window.items():
-                for row in await fetch(connection, parents, *window):
-                    pages[(row[column], *window)].append(row)
+            for window_values, parents in by_window.items():
+                for row in await fetch(connection, parents, *window_values):
+                    pages[(row[column], *window_values)].append(row)
         return [pages.get(tuple(key), []) for key in keys]
 
     return load

@@ -104,10 +104,14 @@ class FieldPlan:
         self.has_args = bool(field_def.args or self.node.arguments)
         self.null_message = ""
         definition = (field_def.extensions or {}).get("strawberry-definition")
-        basic = getattr(field_def.resolve, "_is_default", False) and definition is not None
-        basic = basic and definition.is_basic_field and definition.default_resolver is getattr
+        basic = (
+            getattr(field_def.resolve, "_is_default", False)
+            and definition is not None
+            and definition.is_basic_field
+            and definition.default_resolver is getattr
+        )
         # strawberry's `_get_basic_result` is `getattr(source, python_name)`: read the attribute directly
-        self.python_name: str | None = definition.python_name if basic else None
+        self.python_name: str | None = definition.python_name if basic and definition is not None else None
         self.resolve = field_def.resolve
         self.direct: DirectCall | None = None
         self.value: Completion = NONE_COMPLETION
@@ -211,7 +215,8 @@ class NonNullCompletion(Completion):
     def __init__(self, inner: Completion) -> None:
         self.inner = inner
 
-    def complete(self, run, field, parent, path, info, result):  # type: ignore[no-untyped-def]
+    def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
+                 info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
         if isinstance(result, Exception):
             raise result
         completed = self.inner.complete(run, field, parent, path, info, result)
@@ -239,7 +244,8 @@ class LeafCompletion(Completion):
                 break
             self.enum_names.setdefault(enum_value.value, name)
 
-    def complete(self, run, field, parent, path, info, result):  # type: ignore[no-untyped-def]
+    def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
+                 info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
         if isinstance(result, Exception):
             raise result
         if result is None:
@@ -267,7 +273,8 @@ class ListCompletion(Completion):
         self.item_type = list_type.of_type
         self.item = item
 
-    def complete(self, run, field, parent, path, info, result):  # type: ignore[no-untyped-def]
+    def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
+                 info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
         if isinstance(result, Exception):
             raise result
         if result is None:
@@ -287,14 +294,16 @@ class ObjectPlan(Completion):
         self.is_type_of = object_type.is_type_of
         self.fields: list[FieldPlan] = []
 
-    def complete(self, run, field, parent, path, info, result):  # type: ignore[no-untyped-def]
+    def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
+                 info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
         if isinstance(result, Exception):
             raise result
         if result is None:
             return None
         return self.complete_object(run, field, parent, path, info, result)
 
-    def complete_object(self, run, field, parent, path, info, result):  # type: ignore[no-untyped-def]
+    def complete_object(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
+                        info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
         if self.is_type_of is not None:
             info = info or run.field_info(field, parent, path)
             is_type_of = self.is_type_of(result, info)
@@ -304,7 +313,8 @@ class ObjectPlan(Completion):
                 raise invalid_return_type_error(self.object_type, result, field.details)
         return run.execute_plan_fields(self, result, path)
 
-    async def _complete_later(self, run, field, path, result, is_type_of):  # type: ignore[no-untyped-def]
+    async def _complete_later(self, run: "CompiledExecutor", field: FieldPlan, path: Path, result: Any,
+                              is_type_of: Awaitable[bool]) -> Any:  # fmt: skip
         if not await is_type_of:
             raise invalid_return_type_error(self.object_type, result, field.details)
         fields = run.execute_plan_fields(self, result, path)
@@ -318,7 +328,8 @@ class AbstractCompletion(Completion):
         self.abstract_type = abstract_type
         self.by_type: dict[str, ObjectPlan] = {}
 
-    def complete(self, run, field, parent, path, info, result):  # type: ignore[no-untyped-def]
+    def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
+                 info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
         if isinstance(result, Exception):
             raise result
         if result is None:
@@ -434,14 +445,14 @@ def _plan_value(run: "CompiledExecutor", output_type: GraphQLOutputType, details
         assert isinstance(output_type, GraphQLList)
         return ListCompletion(output_type, _plan_value(run, output_type.of_type, details, depth))
     if is_leaf_type(output_type):
-        return LeafCompletion(output_type)  # type: ignore[arg-type]
+        return LeafCompletion(output_type)
     if is_abstract_type(output_type):
-        abstract = AbstractCompletion(output_type)  # type: ignore[arg-type]
-        for possible in run.schema.get_possible_types(output_type):  # type: ignore[arg-type]
+        abstract = AbstractCompletion(output_type)
+        for possible in run.schema.get_possible_types(output_type):
             abstract.by_type[possible.name] = _plan_object(run, possible, details, depth)
         return abstract
     if is_object_type(output_type):
-        return _plan_object(run, output_type, details, depth)  # type: ignore[arg-type]
+        return _plan_object(run, output_type, details, depth)
     raise Unsupported(f"output type {output_type}")
 
 

@@ -24,12 +24,15 @@ from schema.loaders import Loaders
 class Throttled(Protocol):
     """A rate limit's refusal: how long to wait, and why."""
 
-    retry_after: int
-    message: str
+    # read-only, so that frozen dataclasses (api/rate_limit.py) match
+    @property
+    def retry_after(self) -> int: ...
+    @property
+    def message(self) -> str: ...
 
 
 class MutationLimiter(Protocol):
-    async def __call__(self, principal: Principal, mutations: int, submissions: int) -> Throttled | None:
+    def __call__(self, principal: Principal, mutations: int, submissions: int) -> Awaitable[Throttled | None]:
         """Take `mutations` root fields (and `submissions` submitSurveyResponse fields) from the principal's
         budgets; the refusal when they are spent, else None."""
         ...

@@ -146,11 +146,15 @@ class MutationRateLimit(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context
         limit_mutations = context.context.limit_mutations
-        operation = _selected_operation(context.graphql_document, context.operation_name)
-        if limit_mutations is not None and operation is not None and operation.operation.value == "mutation":
-            fragments = {
-                d.name.value: d for d in context.graphql_document.definitions if isinstance(d, FragmentDefinitionNode)
-            }
+        document = context.graphql_document
+        operation = _selected_operation(document, context.operation_name)
+        if (
+            limit_mutations is not None
+            and document is not None
+            and operation is not None
+            and operation.operation.value == "mutation"
+        ):
+            fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
             roots = [f.name.value for f, _ in _fields(operation.selection_set, fragments, set())]
             roots = [name for name in roots if name != "__typename"]
             refused = await limit_mutations(context.context.principal, len(roots), roots.count("submitSurveyResponse"))

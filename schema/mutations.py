@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from domain.refusals import Refusal
 from schema.context import Context
+from schema.enum_values import described
 
 T = TypeVar("T")
 MUTATION_INPUT = strawberry.argument(description="What to do; the input type explains each field.")
@@ -18,28 +19,28 @@ USER_ERRORS = "Why the mutation was refused; empty when it succeeded. Nothing ch
 
 @strawberry.enum(description="Why a mutation was refused.")
 class UserErrorCode(Enum):
-    UNAUTHENTICATED = strawberry.enum_value("UNAUTHENTICATED", description="No valid token was sent.")
-    FORBIDDEN = strawberry.enum_value("FORBIDDEN", description="The token may see the object but not do this to it.")
-    NOT_FOUND = strawberry.enum_value("NOT_FOUND", description="No object with this id is visible to the token.")
-    INVALID = strawberry.enum_value(
+    UNAUTHENTICATED = described("UNAUTHENTICATED", description="No valid token was sent.")
+    FORBIDDEN = described("FORBIDDEN", description="The token may see the object but not do this to it.")
+    NOT_FOUND = described("NOT_FOUND", description="No object with this id is visible to the token.")
+    INVALID = described(
         "INVALID",
         description="An input value is out of range, too long or malformed; `field` names it.",
     )
-    ALREADY_EXISTS = strawberry.enum_value(
+    ALREADY_EXISTS = described(
         "ALREADY_EXISTS",
         description="The object exists already (a partner added twice, a second open round, an organization "
         "name taken).",
     )
-    INVALID_TRANSITION = strawberry.enum_value(
+    INVALID_TRANSITION = described(
         "INVALID_TRANSITION",
         description="The project's phase does not allow this (e.g. a step backwards, or a final phase).",
     )
-    ROUND_CLOSED = strawberry.enum_value("ROUND_CLOSED", description="The survey round takes no more answers.")
-    ALREADY_ANSWERED = strawberry.enum_value(
+    ROUND_CLOSED = described("ROUND_CLOSED", description="The survey round takes no more answers.")
+    ALREADY_ANSWERED = described(
         "ALREADY_ANSWERED",
         description="The organization has answered this round already (with another idempotency key).",
     )
-    CONSENT_REQUIRED = strawberry.enum_value(
+    CONSENT_REQUIRED = described(
         "CONSENT_REQUIRED",
         description="The organizations concerned have not agreed yet: a survey round opens only once at least two "
         "answering partners have accepted their invitations; a member publishes a project only once every "

@@ -1,5 +1,6 @@
 """`node(id:)`: any object by its global id, or null when it does not exist or the viewer may not see it."""
 
+import inspect
 import re
 from typing import Annotated, Any
 
@@ -38,5 +39,6 @@ async def resolve_node(
     node_type = NODE_TYPES.get(type_name)
     if node_type is None or not _NODE_ID.match(node_id):
         return None
-    [node] = await node_type.resolve_nodes(info=info, node_ids=[node_id], required=False)
+    nodes = node_type.resolve_nodes(info=info, node_ids=[node_id], required=False)
+    [node] = await nodes if inspect.isawaitable(nodes) else nodes
     return node

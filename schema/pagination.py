@@ -14,7 +14,7 @@ from schema.errors import bad_input
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-T = TypeVar("T")
+T = TypeVar("T", bound=relay.Node)  # relay.Edge holds nodes
 ConnectionT = TypeVar("ConnectionT", bound=relay.Connection)
 
 # the paging arguments of every connection field, described once for GraphiQL's documentation explorer
@@ -51,7 +51,7 @@ def decode_cursor(cursor: str | None, *types: type) -> tuple | None:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(values, list) or len(values) != len(types):
             raise ValueError
-        key = []
+        key: list[Any] = []
         for value, kind in zip(values, types, strict=True):
             if kind is datetime:
                 key.append(datetime.fromisoformat(value))

@@ -6,7 +6,8 @@
 - admins: everything.
 """
 
-from typing import Any
+import asyncio
+from typing import Any, cast
 
 from strawberry.permission import BasePermission
 from strawberry.types import Info
@@ -49,7 +50,8 @@ def viewer_role_now(info: Info[Context, Any], project_id: int) -> tuple[bool, st
     """(known, the viewer organization's role in the project) without awaiting."""
     if info.context.principal.organization_id is None:
         return True, None
-    future = info.context.loaders.viewer_role.load(project_id)
+    # DataLoader.load returns its Future (typed as an Awaitable): done() tells whether it is already loaded
+    future = cast("asyncio.Future[str | None]", info.context.loaders.viewer_role.load(project_id))
     if future.done() and not future.cancelled() and not future.exception():
         return True, future.result()
     return False, None

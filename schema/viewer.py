@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from db import invitations, projects
 from schema.context import Context
+from schema.enum_values import described
 from schema.organizations.types import Organization, organization_from_row
 from schema.permissions import require_member
 from schema.projects.types import ProjectInvitation
@@ -16,8 +17,8 @@ from schema.surveys.types import SurveyRound
 
 @strawberry.enum(description="What a token may do: administer the whole network, or act for one member.")
 class ViewerRole(Enum):
-    ADMIN = strawberry.enum_value("ADMIN", description="An ecosystem manager's token: sees and may do everything.")
-    MEMBER = strawberry.enum_value("MEMBER", description="A member organization's token: acts for that organization.")
+    ADMIN = described("ADMIN", description="An ecosystem manager's token: sees and may do everything.")
+    MEMBER = described("MEMBER", description="A member organization's token: acts for that organization.")
 
 
 @strawberry.type(description="The caller, as identified by the bearer token.")

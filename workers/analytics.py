@@ -5,6 +5,7 @@ into slopes, explainable risk findings and a health score (docs/design.md, "Risk
 """
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -446,7 +447,7 @@ def satisfaction_gap(facts: ProjectFacts, t: Thresholds) -> list[Finding]:
     kept = [
         gap
         for organization, gap in latest.items()
-        if held(gap.probability, lambda prefix, org=organization: probability_of(prefix, org), rounds, t)
+        if held(gap.probability, functools.partial(probability_of, organization=organization), rounds, t)
     ]
     if not kept:
         return []

@@ -119,9 +119,7 @@ def evaluate_views(facts: ProjectFacts, rules: Thresholds) -> Views:
 
 def all_released(facts: ProjectFacts, min_group_size: int) -> bool:
     """Whether partners may know every round's means (rounds without answers have none to withhold)."""
-    return all(
-        not r.response_count or released_round(r.response_count, r.closed, min_group_size) for r in facts.rounds
-    )
+    return all(not r.response_count or released_round(r.response_count, r.closed, min_group_size) for r in facts.rounds)
 
 
 def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, int]]:

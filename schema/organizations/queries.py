@@ -37,7 +37,7 @@ async def directory_page(
     search = (search or "").strip()[:MAX_SEARCH_LENGTH] or None
     filters = {"kind": kind, "industry": industry, "search": search}
     async with info.context.pool.acquire() as connection:
-        rows = await organizations.list_organizations(connection, **filters, after=after_key, limit=limit + 1)  # type: ignore[arg-type]
+        rows = await organizations.list_organizations(connection, **filters, after=after_key, limit=limit + 1)
     for row in rows[:limit]:
         info.context.loaders.organization.prime(row["id"], row)
     await prefetch_organizations(info, [row["id"] for row in rows[:limit]])

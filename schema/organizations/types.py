@@ -133,7 +133,7 @@ def organization_from_row(row: Mapping[str, Any], prefix: str = "", public: bool
     if public:
         common = {name: value if name in PUBLIC_FIELDS else None for name, value in common.items()}
         common.update(id=row[prefix + "id"], kind=OrganizationKind(kind), competencies=[])
-        extra = {"STARTUP": {"funding_stage": None}, "SME": {"revenue_band": None}}.get(kind, {})
+        extra: dict[str, Any] = {"STARTUP": {"funding_stage": None}, "SME": {"revenue_band": None}}.get(kind, {})
         return TYPE_OF_KIND[kind](**common, **extra)
     if kind == "STARTUP":
         stage = row[prefix + "funding_stage"]

@@ -80,7 +80,7 @@ async def resolve_marketplace(
     limit = page_size(first)
     after_key = decode_cursor(after, datetime, int)
     async with info.context.pool.acquire() as connection:
-        rows = await projects.list_marketplace(connection, after=after_key, limit=limit + 1)  # type: ignore[arg-type]
+        rows = await projects.list_marketplace(connection, after=after_key, limit=limit + 1)
     await _prime(info, rows, limit)
     return build_connection(
         CooperationProjectConnection,

@@ -3,11 +3,12 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import asyncpg
 import strawberry
 from strawberry import relay
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 SurveyScheduleType = Annotated["SurveySchedule", strawberry.lazy("schema.surveys.schedule")]
 
 
-def partners_only() -> list[PermissionExtension]:
+def partners_only() -> list[FieldExtension]:
     return [PermissionExtension(permissions=[ProjectPartnersOnly()], fail_silently=True)]
 
 
@@ -120,7 +121,8 @@ class CooperationProject(relay.Node):
         # an unpublished project reaches only its partners, admins and (through an invitation) invitees
         full = True if not self.published or self.seen_by_invitee else details_visible_now(info, self.id)
         if full is None:
-            return self._partners_later(info, loaded)
+            # strawberry awaits what a resolver returns; the annotation is the field's GraphQL type
+            return cast(list["ProjectPartner"], self._partners_later(info, loaded))
         return now_or_later(loaded, lambda rows: partner_list(info, rows, full))
 
     async def _partners_later(self, info: Info[Context, Any], loaded: Any) -> list["ProjectPartner"]:
@@ -311,7 +313,7 @@ class CooperationProject(relay.Node):
         )
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one form for every `required`: missing nodes are None
         cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
     ) -> list["CooperationProject | None"]:
         rows = await info.context.loaders.project.load_many([int(i) for i in node_ids])
@@ -367,7 +369,7 @@ class ProjectPartner(relay.Node):
         return CooperationProject.from_row(await info.context.loaders.project.load(self.project_id))
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one form for every `required`: missing nodes are None
         cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
     ) -> list["ProjectPartner | None"]:
         keys = []
@@ -377,7 +379,10 @@ class ProjectPartner(relay.Node):
         results: list[ProjectPartner | None] = []
         for key in keys:
             row = await info.context.loaders.partner.load(key) if key else None
-            project = await info.context.loaders.project.load(key[0]) if row else None
+            if key is None or row is None:
+                results.append(None)
+                continue
+            project = await info.context.loaders.project.load(key[0])
             visible = project is not None and await can_see_project(info, CooperationProject.from_row(project))
             # a published project's unlisted partners exist only for its partners and admins
             if visible and not row["on_marketplace"]:
@@ -436,7 +441,7 @@ class ProjectInvitation(relay.Node):
         return project
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one form for every `required`: missing nodes are None
         cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
     ) -> list["ProjectInvitation | None"]:
         principal = info.context.principal
@@ -486,7 +491,7 @@ class ProjectGoal(relay.Node):
         return CooperationProject.from_row(await info.context.loaders.project.load(self.project_id))
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one form for every `required`: missing nodes are None
         cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
     ) -> list["ProjectGoal | None"]:
         rows = await info.context.loaders.goal.load_many([int(i) for i in node_ids])

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import asyncpg
 import strawberry
@@ -75,7 +75,7 @@ class RiskFlag(relay.Node):
         "values only, like the explanation."
     )
     def evidence(self) -> JSON | None:
-        return self.full_evidence
+        return cast(JSON, self.full_evidence)  # JSON is strawberry's scalar for any JSON value, a dict among them
 
     @strawberry.field(description="The project.")
     async def project(self, info: Info[Context, Any]) -> Project:
@@ -90,7 +90,7 @@ class RiskFlag(relay.Node):
         return organization_from_row(await info.context.loaders.organization.load(self.organization_id))
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one form for every `required`: missing nodes are None
         cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
     ) -> list["RiskFlag | None"]:
         rows = await info.context.loaders.flag.load_many([int(i) for i in node_ids])

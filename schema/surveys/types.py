@@ -71,7 +71,7 @@ class SurveyResponse(relay.Node):
         return organization_from_row(await info.context.loaders.organization.load(self.organization_id))
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one form for every `required`: missing nodes are None
         cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
     ) -> list["SurveyResponse | None"]:
         rows = await info.context.loaders.response.load_many([int(i) for i in node_ids])
@@ -165,7 +165,7 @@ class SurveyRound(relay.Node):
         return CooperationProject.from_row(await info.context.loaders.project.load(self.project_id))
 
     @classmethod
-    async def resolve_nodes(
+    async def resolve_nodes(  # type: ignore[override]  # one form for every `required`: missing nodes are None
         cls, *, info: Info[Context, Any], node_ids: Iterable[str], required: bool = False
     ) -> list["SurveyRound | None"]:
         rows = await info.context.loaders.round.load_many([int(i) for i in node_ids])
