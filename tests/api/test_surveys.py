@@ -296,7 +296,7 @@ async def test_portfolio_trends_hide_small_cells_from_members(
         for s in (await gql(client, query, {"g": "ORGANIZATION_KIND"}, world.tokens["startup"]))["satisfactionTrends"]
     }
     # the round is still open: once it closes, its mean over the four answers minus the three SMEs would be
-    # the startup's answer, so the SME cell is withheld as well (tests/test_trust_space_attacks.py)
+    # the startup's answer, so the SME cell is withheld as well (tests/system/test_trust_space_attacks.py)
     assert member["SME"]["points"] == [{"mean": None, "responseCount": 3, "suppressed": True}]
     assert member["STARTUP"]["points"] == [{"mean": None, "responseCount": 1, "suppressed": True}]
     industries = (await gql(client, query, {"g": "INDUSTRY"}, world.tokens["admin"]))["satisfactionTrends"]
