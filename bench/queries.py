@@ -1,4 +1,4 @@
-"""The three frontend queries the benchmark measures (and tests/test_statement_count.py counts the SQL of):
+"""The three frontend queries the benchmark measures (and tests/api/test_statement_count.py counts the SQL of):
 the ecosystem manager's dashboard, a project page, a directory page."""
 
 DASHBOARD = """{ atRiskProjects(first: 20) { edges { node { title partners { role organization { name } }

@@ -2,7 +2,7 @@
 that hold their means, severities, organization kinds, and the other closed lists the database stores as enums.
 
 The GraphQL enums (`schema/enums.py`) carry the descriptions clients read and are kept equal to these, and
-both to PostgreSQL's enum types, by tests/test_vocabulary.py. SQL that needs a group (the final phases, the
+both to PostgreSQL's enum types, by tests/domain/test_vocabulary.py. SQL that needs a group (the final phases, the
 answering roles) takes it as a parameter from here instead of repeating the literals.
 """
 

@@ -17,7 +17,7 @@ for the whole operation; a value of an unexpected shape (an awaitable list item,
 resolved asynchronously) is completed by graphql-core's own methods from that point on.
 
 Which documents: every query document, planned at its first execution and kept in a bounded table per schema
-(planning costs about as much as validating the document, which is done anyway). `tests/test_compiled.py` proves
+(planning costs about as much as validating the document, which is done anyway). `tests/api/test_compiled.py` proves
 on generated data that every trusted document answers byte for byte as graphql-core does, and asserts which of
 them run compiled.
 """

@@ -30,7 +30,7 @@ class RequireOperationName(SchemaExtension):
             context.result is None
             and document is not None
             # strawberry keeps the client's operationName only here (its `operation_name` falls back to the
-            # first operation's); tests/test_http_behaviour.py notices if that changes
+            # first operation's); tests/api/test_http_behaviour.py notices if that changes
             and context._provided_operation_name is None
             and sum(isinstance(d, OperationDefinitionNode) for d in document.definitions) > 1
         ):

@@ -8,7 +8,6 @@ own; each test starts from empty tables and without any Redis key of the session
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
@@ -24,8 +23,9 @@ from db.seed import truncate_all
 from partnerpulse.embedded import RedisServer, start_postgres
 from partnerpulse.settings import Settings
 from tests.helpers.browser import browser  # noqa: F401 (a fixture for the page tests)
+from tests.helpers.mail import inbox, mail_settings  # noqa: F401 (fixtures for the mail tests)
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA_DIR = ROOT / ".data" / "test"
 
 
@@ -71,7 +71,7 @@ def settings(database_url: str, redis_url: str) -> Settings:
         log_format="console",
         db_pool_min_size=1,
         redis_namespace=f"pptest-{uuid.uuid4().hex[:8]}",
-        # token ids restart with every test: budgets would carry over; tests/test_rate_limits.py turns them on
+        # token ids restart with every test: budgets would carry over; tests/api/test_rate_limits.py turns them on
         rate_limits=False,
     )
 

@@ -65,13 +65,11 @@ def test_the_registry_holds_every_dashboard_document() -> None:
 
 
 def test_string_literals_are_not_confused_by_backticks_in_quotes() -> None:
-    script = 'const a = "run `x`"; // `not this`\nconst B = `query Q { a }`; f(`${b}`, \'it\\\'s\');'
+    script = "const a = \"run `x`\"; // `not this`\nconst B = `query Q { a }`; f(`${b}`, 'it\\'s');"
     assert string_literals(script) == ["run `x`", "query Q { a }", "it's"]
 
 
-async def test_post_with_a_document_id_runs_the_registered_document(
-    client: httpx.AsyncClient, world: World
-) -> None:
+async def test_post_with_a_document_id_runs_the_registered_document(client: httpx.AsyncClient, world: World) -> None:
     by_text = await client.post("/graphql", json={"query": VIEWER}, headers=bearer(world.tokens["sme"]))
     by_id = await client.post("/graphql", json={"documentId": document_id(VIEWER)}, headers=bearer(world.tokens["sme"]))
     assert by_id.status_code == 200
@@ -99,7 +97,9 @@ async def test_get_with_a_document_id_is_privately_cacheable(client: httpx.Async
     assert again.headers["etag"] == etag and again.headers["cache-control"] == "private, no-cache"
 
     # another token gets its own answer: the first one's ETag does not match it
-    other = await client.get("/graphql", params=params, headers={**bearer(world.tokens["admin"]), "If-None-Match": etag})
+    other = await client.get(
+        "/graphql", params=params, headers={**bearer(world.tokens["admin"]), "If-None-Match": etag}
+    )
     assert other.status_code == 200
     assert other.json()["data"]["viewer"]["role"] == "ADMIN"
     assert other.headers["etag"] != etag
@@ -121,7 +121,9 @@ def collect_document(prefix: str) -> str:
 
 
 async def test_post_answers_carry_no_validators(client: httpx.AsyncClient, world: World) -> None:
-    response = await client.post("/graphql", json={"documentId": document_id(VIEWER)}, headers=bearer(world.tokens["sme"]))
+    response = await client.post(
+        "/graphql", json={"documentId": document_id(VIEWER)}, headers=bearer(world.tokens["sme"])
+    )
     assert "etag" not in response.headers
 
 
@@ -201,7 +203,9 @@ async def test_websocket_subscriptions_by_document_id_and_trusted_only(
     another document is answered with an `error` message for that subscription (the socket stays open)."""
     world = await build_world(connection)
     [subscription] = [
-        e["document"] for e in collect().values() if e["source"] == "dashboard" and e["document"].startswith("subscription")
+        e["document"]
+        for e in collect().values()
+        if e["source"] == "dashboard" and e["document"].startswith("subscription")
     ]
     api, url = start_api(settings, tmp_path / "api.log", PARTNERPULSE_TRUSTED_DOCUMENTS_ONLY="true")
     try:
@@ -218,7 +222,9 @@ async def test_websocket_subscriptions_by_document_id_and_trusted_only(
         unknown = json.loads(await asyncio.wait_for(socket.recv(), 5))
         assert unknown["id"] == "2" and unknown["payload"][0]["extensions"]["code"] == "PERSISTED_DOCUMENT_NOT_FOUND"
         # the registered subscription is accepted by id: it stays open, silently, until completed
-        await socket.send(json.dumps({"id": "3", "type": "subscribe", "payload": {"documentId": document_id(subscription)}}))
+        await socket.send(
+            json.dumps({"id": "3", "type": "subscribe", "payload": {"documentId": document_id(subscription)}})
+        )
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(socket.recv(), 1)
         await socket.send(json.dumps({"type": "ping"}))

@@ -20,15 +20,12 @@ from starlette.applications import Starlette
 from api.app import create_app
 from bench.processes import start_api
 from partnerpulse.settings import Settings
-from tests import test_invitations, test_mail
 from tests.helpers import gql
 from tests.helpers.invitations import add_people, body
 from tests.helpers.mail import Inbox
 from tests.world import World, build_world
 from workers.mail import send_due
 
-inbox = test_mail.inbox  # the SMTP server fixture
-mail_settings = test_invitations.mail_settings  # settings that send to it
 REQUEST = "mutation($e: String!) { requestSignInLink(input: {email: $e}) { requested userErrors { field code } } }"
 VIEWER = "query { viewer { role organization { name } } }"
 SESSIONS = "{ sessions { id personName email organization { name } contactPerson { name } userAgent expiresAt } }"

@@ -39,7 +39,9 @@ async def test_flags_appear_with_a_real_worker_and_resolve_when_satisfaction_rec
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            await answer_round(client, world, partners, [1, 2, 1])  # 1.3 from three answers: 99 % likely at or below 2.5
+            await answer_round(
+                client, world, partners, [1, 2, 1]
+            )  # 1.3 from three answers: 99 % likely at or below 2.5
             reasons = await eventually(lambda: open_flags(client, world), what="flags to be raised")
             assert "LOW_SATISFACTION" in reasons
             await answer_round(client, world, partners, [5, 4, 5])

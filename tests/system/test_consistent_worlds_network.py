@@ -1,6 +1,6 @@
 """Consistent worlds for a network: several projects sharing organizations, the portfolio over several months.
 
-tests/test_consistent_worlds.py proves it per project. Here one partner's token reads everything it can see
+tests/system/test_consistent_worlds.py proves it per project. Here one partner's token reads everything it can see
 of a whole random network — its projects (rounds, statistics, per-kind means, satisfaction trends, trends,
 health, flags, the at-risk lists with cursors and counts) and the members' portfolio by kind and by industry
 on every dimension — and the test
@@ -46,7 +46,7 @@ from db.seed import truncate_all
 from db.tokens import create_token
 from partnerpulse.settings import Settings
 from tests.helpers import gql
-from tests.test_consistent_worlds import (
+from tests.helpers.consistent_worlds import (
     AT_RISK,
     DIMENSIONS,
     LIKERT,

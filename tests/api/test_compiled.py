@@ -101,7 +101,7 @@ class Values:
         named = self.schema.get_type(name)
         if isinstance(named, GraphQLEnumType):
             return rng.choice(sorted(named.values))
-        raise AssertionError(f"no values for variables of type {name}: add them to tests/test_compiled.py")
+        raise AssertionError(f"no values for variables of type {name}: add them to tests/api/test_compiled.py")
 
     def learn(self, body: Any) -> None:
         """Real cursors from answers, for later cases."""

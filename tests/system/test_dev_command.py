@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from partnerpulse.embedded import free_port
+from tests.helpers.paths import ROOT
 
 BANNER = "PartnerPulse is running"
 
@@ -89,7 +90,7 @@ def test_dev_starts_everything_serves_graphql_and_stops_cleanly(tmp_path: Path) 
 
 def test_stopping_run_py_alone_stops_what_it_started(tmp_path: Path) -> None:
     """An IDE's stop button or a process manager signals `run.py start` only, not its process group."""
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     stamp = root / ".venv" / ".installed"
     if not stamp.exists():
         pytest.skip("run.py has not installed .venv here (tests run from another environment)")

@@ -2,7 +2,6 @@
 
 import re
 import tomllib
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,8 +12,8 @@ from typer.testing import CliRunner
 from api.app import create_app
 from partnerpulse.cli import app as cli_app
 from partnerpulse.settings import Settings
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 OWN_SERVICES = {name: s for name, s in SERVICES.items() if s.get("build") == "."}

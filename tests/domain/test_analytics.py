@@ -308,7 +308,9 @@ def test_every_finding_explains_itself_in_english_and_german() -> None:
     findings = evaluate(everything, T)
     assert {f.reason for f in findings} >= {"DECLINING_SATISFACTION", "UNMET_EXPECTATIONS"}
     gap = facts([*steady(4, 4), rnd(5, {1: 5, 2: 1, 3: 5}), rnd(6, {1: 5, 2: 1, 3: 4})])
-    silent = facts([*[rnd(i, {1: 4, 2: 4, 3: 4}) for i in range(1, 8)], rnd(8, {1: 4}), rnd(9, {2: 4}), rnd(10, {1: 4})])
+    silent = facts(
+        [*[rnd(i, {1: 4, 2: 4, 3: 4}) for i in range(1, 8)], rnd(8, {1: 4}), rnd(9, {2: 4}), rnd(10, {1: 4})]
+    )
     early = facts([*steady(4, 3), rnd(4, {1: 1}, closed=False)])
     low = facts(steady(1, 3))
     findings += evaluate(gap, T) + evaluate(silent, T) + evaluate(early, T) + evaluate(low, T)

@@ -2,11 +2,11 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 from schema import schema
+from tests.helpers.paths import ROOT
 
-SDL_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+SDL_FILE = ROOT / "schema" / "schema.graphql"
 
 
 def test_committed_sdl_matches_the_code() -> None:

@@ -107,7 +107,9 @@ async def test_the_schedule_opens_due_rounds_once_and_closes_them_after_the_wind
     assert await connection.fetchval("SELECT count(*) FROM survey_rounds") == 2
 
 
-REMOVE = """mutation($p: ID!) { removeSurveySchedule(input: {projectId: $p}) { projectId userErrors { field code } } }"""
+REMOVE = (
+    """mutation($p: ID!) { removeSurveySchedule(input: {projectId: $p}) { projectId userErrors { field code } } }"""
+)
 
 
 async def test_a_removed_schedule_opens_no_more_rounds(

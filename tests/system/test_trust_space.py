@@ -2,7 +2,7 @@
 
 Each test reproduces one way of learning another organization's answer from what the API shows and checks
 that it gives nothing away: two worlds that differ only in the hidden answers look the same to the
-attacker. tests/test_consistent_worlds.py proves the same for random projects in general.
+attacker. tests/system/test_consistent_worlds.py proves the same for random projects in general.
 """
 
 import asyncio

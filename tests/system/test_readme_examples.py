@@ -18,10 +18,10 @@ from db.tokens import create_token
 from partnerpulse.settings import Settings
 from schema import schema
 from tests.helpers import gql
+from tests.helpers.paths import ROOT
 from workers.bulk import recompute_all
 from workers.recompute import thresholds
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 API_GUIDE = (ROOT / "docs" / "api.md").read_text()
 # one document per paragraph of a ```graphql block (a block may show several operations)

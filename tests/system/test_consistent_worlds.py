@@ -16,8 +16,8 @@ skip rounds, late joiners, the last round sometimes still open) this test
 
 So the viewer cannot tell the worlds apart, at any moment: no answer that differs between them is
 determined by what it sees. Enumeration covers projects with up to five other answering partners; whole
-networks with the portfolio are covered by tests/test_consistent_worlds_network.py, single portfolio attacks
-by tests/test_trust_space.py. More plans: CONSISTENT_WORLDS_PLANS=N.
+networks with the portfolio are covered by tests/system/test_consistent_worlds_network.py, single portfolio attacks
+by tests/system/test_trust_space.py. More plans: CONSISTENT_WORLDS_PLANS=N.
 """
 
 import itertools
@@ -34,10 +34,17 @@ from db.tokens import create_token
 from domain.disclosure import release_partition
 from partnerpulse.settings import Settings
 from tests.helpers import gql
+from tests.helpers.consistent_worlds import (
+    AT_RISK,
+    LIKERT,
+    MEANS,
+    TRENDS,
+    first_difference,
+    same_nps_category,
+    without_times,
+)
 from workers.recompute import recompute, thresholds
 
-LIKERT = ("overall", "expectationsMet", "mutualBenefit", "decisionSpeed", "communicationTrust")
-DIMENSIONS = ("OVERALL", "EXPECTATIONS_MET", "MUTUAL_BENEFIT", "DECISION_SPEED", "COMMUNICATION_TRUST")
 KINDS = ("STARTUP", "SME", "CORPORATE", "RESEARCH_INSTITUTE")
 INDUSTRIES = ("Logistics", "Software & IT", "Mechanical Engineering")
 MINIMUM = 3
@@ -118,13 +125,6 @@ def designed(plan: Plan, number: int, partner: int, name: str) -> bool:
     return False
 
 
-def same_nps_category(value: int) -> int:
-    """Another value of the same NPS category (detractor 0-6, passive 7-8, promoter 9-10)."""
-    if value <= 6:
-        return 5 if value == 6 else value + 1
-    return 15 - value if value <= 8 else 19 - value
-
-
 def other_worlds(plan: Plan) -> list[list[list[tuple[int, Answers]]]]:
     """Worlds agreeing with everything released that together differ in every answer not determined (two
     suffice almost always). Records the determined answers in plan.determined and fails on any that is not
@@ -184,12 +184,6 @@ def differing(plan: Plan, worlds: list[list[list[tuple[int, Answers]]]]) -> int:
 
 # -- the viewer's view, through the API ------------------------------------------------------------------------
 
-MEANS = " ".join(f"{d.lower()}: mean(dimension: {d})" for d in DIMENSIONS)
-TRENDS = " ".join(
-    f"t_{d.lower()}: satisfactionTrend(dimension: {d}, last: 100) {{ sequence mean responseCount suppressed }}"
-    for d in DIMENSIONS
-)
-AT_RISK = "totalCount edges { cursor node { id } }"
 VIEW = f"""query View($id: ID!) {{
   node(id: $id) {{ ... on CooperationProject {{
     viewerRole
@@ -209,32 +203,6 @@ VIEW = f"""query View($id: ID!) {{
   atRisk: cooperationProjects(atRisk: true, first: 100) {{ {AT_RISK} }}
   calm: cooperationProjects(atRisk: false, first: 100) {{ {AT_RISK} }}
 }}"""
-
-
-def first_difference(left: Any, right: Any, path: str = "") -> str | None:
-    """Where two views differ first, for the failure message."""
-    if isinstance(left, dict) and isinstance(right, dict):
-        for key in sorted(set(left) | set(right)):
-            found = first_difference(left.get(key), right.get(key), f"{path}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
-        for index, (a, b) in enumerate(zip(left, right, strict=True)):
-            found = first_difference(a, b, f"{path}[{index}]")
-            if found:
-                return found
-        return None
-    return None if left == right else f"{path}: {left!r} != {right!r}"
-
-
-def without_times(value: Any) -> Any:
-    """Timestamps say when the test ran, not what anyone answered: kept only as set or not."""
-    if isinstance(value, dict):
-        return {k: (v is not None if k.endswith("At") else without_times(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_times(v) for v in value]
-    return value
 
 
 async def play(

@@ -5,14 +5,12 @@ import re
 
 import asyncpg
 import httpx
-import pytest
 
 from db import invitations
 from partnerpulse.settings import Settings
-from tests import test_mail
 from tests.helpers import gql
 from tests.helpers.invitations import add_people, body, open_pilot_round
-from tests.helpers.mail import SMTP_PORT, Inbox
+from tests.helpers.mail import Inbox
 from tests.helpers.surveys import SUBMIT, answer
 from tests.world import build_world
 from workers.mail import remind, send_due
@@ -21,12 +19,6 @@ INVITATIONS = """query($r: ID!) { node(id: $r) { ... on SurveyRound {
   invitations { organization { name } sentAt remindedAt answeredAt } } } }"""
 PENDING = "{ viewer { pendingSurveyRounds { id sequence project { title } } } }"
 LINK = re.compile(r"(https?://\S+)/answer/(pa_[A-Za-z0-9_-]+)")
-inbox = test_mail.inbox  # the SMTP server fixture
-
-
-@pytest.fixture
-def mail_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{SMTP_PORT}"})
 
 
 async def test_opening_a_round_invites_every_contact_person_of_the_answering_partners(

@@ -16,9 +16,9 @@ from strawberry.relay import to_base64
 from db.migrate import MIGRATIONS_DIR, migrate
 from tests.helpers import gql, graphql
 from tests.helpers.mutations import ADVANCE, CREATE_ORG, ORG_INPUT, UPDATE_ORG, codes, refused
+from tests.helpers.paths import ROOT
 from tests.world import World, build_world
 
-ROOT = Path(__file__).resolve().parent.parent
 ERRORS = "userErrors { field code message }"
 CREATE = f"""mutation($input: CreateCooperationProjectInput!) {{
   createCooperationProject(input: $input) {{ cooperationProject {{ id partners {{ role organization {{ name }} }}

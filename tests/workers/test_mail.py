@@ -1,7 +1,6 @@
 """The outbox and sending: a real SMTP server (aiosmtpd) in the test receives what a real arq worker sends."""
 
 import asyncio
-from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -13,25 +12,11 @@ from arq.worker import Worker
 from db import outbox
 from domain.jobs import enqueue_sending
 from partnerpulse.settings import Settings
-from tests.helpers.mail import SMTP_PORT, Inbox
+from tests.helpers.mail import Inbox
 from workers.mail import retry_delay, send_due, smtp_server
 from workers.settings import WorkerSettings, redis_settings
 
 DOWN_PORT = 8126  # nothing listens here
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield handler
-    controller.stop()
-
-
-@pytest.fixture
-def mail_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{SMTP_PORT}"})
 
 
 def sign_in_mail(recipient: str) -> outbox.Mail:

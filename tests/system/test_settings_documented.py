@@ -2,13 +2,12 @@
 and no page of the documentation names a variable that does not exist."""
 
 import re
-from pathlib import Path
 
 from pydantic import AliasChoices
 
 from partnerpulse.settings import Settings
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS = (ROOT / "docs" / "operations.md").read_text()
 DOCUMENTATION = "\n".join(
     path.read_text() for path in [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").rglob("*.md"))]

@@ -146,7 +146,11 @@ async def test_small_groups_are_suppressed_for_partners_but_not_for_moderators(
     assert set(moderator_flags) >= {"SATISFACTION_GAP"}
     assert "rated overall satisfaction 1.0" in moderator_flags["SATISFACTION_GAP"]["explanation"]
     assert moderator_flags["SATISFACTION_GAP"]["evidence"]["highest"] == 5.0
-    assert not {f["reason"] for f in partner["riskFlags"]} & {"LOW_SATISFACTION", "SATISFACTION_GAP", "UNMET_EXPECTATIONS"}
+    assert not {f["reason"] for f in partner["riskFlags"]} & {
+        "LOW_SATISFACTION",
+        "SATISFACTION_GAP",
+        "UNMET_EXPECTATIONS",
+    }
     assert partner["health"] == {"score": 80, "riskLevel": "NONE", "upToDate": True}
     assert moderator["health"]["riskLevel"] != "NONE"
 
@@ -313,7 +317,7 @@ async def test_portfolio_trends_hide_small_cells_from_members(
         for s in (await gql(client, query, {"g": "ORGANIZATION_KIND"}, world.tokens["startup"]))["satisfactionTrends"]
     }
     # the round is still open: once it closes, its mean over the four answers minus the three SMEs would be
-    # the startup's answer, so the SME cell is withheld as well (tests/test_trust_space_attacks.py)
+    # the startup's answer, so the SME cell is withheld as well (tests/system/test_trust_space_attacks.py)
     assert member["SME"]["points"] == [{"mean": None, "responseCount": 3, "suppressed": True}]
     assert member["STARTUP"]["points"] == [{"mean": None, "responseCount": 1, "suppressed": True}]
     industries = (await gql(client, query, {"g": "INDUSTRY"}, world.tokens["admin"]))["satisfactionTrends"]
@@ -359,7 +363,9 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
     await gql(client, CLOSE, {"r": round_id}, world.tokens["sme"])
     await recompute(connection, world.projects["pilot"], thresholds(settings))
     partner = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["startup"]))
-    assert partner["en"] == "Overall satisfaction is likely at or below 2.5 (99 %): round 1 averaged 1.0 from 3 answers."
+    assert (
+        partner["en"] == "Overall satisfaction is likely at or below 2.5 (99 %): round 1 averaged 1.0 from 3 answers."
+    )
     assert partner["de"] == (
         "Die Gesamtzufriedenheit liegt wahrscheinlich auf oder unter 2,5 (99 %): Runde 1 ergab im Mittel 1,0 aus "
         "3 Antworten."
@@ -367,6 +373,8 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
     # a flag stored before German explanations existed answers in English until its project is recomputed
     await connection.execute("UPDATE risk_flags SET explanation_de = '', partner_explanation_de = ''")
     older = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
-    assert older["de"] == older["en"] == (
-        "Overall satisfaction is likely at or below 2.5 (99 %): round 1 averaged 1.0 from 3 answers."
+    assert (
+        older["de"]
+        == older["en"]
+        == ("Overall satisfaction is likely at or below 2.5 (99 %): round 1 averaged 1.0 from 3 answers.")
     )
