@@ -1,6 +1,8 @@
 """Sign-in services for people: an e-mailed single-use link, signing out, and admins ending a session.
 The cookie and the CSRF rules are HTTP's (api/sessions.py)."""
 
+from collections.abc import Awaitable, Callable
+
 from db import sessions
 from db.outbox import Mail
 from domain import jobs, mail_texts
@@ -27,23 +29,26 @@ def sign_in_mails(link: str, minutes: int) -> dict[str, Mail]:
     return mails
 
 
-def sign_in_address(email: str) -> str:
-    """The address as links are asked for it; refused when it is not one."""
-    cleaned = clean_email(email)
-    if cleaned is None:
-        raise invalid("email", "Not an e-mail address (name@example.com, at most 254 characters).")
-    return cleaned
-
-
-async def request_sign_in_link(runtime: Runtime, email: str) -> None:
+async def request_sign_in_link(
+    runtime: Runtime, email: str, budget: Callable[[str], Awaitable[int | None]] | None = None
+) -> int | None:
     """A link for a known address is written to the outbox with its mail; for an unknown one nothing is, by
-    the same statement and the same work, so the answer tells nobody whether an address is known."""
+    the same statement and the same work, so the answer tells nobody whether an address is known. `budget`:
+    the seconds to wait before a link may go to this address (per address and per client; an address is
+    counted whether or not it is known). Returns those seconds when over budget (nothing written), else None."""
+    address = clean_email(email)
+    if address is None:
+        raise invalid("email", "Not an e-mail address (name@example.com, at most 254 characters).")
+    wait = await budget(address) if budget is not None else None
+    if wait:
+        return wait
     settings = runtime.settings
     token = sessions.new_sign_in_token()
     mails = sign_in_mails(sign_in_link(settings, token), round(settings.sign_in_link_minutes))
     async with runtime.transaction() as connection:
-        await sessions.add_sign_in_link(connection, email, token, settings.sign_in_link_minutes * 60, mails)
+        await sessions.add_sign_in_link(connection, address, token, settings.sign_in_link_minutes * 60, mails)
     await jobs.request_sending(runtime.jobs, settings.redis_namespace)
+    return None
 
 
 async def sign_out(runtime: Runtime, principal: Principal) -> bool:

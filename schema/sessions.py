@@ -80,21 +80,13 @@ async def request_sign_in_link(
     info: Info[Context, Any], input: Annotated[RequestSignInLinkInput, MUTATION_INPUT]
 ) -> RequestSignInLinkPayload:
     context = info.context
-    email, errors = await refusals_as_user_errors(info, lambda: _address(input.email))
-    if email is None:
-        return RequestSignInLinkPayload(requested=False, user_errors=errors)
-    # per address (nobody floods one mailbox) and per client (nobody tries many addresses); an address is
-    # counted whether or not it is known, so the limit tells nothing either
-    wait = await context.limit_sign_in_links(email) if context.limit_sign_in_links else None
+    wait, errors = await refusals_as_user_errors(
+        info, lambda: sign_in.request_sign_in_link(context.runtime, input.email, context.limit_sign_in_links)
+    )
     if wait:
         context.state.retry_after(wait)
         raise rate_limited(f"Too many sign-in links asked for; try again in {wait} s.", wait)
-    await sign_in.request_sign_in_link(context.runtime, email)
-    return RequestSignInLinkPayload(requested=True, user_errors=[])
-
-
-async def _address(email: str) -> str:
-    return sign_in.sign_in_address(email)
+    return RequestSignInLinkPayload(requested=not errors, user_errors=errors)
 
 
 @strawberry.type(description="Result of `signOut`.")
