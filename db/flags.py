@@ -17,10 +17,21 @@ COLUMNS = """f.id, f.project_id, f.audience::text AS audience, f.organization_id
 # that hidden flags, or flags of other projects, were raised between two of its own).
 PARTNER_IDS = 10**15
 PARTNER_IDS_PER_PROJECT = 1 << 20
-NEXT_ID = f"""CASE WHEN {{audience}}::flag_audience = 'PARTNERS' THEN 1 + coalesce(
-        (SELECT max(f.id) FROM risk_flags f WHERE f.project_id = {{project}} AND f.audience = 'PARTNERS'),
-        {PARTNER_IDS} + {{project}} * {PARTNER_IDS_PER_PROJECT}) + {{offset}}
-    ELSE nextval(pg_get_serial_sequence('risk_flags', 'id')) END"""
+
+
+async def next_partner_ids(connection: asyncpg.Connection, project_ids: list[int]) -> dict[int, int]:
+    """project id -> the id its next partner flag gets (callers hold the project's recomputation lock). One
+    grouped read: a correlated max() per inserted row degenerates into a scan of the table per row when the
+    planner still believes the table empty (after a bulk load)."""
+    rows = await connection.fetch(
+        """
+        SELECT project_id, max(id) AS last FROM risk_flags
+        WHERE audience = 'PARTNERS' AND project_id = ANY($1::bigint[]) GROUP BY project_id
+        """,
+        project_ids,
+    )
+    last = {row["project_id"]: row["last"] for row in rows}
+    return {p: 1 + last.get(p, PARTNER_IDS + p * PARTNER_IDS_PER_PROJECT) for p in project_ids}
 
 
 @dataclass(frozen=True)
@@ -121,21 +132,25 @@ async def sync_all_flags(
                 changed.append((current["id"], flag))
     changes: list[FlagChange] = []
     if new:
+        next_id = await next_partner_ids(connection, sorted({p for p, f in new if f.audience == "PARTNERS"}))
+        ids: list[int | None] = []
+        for project_id, flag in new:
+            if flag.audience == "PARTNERS":
+                ids.append(next_id[project_id])
+                next_id[project_id] += 1
+            else:
+                ids.append(None)
         rows = await connection.fetch(
-            f"""
+            """
             INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation, partner_explanation,
                                     explanation_de, partner_explanation_de, evidence, audience)
-            SELECT {NEXT_ID.format(audience="n.audience", project="n.project_id", offset="n.k - 1")},
-                   n.project_id, n.organization_id, n.reason, n.severity, n.explanation, n.partner_explanation,
-                   n.explanation_de, n.partner_explanation_de, n.evidence, n.audience
-            FROM (
-                SELECT u.*, row_number() OVER (PARTITION BY u.project_id, u.audience ORDER BY u.position) AS k
-                FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
-                            $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[])
-                     WITH ORDINALITY AS u(project_id, organization_id, reason, severity, explanation,
-                                          partner_explanation, explanation_de, partner_explanation_de, evidence,
-                                          audience, position)
-            ) n
+            SELECT coalesce(n.id, nextval(pg_get_serial_sequence('risk_flags', 'id'))), n.project_id,
+                   n.organization_id, n.reason, n.severity, n.explanation, n.partner_explanation, n.explanation_de,
+                   n.partner_explanation_de, n.evidence, n.audience
+            FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[], $6::text[],
+                        $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[], $11::bigint[])
+                 AS n(project_id, organization_id, reason, severity, explanation, partner_explanation, explanation_de,
+                      partner_explanation_de, evidence, audience, id)
             RETURNING id, project_id
             """,
             [p for p, _ in new],
@@ -148,6 +163,7 @@ async def sync_all_flags(
             [f.partner_explanation_de for _, f in new],
             [f.evidence for _, f in new],
             [f.audience for _, f in new],
+            ids,
         )
         changes += [FlagChange(row["id"], row["project_id"], "RAISED") for row in rows]
     if changed:

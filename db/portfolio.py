@@ -165,21 +165,15 @@ async def portfolio_atoms(connection: asyncpg.Connection, periods: list[date]) -
     )
 
 
-async def answers_linked_to_cells(
-    connection: asyncpg.Connection, period: date, groupings: list[str], keys: list[str]
-) -> list[asyncpg.Record]:
-    """The month's answers of the given cells (grouping, key), and every answer of the rounds they belong to,
-    with organization, its kind now (`kind`: the portfolio groups by the kinds at publication), the kind the
-    answer recorded at submission (`answer_kind`: the round's per-kind means group by it), industry, month and
-    whether the round has closed."""
+async def answers_linked_to_month(connection: asyncpg.Connection, period: date) -> list[asyncpg.Record]:
+    """Every answer of the rounds that have an answer in the month, with organization, its kind now (`kind`:
+    the portfolio groups by the kinds at publication), the kind the answer recorded at submission
+    (`answer_kind`: the round's per-kind means group by it), industry, month and whether the round has
+    closed. Read once per month: the publication's checks then narrow it down in memory."""
     return await connection.fetch(
         """
-        WITH cells AS (SELECT * FROM unnest($2::trend_grouping[], $3::text[]) AS c(grouping, key)),
-        rounds AS (
+        WITH rounds AS (
             SELECT DISTINCT s.round_id FROM survey_responses s
-            JOIN organizations o ON o.id = s.organization_id
-            JOIN cells c ON (c.grouping = 'ORGANIZATION_KIND' AND c.key = o.kind::text)
-                         OR (c.grouping = 'INDUSTRY' AND c.key = o.industry)
             WHERE s.submitted_at >= $1::date::timestamp AT TIME ZONE 'UTC'
               AND s.submitted_at < ($1::date + interval '1 month')::timestamp AT TIME ZONE 'UTC'
         )
@@ -191,8 +185,6 @@ async def answers_linked_to_cells(
         JOIN survey_rounds r ON r.id = s.round_id
         """,
         period,
-        groupings,
-        keys,
     )
 
 

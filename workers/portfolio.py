@@ -81,24 +81,34 @@ def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[i
     ]
 
 
-def linked_exposures(answers: list[dict], period: date, shown: set[Cell], min_group_size: int) -> set[Cell]:
+class MonthAnswers:
+    """The rows of answers_linked_to_month (id, round_id, organization_id, kind, answer_kind, industry, period,
+    closed) of one month, indexed for the publication's checks."""
+
+    def __init__(self, rows: list[dict], period: date) -> None:
+        self.by_round: dict[int, list[dict]] = defaultdict(list)
+        for row in rows:
+            self.by_round[row["round_id"]].append(row)
+        self.in_cell: dict[Cell, set[int]] = defaultdict(set)  # the month's answers of each cell
+        self.rounds_of_cell: dict[Cell, set[int]] = defaultdict(set)  # the rounds with such an answer
+        for row in rows:
+            if row["period"] == period:
+                for cell in (("ORGANIZATION_KIND", row["kind"]), ("INDUSTRY", row["industry"]),
+                             ("ATOM", (row["kind"], row["industry"]))):  # fmt: skip
+                    self.in_cell[cell].add(row["id"])
+                    self.rounds_of_cell[cell].add(row["round_id"])
+        self.organization_of = {row["id"]: row["organization_id"] for row in rows}
+
+
+def linked_exposures(month: MonthAnswers, shown: set[Cell], min_group_size: int) -> set[Cell]:
     """The shown cells (or ("ATOM", (kind, industry)) sums derived from them) that a round's released sums
-    would give a small group away from (exposed_by_rounds). `answers`: rows of answers_linked_to_cells (id,
-    round_id, organization_id, kind, answer_kind, industry, period, closed)."""
-    by_round: dict[int, list[dict]] = defaultdict(list)
-    for answer in answers:
-        by_round[answer["round_id"]].append(answer)
-    released_sets = [sets for rows in by_round.values() if (sets := subtractable_sets(rows, min_group_size))]
-
-    def inside(answer: dict, cell: Cell) -> bool:
-        grouping, key = cell
-        if grouping == "ATOM":
-            return (answer["kind"], answer["industry"]) == key
-        return answer["kind" if grouping == "ORGANIZATION_KIND" else "industry"] == key
-
-    cells = {cell: frozenset(a["id"] for a in answers if a["period"] == period and inside(a, cell)) for cell in shown}
-    organization_of = {a["id"]: a["organization_id"] for a in answers}
-    return exposed_by_rounds(cells, released_sets, organization_of, min_group_size)
+    would give a small group away from (exposed_by_rounds): the rounds with an answer of the month in one of
+    the cells (an atom's answers are among its kind's)."""
+    wanted = {("ORGANIZATION_KIND", cell[1][0]) if cell[0] == "ATOM" else cell for cell in shown}
+    rounds = set().union(*(month.rounds_of_cell.get(cell, set()) for cell in wanted))
+    released_sets = [sets for r in sorted(rounds) if (sets := subtractable_sets(month.by_round[r], min_group_size))]
+    cells = {cell: frozenset(month.in_cell.get(cell, ())) for cell in shown}
+    return exposed_by_rounds(cells, released_sets, month.organization_of, min_group_size)
 
 
 async def cells_to_publish(
@@ -109,21 +119,19 @@ async def cells_to_publish(
     withheld: frozenset[Cell] = frozenset()
     withheld_atoms: frozenset[Atom] = frozenset()
     counts = {(kind, industry): count for kind, industry, count in atoms}
+    month: MonthAnswers | None = None
     while True:
         shown = released_cells(atoms, min_group_size, withheld, withheld_atoms)
         # what the shown cells add up to counts as well: Energy minus the startups is the SMEs in Energy
         derived = derivable_atoms(counts, month_groupings(atoms), shown)
-        candidates = shown | {("ATOM", atom) for atom in derived}
         # every cell, however large: many rounds' released sums together can cancel all but a few answers of it
-        checked = candidates
+        checked = shown | {("ATOM", atom) for atom in derived}
         if not checked:
             return shown
-        # an atom's answers are among its kind's
-        wanted = sorted({("ORGANIZATION_KIND", cell[1][0]) if cell[0] == "ATOM" else cell for cell in checked})
-        rows = await portfolio.answers_linked_to_cells(
-            connection, period, [cell[0] for cell in wanted], [cell[1] for cell in wanted]
-        )
-        exposed = linked_exposures([dict(row) for row in rows], period, checked, min_group_size)
+        if month is None:
+            month = MonthAnswers([dict(row) for row in await portfolio.answers_linked_to_month(connection, period)],
+                                 period)  # fmt: skip
+        exposed = linked_exposures(month, checked, min_group_size)
         if not exposed:
             return shown
         withheld |= {cell for cell in exposed if cell[0] != "ATOM"}

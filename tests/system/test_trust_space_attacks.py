@@ -379,7 +379,7 @@ async def test_a_kind_shown_in_a_round_that_closed_before_a_change_of_kind_minus
 ) -> None:
     """Leak: a closed round's per-kind means are frozen with the kinds its organizations had when it closed,
     but the portfolio, published when the month is over, groups by the kinds they have then, and so does its
-    check against the rounds (`answers_linked_to_cells` joins organizations). A round of three SMEs (the
+    check against the rounds (`answers_linked_to_month` joins organizations). A round of three SMEs (the
     attacker among them) and three startups closes last month and shows both kinds. Before the month is
     published the attacker is recorded as a startup (no API mutation changes a kind; the network's operator
     does, as asked). The check now sees a round of two SMEs and four startups, whose kinds are suppressed, so
