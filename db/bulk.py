@@ -55,26 +55,28 @@ _APPLY_ROUND_STATISTICS = [
     """,
 ]
 
+# closed rounds whose kind rows already count all their answers keep them (as db.recompute's
+# _ROUND_KIND_STATISTICS): found by hash joins of per-round counts, and left out of the aggregation, so that
+# a steady recomputation aggregates only the open rounds' answers
+_FROZEN_KIND_ROUNDS = """
+CREATE TEMPORARY TABLE frozen_kind_rounds ON COMMIT DROP AS
+SELECT k.round_id
+FROM (SELECT round_id, sum(response_count) AS n FROM round_kind_statistics GROUP BY round_id) k
+JOIN survey_rounds r ON r.id = k.round_id AND r.status = 'CLOSED'
+JOIN (SELECT round_id, count(*) AS n FROM survey_responses GROUP BY round_id) c ON c.round_id = k.round_id AND c.n = k.n
+"""
+
 _FRESH_KIND_STATISTICS = """
 CREATE TEMPORARY TABLE fresh_kind_statistics ON COMMIT DROP AS
 SELECT s.round_id, s.organization_kind AS kind, count(*)::int AS n, avg(s.overall)::float8 AS m1,
        avg(s.expectations_met)::float8 AS m2, avg(s.mutual_benefit)::float8 AS m3, avg(s.decision_speed)::float8 AS m4,
        avg(s.communication_trust)::float8 AS m5
 FROM survey_responses s
+WHERE NOT EXISTS (SELECT 1 FROM frozen_kind_rounds z WHERE z.round_id = s.round_id)
 GROUP BY s.round_id, s.organization_kind
 """
 
-# closed rounds whose kind rows already count all their answers keep them (as db.recompute's _ROUND_KIND_STATISTICS)
-_FROZEN_KIND_ROUNDS = """
-CREATE TEMPORARY TABLE frozen_kind_rounds ON COMMIT DROP AS
-SELECT k.round_id FROM round_kind_statistics k JOIN survey_rounds r ON r.id = k.round_id AND r.status = 'CLOSED'
-GROUP BY k.round_id
-HAVING sum(k.response_count) = (SELECT count(*) FROM survey_responses s WHERE s.round_id = k.round_id)
-"""
-
 _APPLY_KIND_STATISTICS = [
-    _FROZEN_KIND_ROUNDS,
-    "DELETE FROM fresh_kind_statistics f USING frozen_kind_rounds z WHERE f.round_id = z.round_id",
     "CREATE INDEX ON fresh_kind_statistics (round_id, kind)",
     "ANALYZE fresh_kind_statistics (round_id, kind)",
     """
@@ -126,6 +128,7 @@ async def recompute_all_kind_statistics(connection: asyncpg.Connection) -> None:
     script = [
         "SET LOCAL work_mem = '256MB'",
         "SET LOCAL enable_nestloop = off",
+        _FROZEN_KIND_ROUNDS,
         _FRESH_KIND_STATISTICS,
         *_APPLY_KIND_STATISTICS,
         "SET LOCAL enable_nestloop = on",  # as in recompute_all_round_statistics

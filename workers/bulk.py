@@ -6,9 +6,13 @@ READ snapshot: every project is marked computed from exactly the data_version it
 """
 
 import asyncio
+import itertools
+import os
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 
 import asyncpg
 
@@ -103,13 +107,53 @@ async def beside_work(connection: asyncpg.Connection, snapshot: str, min_group_s
         await publish_closed_months(connection, min_group_size)
 
 
+Evaluated = tuple[list[tuple], list[tuple], dict[int, list[flags.DesiredFlag]]]
+
+# from this many projects on, the rules run in forked processes, one per core: at 72,000 projects they are the
+# longest phase, pure Python, and each project is independent
+PARALLEL_FROM = 5_000
+_shared: tuple | None = None  # what the forked processes read (inherited, copy-on-write; never pickled)
+
+
 def evaluate_all(
     projects: list[asyncpg.Record],
     rounds_by_project: dict[int, list[asyncpg.Record]],
     rules: Thresholds,
     portfolio_means: dict[str, float] | None = None,
-) -> tuple[list[tuple], list[tuple], dict[int, list[flags.DesiredFlag]]]:
-    """Trend rows, health rows and the flags that should be open, of every project."""
+) -> Evaluated:
+    """Trend rows, health rows and the flags that should be open, of every project (in project order)."""
+    processes = len(os.sched_getaffinity(0))
+    if processes < 2 or len(projects) < PARALLEL_FROM:
+        return evaluate_projects(projects, rounds_by_project, rules, portfolio_means)
+    global _shared
+    _shared = (projects, rounds_by_project, rules, portfolio_means)
+    step = -(-len(projects) // (4 * processes))  # a few chunks per process: they finish at about the same time
+    try:
+        with ProcessPoolExecutor(processes, mp_context=get_context("fork")) as pool:
+            parts = list(pool.map(_evaluate_slice, range(0, len(projects), step), itertools.repeat(step)))
+    finally:
+        _shared = None
+    trend_rows, health_rows = [], []
+    desired: dict[int, list[flags.DesiredFlag]] = {}
+    for part_trends, part_health, part_desired in parts:
+        trend_rows += part_trends
+        health_rows += part_health
+        desired |= part_desired
+    return trend_rows, health_rows, desired
+
+
+def _evaluate_slice(start: int, length: int) -> Evaluated:
+    assert _shared is not None
+    projects, rounds_by_project, rules, portfolio_means = _shared
+    return evaluate_projects(projects[start : start + length], rounds_by_project, rules, portfolio_means)
+
+
+def evaluate_projects(
+    projects: list[asyncpg.Record],
+    rounds_by_project: dict[int, list[asyncpg.Record]],
+    rules: Thresholds,
+    portfolio_means: dict[str, float] | None = None,
+) -> Evaluated:
     trend_rows, health_rows = [], []
     desired: dict[int, list[flags.DesiredFlag]] = {}
     for project in projects:

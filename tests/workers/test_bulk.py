@@ -5,6 +5,7 @@ from datetime import date
 import asyncpg
 import pytest
 
+import workers.bulk
 from db import recompute as recompute_sql
 from db.demo import plan_network
 from db.portfolio import refresh_portfolio
@@ -34,10 +35,22 @@ async def clear_derived(connection: asyncpg.Connection) -> None:
     )
 
 
-@pytest.mark.parametrize("second_connection", [False, True], ids=["one connection", "kinds beside"])
+@pytest.mark.parametrize(
+    ("second_connection", "forked_rules"),
+    [(False, False), (True, False), (True, True)],
+    ids=["one connection", "kinds beside", "rules in forked processes"],
+)
 async def test_bulk_and_per_project_recomputation_agree(
-    connection: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings, second_connection: bool
+    connection: asyncpg.Connection,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    second_connection: bool,
+    forked_rules: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if forked_rules:  # the threshold from which the rules run in one process per core (2 here, at least)
+        monkeypatch.setattr(workers.bulk, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(workers.bulk.os, "sched_getaffinity", lambda _: {0, 1})
     network = plan_network(seed=11, scale=2, today=date.today())
     await load_network(connection, network)
     # regrouped after they answered: both paths group a round's kinds by the kind each answer recorded
