@@ -158,7 +158,8 @@ async def test_200_concurrent_submissions_are_each_counted_exactly_once(
 
     async def submit(token: str, key: str, score: int) -> dict:
         """Like a well-behaved client: when the service is busy (the pool has 10 connections for 250
-        requests at once), try again with the same idempotency key."""
+        requests at once), try again with the same idempotency key. That includes a partial result: the
+        answer may be stored while a field of the payload (its organization) could not be read."""
         for _ in range(50):
             response = await client.post(
                 "/graphql",
@@ -166,10 +167,10 @@ async def test_200_concurrent_submissions_are_each_counted_exactly_once(
                 headers={"Authorization": f"Bearer {token}"},
             )
             body = response.json()
-            if body.get("data") and body["data"]["submitSurveyResponse"]:
-                return body["data"]["submitSurveyResponse"]
             codes = {e.get("extensions", {}).get("code") for e in body.get("errors", [])}
-            assert codes <= {"SERVICE_BUSY", "SERVICE_UNAVAILABLE"}, body
+            if not codes and body.get("data") and body["data"]["submitSurveyResponse"]:
+                return body["data"]["submitSurveyResponse"]
+            assert codes and codes <= {"SERVICE_BUSY", "SERVICE_UNAVAILABLE"}, body
             await asyncio.sleep(0.1)
         raise AssertionError("the service stayed busy")
 
