@@ -161,8 +161,18 @@ async def test_the_fixture_itself_is_valid_and_allows_the_legal_cases(connection
         "INSERT INTO round_statistics (round_id, project_id, sequence, response_count, expected_count) "
         "VALUES (2, 1, 2, 0, 2)"
     )
+    await connection.execute(
+        "INSERT INTO round_kind_statistics (round_id, organization_kind, response_count, mean_overall,"
+        " mean_expectations_met, mean_mutual_benefit, mean_decision_speed, mean_communication_trust)"
+        " VALUES (2, 'SME', 1, 3, 3, 3, 3, 3)"
+    )
+    await connection.execute(
+        "INSERT INTO project_trends (project_id, dimension, slope, smoothed, rounds_used) VALUES (1, 'OVERALL', 0, 3, 2)"
+    )
     # deleting a project takes its rounds, answers, statistics (through the rounds) and flags with it
     await connection.execute("DELETE FROM cooperation_projects WHERE id = 1")
     assert await connection.fetchval("SELECT count(*) FROM survey_responses") == 0
     assert await connection.fetchval("SELECT count(*) FROM round_statistics") == 0
+    assert await connection.fetchval("SELECT count(*) FROM round_kind_statistics") == 0
+    assert await connection.fetchval("SELECT count(*) FROM project_trends") == 0
     assert await connection.fetchval("SELECT count(*) FROM risk_flags") == 0
