@@ -16,7 +16,7 @@ from db import bulk as bulk_sql
 from db import flags, portfolio
 from db import recompute as recompute_sql
 from domain.events import FlagEvent
-from workers.analytics import Thresholds
+from domain.risk_rules import Thresholds
 from workers.portfolio import publish_closed_months
 from workers.recompute import evaluate_views, facts_from_rows, trends
 
