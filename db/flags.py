@@ -7,8 +7,7 @@ from typing import Any
 import asyncpg
 
 COLUMNS = """f.id, f.project_id, f.audience::text AS audience, f.organization_id, f.reason::text AS reason,
-    f.severity::text AS severity, f.explanation, f.partner_explanation, f.explanation_de, f.partner_explanation_de,
-    f.evidence, f.raised_at,
+    f.severity::text AS severity, f.explanations, f.evidence, f.raised_at,
     f.resolved_at, f.acknowledged_at, f.acknowledgement_note, f.updated_at"""
 
 
@@ -29,18 +28,13 @@ class DesiredFlag:
     reason: str
     organization_id: int | None
     severity: str
-    explanation: str
-    partner_explanation: str
+    explanations: dict[str, str]  # language -> the explanation in it ("en" always)
     evidence: dict[str, Any]
-    explanation_de: str = ""
-    partner_explanation_de: str = ""
 
     def differs_from(self, current: asyncpg.Record) -> bool:
         """Whether the stored open flag `current` needs an update to say what this one says."""
-        stored = (current["severity"], current["explanation"], current["partner_explanation"],
-                  current["explanation_de"], current["partner_explanation_de"], current["evidence"])  # fmt: skip
-        wanted = (self.severity, self.explanation, self.partner_explanation, self.explanation_de,
-                  self.partner_explanation_de, json.loads(json.dumps(self.evidence)))  # fmt: skip
+        stored = (current["severity"], current["explanations"], current["evidence"])
+        wanted = (self.severity, self.explanations, json.loads(json.dumps(self.evidence)))
         return stored != wanted
 
 
@@ -123,18 +117,17 @@ async def sync_all_flags(
     if new:
         rows = await connection.fetch(
             f"""
-            INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation, partner_explanation,
-                                    explanation_de, partner_explanation_de, evidence, audience)
+            INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanations,
+                                    evidence, audience)
             SELECT {NEXT_ID.format(audience="n.audience", project="n.project_id", offset="n.k - 1")},
-                   n.project_id, n.organization_id, n.reason, n.severity, n.explanation, n.partner_explanation,
-                   n.explanation_de, n.partner_explanation_de, n.evidence, n.audience
+                   n.project_id, n.organization_id, n.reason, n.severity, n.explanations,
+                   n.evidence, n.audience
             FROM (
                 SELECT u.*, row_number() OVER (PARTITION BY u.project_id, u.audience ORDER BY u.position) AS k
-                FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[],
-                            $6::text[], $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[])
-                     WITH ORDINALITY AS u(project_id, organization_id, reason, severity, explanation,
-                                          partner_explanation, explanation_de, partner_explanation_de, evidence,
-                                          audience, position)
+                FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::jsonb[],
+                            $6::jsonb[], $7::flag_audience[])
+                     WITH ORDINALITY AS u(project_id, organization_id, reason, severity, explanations,
+                                          evidence, audience, position)
             ) n
             RETURNING id, project_id
             """,
@@ -142,10 +135,7 @@ async def sync_all_flags(
             [f.organization_id for _, f in new],
             [f.reason for _, f in new],
             [f.severity for _, f in new],
-            [f.explanation for _, f in new],
-            [f.partner_explanation for _, f in new],
-            [f.explanation_de for _, f in new],
-            [f.partner_explanation_de for _, f in new],
+            [f.explanations for _, f in new],
             [f.evidence for _, f in new],
             [f.audience for _, f in new],
         )
@@ -153,20 +143,16 @@ async def sync_all_flags(
     if changed:
         rows = await connection.fetch(
             """
-            UPDATE risk_flags f SET severity = c.severity, explanation = c.explanation,
-                partner_explanation = c.partner_explanation, explanation_de = c.explanation_de,
-                partner_explanation_de = c.partner_explanation_de, evidence = c.evidence, updated_at = now()
-            FROM unnest($1::bigint[], $2::severity[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-                 AS c(id, severity, explanation, partner_explanation, explanation_de, partner_explanation_de, evidence)
+            UPDATE risk_flags f SET severity = c.severity, explanations = c.explanations, evidence = c.evidence,
+                updated_at = now()
+            FROM unnest($1::bigint[], $2::severity[], $3::jsonb[], $4::jsonb[])
+                 AS c(id, severity, explanations, evidence)
             WHERE f.id = c.id
             RETURNING f.id, f.project_id
             """,
             [i for i, _ in changed],
             [f.severity for _, f in changed],
-            [f.explanation for _, f in changed],
-            [f.partner_explanation for _, f in changed],
-            [f.explanation_de for _, f in changed],
-            [f.partner_explanation_de for _, f in changed],
+            [f.explanations for _, f in changed],
             [f.evidence for _, f in changed],
         )
         changes += [FlagChange(row["id"], row["project_id"], "UPDATED") for row in rows]

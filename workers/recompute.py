@@ -150,15 +150,11 @@ async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thre
 
 def desired_flag(finding: risk_rules.Finding, audience: FlagAudience) -> flags.DesiredFlag:
     """A partner finding was computed from released values only: its explanation is what partners read."""
-    explanations = render_all(finding.wording)
     return flags.DesiredFlag(
         audience=audience,
         reason=str(finding.reason),
         organization_id=finding.organization_id,
         severity=finding.severity.name,
-        explanation=explanations["en"],
-        partner_explanation=explanations["en"],
+        explanations=render_all(finding.wording),
         evidence=finding.evidence,
-        explanation_de=explanations["de"],
-        partner_explanation_de=explanations["de"],
     )
