@@ -13,7 +13,7 @@ from domain.events import FlagEvent
 from domain.explanations import render_all
 from domain.risk_rules import Goal, ProjectFacts, RoundFacts, Thresholds
 from domain.trends import TREND_WINDOW, smoothed, trend_slope
-from domain.vocabulary import DIMENSIONS, MEAN_COLUMN, FlagAudience
+from domain.vocabulary import ANSWERING_ROLES, DIMENSIONS, MEAN_COLUMN, FlagAudience
 from partnerpulse.settings import Settings
 
 
@@ -134,7 +134,7 @@ async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thre
             if version is None:
                 return None
             await recompute_sql.recompute_round_statistics(connection, project_id)
-            project = await recompute_sql.project_for_rules(connection, project_id)
+            project = await recompute_sql.project_for_rules(connection, project_id, ANSWERING_ROLES)
             rounds = await recompute_sql.rounds_for_rules(connection, project_id)
             facts = facts_from_rows(project, rounds, await portfolio_sql.portfolio_prior(connection))
             views = evaluate_views(facts, rules)
