@@ -1,6 +1,6 @@
 """Loading generated data with COPY (db/demo.py decides what the data is)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import asyncpg
 
@@ -84,9 +84,7 @@ async def load_network(
     return counts
 
 
-async def demo_principals(
-    connection: asyncpg.Connection, answering_roles: Sequence[str]
-) -> dict[str, asyncpg.Record | None]:
+async def demo_principals(connection: asyncpg.Connection) -> dict[str, asyncpg.Record | None]:
     """Organizations worth a demo token, once the statistics are computed: the startup that a
     SATISFACTION_GAP flag names (it answers surveys and sees its project at risk), and the research
     institute moderating the project most at risk (it sees individual answers). Any startup or moderator
@@ -94,14 +92,13 @@ async def demo_principals(
     member = await connection.fetchrow(
         """
         SELECT o.id, o.kind::text AS kind, o.name FROM organizations o
-        JOIN project_partners pp ON pp.organization_id = o.id AND pp.role = ANY($1::partner_role[])
+        JOIN project_partners pp ON pp.organization_id = o.id AND pp.role <> 'MODERATOR'
         JOIN cooperation_projects p ON p.id = pp.project_id AND p.phase = 'ACTIVE'
         LEFT JOIN risk_flags f ON f.project_id = p.id AND f.organization_id = o.id AND f.resolved_at IS NULL
              AND f.reason = 'SATISFACTION_GAP'
         WHERE o.kind = 'STARTUP'
         ORDER BY f.id IS NULL, p.id, o.id LIMIT 1
-        """,
-        answering_roles,
+        """
     )
     moderator = await connection.fetchrow(
         """

@@ -759,7 +759,6 @@ def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
     are created when they no longer authenticate (another database, revoked)."""
     from db.seed import demo_principals
     from db.tokens import create_token, find_token
-    from domain.vocabulary import ANSWERING_ROLES
     from schema.ids import organization_global_id
 
     saved = json.loads(path.read_text()) if path.exists() else {}
@@ -770,7 +769,7 @@ def _demo_tokens(path: Path, database_url: str) -> dict[str, Any]:
             for entry, record in zip(saved.values(), records, strict=True):
                 entry["id"] = record.id if record else None  # files of older versions had no id
             return saved
-        principals = await demo_principals(connection, ANSWERING_ROLES)
+        principals = await demo_principals(connection)
         fresh: dict[str, Any] = {}
         token_id, token = await create_token(connection, organization_id=None, label="demo admin")
         fresh["admin"] = {"id": token_id, "token": token, "organization": None}

@@ -15,7 +15,6 @@ from graphql import OperationDefinitionNode, OperationType, parse, validate
 from db.demo import plan_network
 from db.seed import demo_principals, load_network
 from db.tokens import create_token
-from domain.vocabulary import ANSWERING_ROLES
 from partnerpulse.settings import Settings
 from schema import schema
 from tests.helpers import gql
@@ -72,7 +71,7 @@ async def test_the_readme_says_what_the_demo_tokens_are(
     """The organizations `partnerpulse dev` makes tokens for (db.seed.demo_principals), as the README tells."""
     await load_network(connection, plan_network(seed=42, scale=1, today=date.today()))
     await recompute_all(connection, thresholds(settings))
-    principals = await demo_principals(connection, ANSWERING_ROLES)
+    principals = await demo_principals(connection)
     member, moderator = principals["member"], principals["moderator"]
     assert member is not None and moderator is not None
     # the banner names each token with its id, e.g. "  member (token 2) — Gridwise GmbH"
