@@ -5,7 +5,7 @@ noise of SD 0.5-0.8, 85 % of partners answering a round, some joining late) over
 telling one planted story from round 5 on (the onset): healthy (flat), slow decline (−0.3 a round), sudden
 drop (−1.5), asymmetry (one partner −2.0), a partner going silent, recovery after a dip (rounds 3-4). Each
 round is evaluated twice, as the workers do: while it is open with its first answer, and once it has closed.
-Both rule sets (the frozen baseline of bench/baseline_rules.py and today's workers/analytics.py) run on the
+Both rule sets (the frozen baseline of bench/baseline_rules.py and today's domain/risk_rules/) run on the
 same facts; per rule it prints precision, recall within two rounds of onset, rounds from onset to detection,
 false alarms per 100 healthy project-rounds and flapping (raised, resolved, raised again within three rounds).
 """
@@ -25,8 +25,11 @@ import asyncpg
 from bench import baseline_rules
 from bench.system import fresh_database
 from db.pool import init_connection
-from workers import analytics
-from workers.analytics import DIMENSIONS, Finding, ProjectFacts, RoundFacts, Thresholds
+from domain import risk_rules
+from domain.risk_rules import Finding, ProjectFacts, RoundFacts, Thresholds
+from domain.risk_rules.estimates import level
+from domain.risk_rules.facts import known_rounds, series
+from domain.vocabulary import DIMENSIONS, Dimension
 from workers.recompute import recompute
 
 ROUNDS = 10
@@ -380,7 +383,7 @@ async def _compare(
         project_id,
     )
     stored = sorted((r["reason"], back.get(r["organization_id"]), r["severity"]) for r in rows)
-    expected = sorted((f.reason, f.organization_id, f.severity.name) for f in analytics.evaluate(facts, rules))
+    expected = sorted((f.reason, f.organization_id, f.severity.name) for f in risk_rules.evaluate(facts, rules))
     return [] if stored == expected else [f"project {number}: workers {stored}, evaluate {expected}"]
 
 
@@ -438,7 +441,7 @@ def trade_off(projects: list[Project], rules: Thresholds) -> Iterator[str]:
     yield f"{'raise p':>8}{'margin':>8}{'slow decline ≤2':>17}{'drop ≤2':>9}{'DECLINING FA/100':>18}{'all FA/100':>12}"
     for probability, margin in TRADE_OFF:
         point = dataclasses.replace(rules, raise_probability=probability, decline_margin=margin)
-        f = measure(subset, analytics.evaluate, point)
+        f = measure(subset, risk_rules.evaluate, point)
         yield (
             f"{probability:>8.3f}{margin:>8.2f}{_ratio(f.stories_caught['decline'], f.stories['decline']):>17}"
             f"{_ratio(f.stories_caught['drop'], f.stories['drop']):>9}"
@@ -462,11 +465,11 @@ def prior_effect(projects: list[Project], rules: Thresholds) -> str:
         outcomes = []
         for with_prior in (False, True):
             state = dataclasses.replace(first, portfolio_means=prior if with_prior else {})
-            found = analytics.level(analytics._series(analytics.known_rounds(state, rules), "OVERALL"), rules,
-                                    state.portfolio_means.get("OVERALL"))  # fmt: skip
+            found = level(series(known_rounds(state, rules), Dimension.OVERALL), rules,
+                          state.portfolio_means.get("OVERALL"))  # fmt: skip
             if found is not None:
                 errors[with_prior].append((found.estimate - truth) ** 2)
-            outcomes.append({(f.reason, f.organization_id) for f in analytics.evaluate(state, rules)})
+            outcomes.append({(f.reason, f.organization_id) for f in risk_rules.evaluate(state, rules)})
         changed += outcomes[0] != outcomes[1]
     rmse = {key: (sum(v) / len(v)) ** 0.5 if v else 0.0 for key, v in errors.items()}
     return (
@@ -486,7 +489,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a threshold of the current rules changed for this run (workers.analytics.Thresholds), e.g. "
+        help="a threshold of the current rules changed for this run (domain.risk_rules.Thresholds), e.g. "
         "raise_probability=0.9; repeatable",
     )
     parser.add_argument(
@@ -515,7 +518,7 @@ def main() -> None:
     started = time.perf_counter()
     before = measure(projects, baseline_rules.evaluate, baseline_rules.BASELINE)
     middle = time.perf_counter()
-    after = measure(projects, analytics.evaluate, rules)
+    after = measure(projects, risk_rules.evaluate, rules)
     done = time.perf_counter()
     print(f"{count} simulated projects, {ROUNDS} rounds each, seed {options.seed}"
           + "".join(f", {item}" for item in options.rule) + "; "

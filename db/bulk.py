@@ -3,6 +3,7 @@ temporary tables, the facts the rules read from them, the shared snapshot and th
 derived rows are written by db/recompute.py's writers, as for one project."""
 
 import re
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -170,7 +171,9 @@ async def all_rounds_for_rules(connection: asyncpg.Connection) -> list[asyncpg.R
     )
 
 
-async def all_projects_for_rules(connection: asyncpg.Connection) -> list[asyncpg.Record]:
+async def all_projects_for_rules(
+    connection: asyncpg.Connection, answering_roles: Sequence[str]
+) -> list[asyncpg.Record]:
     """What `db.recompute.project_for_rules` gives for one project, for every project, with its data_version."""
     return await connection.fetch(
         """
@@ -184,7 +187,7 @@ async def all_projects_for_rules(connection: asyncpg.Connection) -> list[asyncpg
             SELECT pp.project_id, array_agg(pp.organization_id ORDER BY pp.organization_id) AS partner_ids,
                    array_agg(o.name ORDER BY pp.organization_id) AS partner_names
             FROM project_partners pp JOIN organizations o ON o.id = pp.organization_id
-            WHERE pp.role <> 'MODERATOR' AND pp.left_on IS NULL
+            WHERE pp.role = ANY($1::partner_role[]) AND pp.left_on IS NULL
             GROUP BY pp.project_id
         ) pp ON pp.project_id = p.id
         LEFT JOIN (
@@ -194,5 +197,6 @@ async def all_projects_for_rules(connection: asyncpg.Connection) -> list[asyncpg
             GROUP BY project_id
         ) g ON g.project_id = p.id
         ORDER BY p.id
-        """
+        """,
+        answering_roles,
     )

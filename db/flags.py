@@ -7,8 +7,7 @@ from typing import Any
 import asyncpg
 
 COLUMNS = """f.id, f.project_id, f.audience::text AS audience, f.organization_id, f.reason::text AS reason,
-    f.severity::text AS severity, f.explanation, f.partner_explanation, f.explanation_de, f.partner_explanation_de,
-    f.evidence, f.raised_at,
+    f.severity::text AS severity, f.explanations, f.evidence, f.raised_at,
     f.resolved_at, f.acknowledged_at, f.acknowledgement_note, f.updated_at"""
 
 
@@ -40,18 +39,13 @@ class DesiredFlag:
     reason: str
     organization_id: int | None
     severity: str
-    explanation: str
-    partner_explanation: str
+    explanations: dict[str, str]  # language -> the explanation in it ("en" always)
     evidence: dict[str, Any]
-    explanation_de: str = ""
-    partner_explanation_de: str = ""
 
     def differs_from(self, current: asyncpg.Record) -> bool:
         """Whether the stored open flag `current` needs an update to say what this one says."""
-        stored = (current["severity"], current["explanation"], current["partner_explanation"],
-                  current["explanation_de"], current["partner_explanation_de"], current["evidence"])  # fmt: skip
-        wanted = (self.severity, self.explanation, self.partner_explanation, self.explanation_de,
-                  self.partner_explanation_de, json.loads(json.dumps(self.evidence)))  # fmt: skip
+        stored = (current["severity"], current["explanations"], current["evidence"])
+        wanted = (self.severity, self.explanations, json.loads(json.dumps(self.evidence)))
         return stored != wanted
 
 
@@ -142,25 +136,19 @@ async def sync_all_flags(
                 ids.append(None)
         rows = await connection.fetch(
             """
-            INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanation, partner_explanation,
-                                    explanation_de, partner_explanation_de, evidence, audience)
+            INSERT INTO risk_flags (id, project_id, organization_id, reason, severity, explanations, evidence, audience)
             SELECT coalesce(n.id, nextval(pg_get_serial_sequence('risk_flags', 'id'))), n.project_id,
-                   n.organization_id, n.reason, n.severity, n.explanation, n.partner_explanation, n.explanation_de,
-                   n.partner_explanation_de, n.evidence, n.audience
-            FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::text[], $6::text[],
-                        $7::text[], $8::text[], $9::jsonb[], $10::flag_audience[], $11::bigint[])
-                 AS n(project_id, organization_id, reason, severity, explanation, partner_explanation, explanation_de,
-                      partner_explanation_de, evidence, audience, id)
+                   n.organization_id, n.reason, n.severity, n.explanations, n.evidence, n.audience
+            FROM unnest($1::bigint[], $2::bigint[], $3::risk_reason[], $4::severity[], $5::jsonb[], $6::jsonb[],
+                        $7::flag_audience[], $8::bigint[])
+                 AS n(project_id, organization_id, reason, severity, explanations, evidence, audience, id)
             RETURNING id, project_id
             """,
             [p for p, _ in new],
             [f.organization_id for _, f in new],
             [f.reason for _, f in new],
             [f.severity for _, f in new],
-            [f.explanation for _, f in new],
-            [f.partner_explanation for _, f in new],
-            [f.explanation_de for _, f in new],
-            [f.partner_explanation_de for _, f in new],
+            [f.explanations for _, f in new],
             [f.evidence for _, f in new],
             [f.audience for _, f in new],
             ids,
@@ -169,20 +157,16 @@ async def sync_all_flags(
     if changed:
         rows = await connection.fetch(
             """
-            UPDATE risk_flags f SET severity = c.severity, explanation = c.explanation,
-                partner_explanation = c.partner_explanation, explanation_de = c.explanation_de,
-                partner_explanation_de = c.partner_explanation_de, evidence = c.evidence, updated_at = now()
-            FROM unnest($1::bigint[], $2::severity[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-                 AS c(id, severity, explanation, partner_explanation, explanation_de, partner_explanation_de, evidence)
+            UPDATE risk_flags f SET severity = c.severity, explanations = c.explanations, evidence = c.evidence,
+                updated_at = now()
+            FROM unnest($1::bigint[], $2::severity[], $3::jsonb[], $4::jsonb[])
+                 AS c(id, severity, explanations, evidence)
             WHERE f.id = c.id
             RETURNING f.id, f.project_id
             """,
             [i for i, _ in changed],
             [f.severity for _, f in changed],
-            [f.explanation for _, f in changed],
-            [f.partner_explanation for _, f in changed],
-            [f.explanation_de for _, f in changed],
-            [f.partner_explanation_de for _, f in changed],
+            [f.explanations for _, f in changed],
             [f.evidence for _, f in changed],
         )
         changes += [FlagChange(row["id"], row["project_id"], "UPDATED") for row in rows]

@@ -2,6 +2,8 @@
 statistics of one project, the facts the rules read, and one writer per derived table (trends, health,
 computed marks) that the per-project job and the bulk recomputation both call."""
 
+from collections.abc import Sequence
+
 import asyncpg
 
 # Means per dimension and NPS of every round of one project, in one statement. NPS: share of
@@ -115,16 +117,19 @@ async def rounds_for_rules(connection: asyncpg.Connection, project_id: int) -> l
     )
 
 
-async def project_for_rules(connection: asyncpg.Connection, project_id: int) -> asyncpg.Record | None:
+async def project_for_rules(
+    connection: asyncpg.Connection, project_id: int, answering_roles: Sequence[str]
+) -> asyncpg.Record | None:
+    """The project as the rules read it; its partners are those in `answering_roles` (the vocabulary's)."""
     return await connection.fetchrow(
         """
         SELECT p.phase::text AS phase, p.exit_plan IS NOT NULL AS has_exit_plan, current_date AS today,
                current_date - (p.phase_changed_at AT TIME ZONE 'UTC')::date AS days_in_phase,
                ARRAY(SELECT pp.organization_id FROM project_partners pp
-                     WHERE pp.project_id = p.id AND pp.role <> 'MODERATOR' AND pp.left_on IS NULL
+                     WHERE pp.project_id = p.id AND pp.role = ANY($2::partner_role[]) AND pp.left_on IS NULL
                      ORDER BY pp.organization_id) AS partner_ids,
                ARRAY(SELECT o.name FROM project_partners pp JOIN organizations o ON o.id = pp.organization_id
-                     WHERE pp.project_id = p.id AND pp.role <> 'MODERATOR' AND pp.left_on IS NULL
+                     WHERE pp.project_id = p.id AND pp.role = ANY($2::partner_role[]) AND pp.left_on IS NULL
                      ORDER BY pp.organization_id) AS partner_names,
                ARRAY(SELECT g.title FROM project_goals g
                      WHERE g.project_id = p.id AND g.status = 'OPEN' AND g.due_on < current_date
@@ -135,6 +140,7 @@ async def project_for_rules(connection: asyncpg.Connection, project_id: int) -> 
         FROM cooperation_projects p WHERE p.id = $1
         """,
         project_id,
+        answering_roles,
     )
 
 

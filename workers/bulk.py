@@ -20,7 +20,8 @@ from db import bulk as bulk_sql
 from db import flags, portfolio
 from db import recompute as recompute_sql
 from domain.events import FlagEvent
-from workers.analytics import Thresholds
+from domain.risk_rules import Thresholds
+from domain.vocabulary import ANSWERING_ROLES
 from workers.portfolio import publish_closed_months
 from workers.recompute import evaluate_views, facts_from_rows, trends
 
@@ -56,7 +57,7 @@ async def recompute_all(
                 kind_statistics = asyncio.create_task(beside_work(beside, snapshot, rules.min_group_size))
             await bulk_sql.recompute_all_round_statistics(connection)
             lap("statistics (SQL)")
-            projects = await bulk_sql.all_projects_for_rules(connection)
+            projects = await bulk_sql.all_projects_for_rules(connection, ANSWERING_ROLES)
             rounds_by_project: dict[int, list[asyncpg.Record]] = defaultdict(list)
             for row in await bulk_sql.all_rounds_for_rules(connection):
                 rounds_by_project[row["project_id"]].append(row)

@@ -7,20 +7,14 @@ import asyncpg
 from db import flags
 from db import portfolio as portfolio_sql
 from db import recompute as recompute_sql
+from domain import risk_rules
 from domain.disclosure import release_facts, released_round
 from domain.events import FlagEvent
+from domain.explanations import render_all
+from domain.risk_rules import Goal, ProjectFacts, RoundFacts, Thresholds
 from domain.trends import TREND_WINDOW, smoothed, trend_slope
+from domain.vocabulary import ANSWERING_ROLES, DIMENSIONS, MEAN_COLUMN, FlagAudience
 from partnerpulse.settings import Settings
-from workers import analytics
-from workers.analytics import Goal, ProjectFacts, RoundFacts, Thresholds
-
-MEAN_COLUMNS = {
-    "OVERALL": "mean_overall",
-    "EXPECTATIONS_MET": "mean_expectations_met",
-    "MUTUAL_BENEFIT": "mean_mutual_benefit",
-    "DECISION_SPEED": "mean_decision_speed",
-    "COMMUNICATION_TRUST": "mean_communication_trust",
-}
 
 
 @dataclass(frozen=True)
@@ -64,7 +58,7 @@ def facts_from_rows(
             RoundFacts(
                 sequence=row["sequence"],
                 closed=row["closed"],
-                means={dimension: row[column] for dimension, column in MEAN_COLUMNS.items()},
+                means={dimension: row[column] for dimension, column in MEAN_COLUMN.items()},
                 response_count=row["response_count"],
                 expected=frozenset(row["expected"]),
                 overall_by_organization=dict(zip(row["answered_by"], row["overall_scores"], strict=True)),
@@ -84,14 +78,14 @@ def facts_from_rows(
 class Views:
     """What the rules make of a project: in full (moderators, admins) and from released values (partners)."""
 
-    findings: list[analytics.Finding]
-    health: analytics.Health
-    partner_findings: list[analytics.Finding]
-    partner_health: analytics.Health
+    findings: list[risk_rules.Finding]
+    health: risk_rules.Health
+    partner_findings: list[risk_rules.Finding]
+    partner_health: risk_rules.Health
 
     def desired_flags(self) -> list[flags.DesiredFlag]:
-        return [desired_flag(f, "FULL") for f in self.findings] + [
-            desired_flag(f, "PARTNERS") for f in self.partner_findings
+        return [desired_flag(f, FlagAudience.FULL) for f in self.findings] + [
+            desired_flag(f, FlagAudience.PARTNERS) for f in self.partner_findings
         ]
 
     def health_row(self, project_id: int) -> tuple:
@@ -101,20 +95,20 @@ class Views:
 
 
 def evaluate_views(facts: ProjectFacts, rules: Thresholds) -> Views:
-    holding = analytics.holding(facts, rules)
-    findings = analytics.escalated(holding)
-    health = analytics.health(facts, findings, rules)
+    holding = risk_rules.holding(facts, rules)
+    findings = risk_rules.escalated(holding)
+    health = risk_rules.health(facts, findings, rules)
     if not any(r.response_count for r in facts.rounds):  # nothing to withhold: the same results, half the work
         return Views(findings, health, findings, health)
     if all_released(facts, rules.min_group_size):
         # the released facts are the full ones without who answered what: the other rules find the same
-        partner_findings = analytics.escalated(
-            [f for f in holding if f.reason not in analytics.READS_INDIVIDUAL_ANSWERS]
+        partner_findings = risk_rules.escalated(
+            [f for f in holding if f.reason not in risk_rules.READS_INDIVIDUAL_ANSWERS]
         )
-        return Views(findings, health, partner_findings, analytics.health(facts, partner_findings, rules))
+        return Views(findings, health, partner_findings, risk_rules.health(facts, partner_findings, rules))
     released = release_facts(facts, rules.min_group_size)
-    partner_findings = analytics.evaluate(released, rules)
-    return Views(findings, health, partner_findings, analytics.health(released, partner_findings, rules))
+    partner_findings = risk_rules.evaluate(released, rules)
+    return Views(findings, health, partner_findings, risk_rules.health(released, partner_findings, rules))
 
 
 def all_released(facts: ProjectFacts, min_group_size: int) -> bool:
@@ -123,8 +117,8 @@ def all_released(facts: ProjectFacts, min_group_size: int) -> bool:
 
 
 def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, int]]:
-    rows = []
-    for dimension in analytics.DIMENSIONS:
+    rows: list[tuple[str, float | None, float | None, int]] = []
+    for dimension in DIMENSIONS:
         values = [float(m) for r in facts.rounds if (m := r.means[dimension]) is not None][-TREND_WINDOW:]
         rows.append((dimension, trend_slope(values), smoothed(values), len(values)))
     return rows
@@ -140,7 +134,7 @@ async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thre
             if version is None:
                 return None
             await recompute_sql.recompute_round_statistics(connection, project_id)
-            project = await recompute_sql.project_for_rules(connection, project_id)
+            project = await recompute_sql.project_for_rules(connection, project_id, ANSWERING_ROLES)
             rounds = await recompute_sql.rounds_for_rules(connection, project_id)
             facts = facts_from_rows(project, rounds, await portfolio_sql.portfolio_prior(connection))
             views = evaluate_views(facts, rules)
@@ -154,17 +148,13 @@ async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thre
     return Recomputed(version, [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes])
 
 
-def desired_flag(finding: analytics.Finding, audience: str) -> flags.DesiredFlag:
-    """A partner finding was computed from released values only: its full explanation is the partners'."""
-    partner = audience == "PARTNERS"
+def desired_flag(finding: risk_rules.Finding, audience: FlagAudience) -> flags.DesiredFlag:
+    """A partner finding was computed from released values only: its explanation is what partners read."""
     return flags.DesiredFlag(
         audience=audience,
-        reason=finding.reason,
+        reason=str(finding.reason),
         organization_id=finding.organization_id,
         severity=finding.severity.name,
-        explanation=finding.explanation,
-        partner_explanation=finding.explanation if partner else finding.partner_explanation,
+        explanations=render_all(finding.wording),
         evidence=finding.evidence,
-        explanation_de=finding.explanation_de,
-        partner_explanation_de=finding.explanation_de if partner else finding.partner_explanation_de,
     )

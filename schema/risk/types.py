@@ -56,8 +56,12 @@ class RiskFlag(relay.Node):
             acknowledged_at=row["acknowledged_at"],
             acknowledgement_note=row["acknowledgement_note"],
             audience=row["audience"],
-            # German is empty for flags stored before it existed, until their project is recomputed
-            explanations={Language.EN: row["explanation"], Language.DE: row["explanation_de"] or row["explanation"]},
+            # stored keyed by language; English for a language a flag lacks (German on flags stored before it
+            # existed, until their project is recomputed)
+            explanations={
+                language: row["explanations"].get(language.value.lower(), row["explanations"]["en"])
+                for language in Language
+            },
             full_evidence=row["evidence"],
         )
 

@@ -16,8 +16,8 @@ FLAGS = "query($p: ID!) { node(id: $p) { ... on CooperationProject { riskFlags {
 async def test_a_note_is_kept_replaced_and_checked(client: httpx.AsyncClient, connection: asyncpg.Connection) -> None:
     world = await build_world(connection)
     flag = await connection.fetchval(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation, audience) "
-        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'No exit plan.', 'PARTNERS') RETURNING id",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations, audience) "
+        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', jsonb_build_object('en', 'No exit plan.'), 'PARTNERS') RETURNING id",
         world.projects["pilot"],
     )
     flag_id = to_base64("RiskFlag", flag)

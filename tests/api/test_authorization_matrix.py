@@ -256,8 +256,8 @@ async def _answer_input(w: World, c: asyncpg.Connection) -> dict:
 
 async def _flag_input(w: World, c: asyncpg.Connection, audience: str = "PARTNERS") -> dict:
     flag = await c.fetchval(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation, audience) "
-        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'No exit plan.', $2) RETURNING id",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations, audience) "
+        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', jsonb_build_object('en', 'No exit plan.'), $2) RETURNING id",
         w.projects["pilot"],
         audience,
     )

@@ -225,8 +225,8 @@ async def test_the_network_manager_onboards_and_runs_a_project(
 
     await eventually(recomputed, what="the recomputation after closing the round")
     flag = await connection.fetchval(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation, audience) "
-        "VALUES ($1, 'STALLED', 'MEDIUM', 'Stalled for 70 days.', 'FULL') RETURNING id",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations, audience) "
+        "VALUES ($1, 'STALLED', 'MEDIUM', jsonb_build_object('en', 'Stalled for 70 days.'), 'FULL') RETURNING id",
         project_id,
     )
     await page.reload()

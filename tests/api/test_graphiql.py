@@ -106,8 +106,8 @@ async def test_graphiql_runs_a_query_opens_the_explorer_and_subscribes_offline(
             await page.wait_for_timeout(100)
         assert any('"connection_ack"' in frame for frame in frames), (frames, await _response_text(page), problems)
         flag_id = await connection.fetchval(
-            "INSERT INTO risk_flags (project_id, reason, severity, explanation) "
-            "VALUES ($1, 'NO_EXIT_PLAN', 'HIGH', 'No exit plan.') RETURNING id",
+            "INSERT INTO risk_flags (project_id, reason, severity, explanations) "
+            "VALUES ($1, 'NO_EXIT_PLAN', 'HIGH', jsonb_build_object('en', 'No exit plan.')) RETURNING id",
             world.projects["pilot"],
         )
         publisher = Redis.from_url(settings.redis_url)

@@ -95,9 +95,9 @@ async def test_queue_depth_jobs_flags_and_backlog_of_the_whole_installation(
 ) -> None:
     world = await build_world(connection)
     await connection.execute(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation, audience) VALUES "
-        "($1, 'NO_EXIT_PLAN', 'LOW', 'x', 'PARTNERS'), ($1, 'STALLED', 'HIGH', 'y', 'PARTNERS'), "
-        "($2, 'STALLED', 'HIGH', 'z', 'PARTNERS'), ($1, 'LOW_SATISFACTION', 'HIGH', 'full', 'FULL')",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations, audience) VALUES "
+        "($1, 'NO_EXIT_PLAN', 'LOW', jsonb_build_object('en', 'x'), 'PARTNERS'), ($1, 'STALLED', 'HIGH', jsonb_build_object('en', 'y'), 'PARTNERS'), "
+        "($2, 'STALLED', 'HIGH', jsonb_build_object('en', 'z'), 'PARTNERS'), ($1, 'LOW_SATISFACTION', 'HIGH', jsonb_build_object('en', 'full'), 'FULL')",
         world.projects["pilot"],
         world.projects["story"],
     )

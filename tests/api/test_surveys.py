@@ -371,7 +371,7 @@ async def test_flag_explanations_in_english_and_german_as_each_viewer_may_read_t
         "3 Antworten."
     )
     # a flag stored before German explanations existed answers in English until its project is recomputed
-    await connection.execute("UPDATE risk_flags SET explanation_de = '', partner_explanation_de = ''")
+    await connection.execute("UPDATE risk_flags SET explanations = explanations - 'de'")
     older = low(await gql(client, query, {"id": world.project_id("pilot")}, world.tokens["institute"]))
     assert (
         older["de"]

@@ -4,8 +4,9 @@ the pass through the real workers is tests/workers/test_bench_flags_workers.py).
 import random
 
 from bench import baseline_rules, flags
-from workers import analytics
-from workers.analytics import Thresholds
+from domain import risk_rules
+from domain.risk_rules import Thresholds
+from domain.vocabulary import Severity
 
 
 def test_the_simulation_plants_its_stories() -> None:
@@ -27,7 +28,7 @@ def test_the_figures_separate_the_rule_sets_on_the_same_data() -> None:
     rng = random.Random(5)
     projects = [flags.simulate(rng) for _ in range(150)]
     before = flags.measure(projects, baseline_rules.evaluate, baseline_rules.BASELINE)
-    after = flags.measure(projects, analytics.evaluate, Thresholds())
+    after = flags.measure(projects, risk_rules.evaluate, Thresholds())
     assert before.healthy_rounds == after.healthy_rounds > 0
     assert sum(after.false_alarms.values()) < sum(before.false_alarms.values())
     lines = list(flags.report(before, after))
@@ -85,10 +86,10 @@ def test_false_alarms_count_only_flags_the_truth_calls_wrong() -> None:
     projects = [flags.simulate(rng) for _ in range(200)]
     healthy = [p for p in projects if p.situation == "healthy"]
 
-    def everything(facts: analytics.ProjectFacts, rules: Thresholds) -> list[analytics.Finding]:
+    def everything(facts: risk_rules.ProjectFacts, rules: Thresholds) -> list[risk_rules.Finding]:
         """Every judged rule raised about every partner, every time."""
         return [
-            analytics.Finding(reason, analytics.Severity.LOW, "", "", {}, organization_id=org)
+            risk_rules.Finding(reason, Severity.LOW, {}, organization_id=org)
             for reason in flags.JUDGED
             for org in (facts.partner_names if reason == "SILENT_PARTNER" else [None])
         ]

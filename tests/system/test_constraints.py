@@ -17,8 +17,8 @@ INSERT INTO survey_rounds (id, project_id, sequence) OVERRIDING SYSTEM VALUE VAL
 INSERT INTO survey_responses (round_id, organization_id, overall, expectations_met, mutual_benefit,
     decision_speed, communication_trust, continue_likelihood, idempotency_key)
     VALUES (1, 1, 4, 4, 4, 4, 4, 8, 'key-1');
-INSERT INTO risk_flags (project_id, reason, severity, explanation) VALUES
-    (1, 'NO_EXIT_PLAN', 'LOW', 'Active for 120 days without an exit plan.');
+INSERT INTO risk_flags (project_id, reason, severity, explanations) VALUES
+    (1, 'NO_EXIT_PLAN', 'LOW', jsonb_build_object('en', 'Active for 120 days without an exit plan.'));
 """
 
 ANSWER = """INSERT INTO survey_responses (round_id, organization_id, overall, expectations_met, mutual_benefit,
@@ -54,12 +54,25 @@ VIOLATIONS = {
         asyncpg.CheckViolationError,
     ),
     "second open flag for the same project, reason and no organization": (
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation) VALUES (1, 'NO_EXIT_PLAN', 'HIGH', 'x')",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations) VALUES (1, 'NO_EXIT_PLAN', 'HIGH', jsonb_build_object('en', 'x'))",
         asyncpg.UniqueViolationError,
     ),
     "evidence that is not an object": (
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence) "
-        "VALUES (1, 'STALLED', 'LOW', 'x', '[1]')",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations, evidence) "
+        "VALUES (1, 'STALLED', 'LOW', jsonb_build_object('en', 'x'), '[1]')",
+        asyncpg.CheckViolationError,
+    ),
+    "explanations without English": (
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations) VALUES (1, 'STALLED', 'LOW', jsonb_build_object('de', 'x'))",
+        asyncpg.NotNullViolationError,  # `explanation`, the English text, is computed from it and required
+    ),
+    "an explanation over 2000 characters in one language": (
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations) "
+        "VALUES (1, 'STALLED', 'LOW', jsonb_build_object('en', 'x', 'de', repeat('x', 2001)))",
+        asyncpg.CheckViolationError,
+    ),
+    "an empty explanation": (
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations) VALUES (1, 'STALLED', 'LOW', jsonb_build_object('en', ''))",
         asyncpg.CheckViolationError,
     ),
     "unknown organization kind": (
@@ -145,12 +158,12 @@ async def test_the_fixture_itself_is_valid_and_allows_the_legal_cases(connection
     # a resolved flag does not block a new open one for the same reason
     await connection.execute("UPDATE risk_flags SET resolved_at = now()")
     await connection.execute(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation) VALUES (1, 'NO_EXIT_PLAN', 'LOW', 'again')"
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations) VALUES (1, 'NO_EXIT_PLAN', 'LOW', jsonb_build_object('en', 'again'))"
     )
     # the same reason for two different organizations is two flags
     await connection.execute(
-        "INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanation) VALUES "
-        "(1, 1, 'SILENT_PARTNER', 'LOW', 'x'), (1, 2, 'SILENT_PARTNER', 'LOW', 'x')"
+        "INSERT INTO risk_flags (project_id, organization_id, reason, severity, explanations) VALUES "
+        "(1, 1, 'SILENT_PARTNER', 'LOW', jsonb_build_object('en', 'x')), (1, 2, 'SILENT_PARTNER', 'LOW', jsonb_build_object('en', 'x'))"
     )
     # after the round is closed, the next one may open
     await connection.execute("UPDATE survey_rounds SET status = 'CLOSED', closed_at = now()")

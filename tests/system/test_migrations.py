@@ -103,3 +103,40 @@ async def test_answer_kind_is_backfilled_from_the_organizations_and_filled_for_d
         assert [(row["organization_id"], row["kind"]) for row in recorded] == [(startup, "STARTUP"), (sme, "SME")]
     finally:
         await connection.close()
+
+
+async def test_flag_explanations_move_into_one_column_keyed_by_language(fresh_database: str, tmp_path: Path) -> None:
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    (directory / "0018_flag_explanations_by_language.sql").unlink()
+    await migrate(fresh_database, directory)
+    connection = await asyncpg.connect(fresh_database)
+    try:
+        project = await connection.fetchval(
+            "INSERT INTO cooperation_projects (title, kind) VALUES ('Pilot', 'TECHNOLOGY_PILOT') RETURNING id"
+        )
+        await connection.execute(
+            "INSERT INTO risk_flags (project_id, reason, severity, explanation, partner_explanation, explanation_de, "
+            "partner_explanation_de) VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'In English.', 'Partners.', 'Auf Deutsch.', "
+            "'Partner.'), ($1, 'STALLED', 'LOW', 'Before German.', '', '', '')",
+            project,
+        )
+        await migrate(fresh_database)
+        rows = await connection.fetch(
+            "SELECT explanations::text AS texts, explanation, explanation_de FROM risk_flags ORDER BY id"
+        )
+        assert [tuple(row) for row in rows] == [
+            ('{"de": "Auf Deutsch.", "en": "In English."}', "In English.", "Auf Deutsch."),
+            ('{"en": "Before German."}', "Before German.", ""),  # the API answers in English until recomputed
+        ]
+        columns = {r["column_name"] for r in await connection.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'risk_flags'")}  # fmt: skip
+        assert not columns & {"partner_explanation", "partner_explanation_de"}
+        # a further language needs no column: the check takes any language's text beside the English one
+        await connection.execute(
+            'UPDATE risk_flags SET explanations = explanations || \'{"fr": "En français."}\', '
+            "updated_at = now() WHERE reason = 'STALLED'"
+        )
+        assert await connection.fetchval("SELECT explanations ->> 'fr' FROM risk_flags WHERE reason = 'STALLED'")
+    finally:
+        await connection.close()

@@ -5,7 +5,7 @@ import random
 import asyncpg
 
 from bench import flags
-from workers.analytics import Thresholds
+from domain.risk_rules import Thresholds
 
 
 async def test_one_pass_through_the_real_workers_agrees_with_the_rules(connection: asyncpg.Connection) -> None:

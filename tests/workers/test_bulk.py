@@ -19,7 +19,7 @@ DERIVED = {
     "round_kind_statistics": "SELECT round_id, organization_kind, response_count, mean_overall FROM round_kind_statistics ORDER BY 1, 2",
     "project_trends": "SELECT project_id, dimension, slope, smoothed, rounds_used FROM project_trends ORDER BY 1, 2",
     "project_health": "SELECT project_id, score, risk_level, risk_rank FROM project_health ORDER BY 1",
-    "open flags": "SELECT project_id, reason, organization_id, severity, explanation, partner_explanation, evidence FROM risk_flags WHERE resolved_at IS NULL ORDER BY 1, 2, 3",
+    "open flags": "SELECT project_id, reason, organization_id, severity, explanations, evidence FROM risk_flags WHERE resolved_at IS NULL ORDER BY 1, 2, 3",
     "portfolio": "SELECT grouping, key, dimension, period, mean, response_count FROM portfolio_trends ORDER BY 1, 2, 3, 4",
 }
 

@@ -234,8 +234,8 @@ async def test_a_flag_change_made_while_redis_was_away_reaches_live_subscribers_
     own = settings.model_copy(update={"redis_url": redis_server.start()})
     world = await build_world(connection)
     flag = await connection.fetchval(
-        "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence, audience) "
-        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}', 'PARTNERS') RETURNING id",
+        "INSERT INTO risk_flags (project_id, reason, severity, explanations, evidence, audience) "
+        "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', jsonb_build_object('en', 'x'), '{}', 'PARTNERS') RETURNING id",
         world.projects["pilot"],
     )
     api, url = start_api(own, tmp_path / "api.log")

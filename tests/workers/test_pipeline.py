@@ -276,8 +276,8 @@ async def test_live_subscriptions_share_one_redis_subscription_and_are_capped_pe
         # each subscriber receives its view's version of the flag: the partners', then the admin's
         for audience in ("PARTNERS", "FULL"):
             flag_id = await connection.fetchval(
-                "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence, audience) "
-                "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', $2::text, '{}', $2::text::flag_audience) RETURNING id",
+                "INSERT INTO risk_flags (project_id, reason, severity, explanations, evidence, audience) "
+                "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', jsonb_build_object('en', $2::text), '{}', $2::text::flag_audience) RETURNING id",
                 world.projects["pilot"],
                 audience,
             )
@@ -307,8 +307,8 @@ async def test_a_token_revoked_while_subscribed_receives_no_further_event(
         partner = await subscribe(url, world.tokens["sme"])
         await asyncio.sleep(0.3)
         flag_id = await connection.fetchval(
-            "INSERT INTO risk_flags (project_id, reason, severity, explanation, evidence, audience) "
-            "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', 'x', '{}', 'PARTNERS') RETURNING id",
+            "INSERT INTO risk_flags (project_id, reason, severity, explanations, evidence, audience) "
+            "VALUES ($1, 'NO_EXIT_PLAN', 'LOW', jsonb_build_object('en', 'x'), '{}', 'PARTNERS') RETURNING id",
             world.projects["pilot"],
         )
         event = FlagEvent(flag_id, world.projects["pilot"], "RAISED").encode()

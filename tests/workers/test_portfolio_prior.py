@@ -3,7 +3,7 @@
 import asyncpg
 
 from db import portfolio
-from workers.analytics import Thresholds
+from domain.risk_rules import Thresholds
 from workers.recompute import recompute
 
 

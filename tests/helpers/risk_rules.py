@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from workers.analytics import (
+from domain.risk_rules import (
     ProjectFacts,
     RoundFacts,
 )
