@@ -2,10 +2,12 @@
 the API shows them to it. The same rules as the API's resolvers decide (domain/access.py: which projects and
 whose details; domain/disclosure.py: which numbers), applied to rows read for thousands of projects at once."""
 
-from collections.abc import AsyncIterator
+import asyncio
+import itertools
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
 
@@ -19,6 +21,9 @@ ROUND_WINDOW = 100
 MEAN_COLUMNS = ("mean_overall", "mean_expectations_met", "mean_mutual_benefit", "mean_decision_speed",
                 "mean_communication_trust")  # fmt: skip
 SCORES = ("overall", "expectations_met", "mutual_benefit", "decision_speed", "communication_trust")
+
+
+Lines = TypeVar("Lines")
 
 
 @dataclass(frozen=True)
@@ -65,30 +70,53 @@ async def _with_roles(
     return [ExportProject(r["id"], r["title"], r["kind"], r["phase"], roles.get(r["id"])) for r in rows]
 
 
-async def visible_projects(
-    connection: asyncpg.Connection, principal: Principal, page_size: int
-) -> AsyncIterator[list[ExportProject]]:
-    """Every project the principal may list, newest first, in pages: the API's `cooperationProjects` list."""
-    after_id = None
-    while True:
-        rows = await projects.list_projects(
-            connection,
-            member_of=None if principal.is_admin else principal.organization_id,
-            phase=None,
-            organization_id=None,
-            at_risk=None,
-            after_id=after_id,
-            limit=page_size,
-        )
-        if rows:
-            yield await _with_roles(connection, principal, rows)
-        if len(rows) < page_size:
-            return
-        after_id = rows[-1]["id"]
+async def _page(
+    connection: asyncpg.Connection, principal: Principal, after_id: int | None, page_size: int
+) -> list[ExportProject]:
+    rows = await projects.list_projects(
+        connection,
+        member_of=None if principal.is_admin else principal.organization_id,
+        phase=None,
+        organization_id=None,
+        at_risk=None,
+        after_id=after_id,
+        limit=page_size,
+    )
+    return await _with_roles(connection, principal, rows)
+
+
+async def visible_pages(
+    connections: tuple[asyncpg.Connection, asyncpg.Connection],
+    principal: Principal,
+    page_size: int,
+    lines_of: Callable[[asyncpg.Connection, list[ExportProject]], Coroutine[Any, Any, Lines]],
+) -> AsyncGenerator[tuple[int, Lines], None]:
+    """Every project the principal may list, newest first (the API's `cooperationProjects` list), in pages:
+    (projects in the page, `lines_of` the page). The two connections take turns (give them one snapshot,
+    db.export.snapshot): PostgreSQL reads the next page while the caller writes this one."""
+    pending: list[tuple[int, asyncio.Task[Lines]]] = []
+    after_id, more = None, True
+    try:
+        for turn in itertools.count():
+            if more:
+                connection = connections[turn % 2]  # free: its previous page was awaited on the turn before
+                page = await _page(connection, principal, after_id, page_size)
+                more = len(page) == page_size
+                if page:
+                    after_id = page[-1].id
+                    pending.append((len(page), asyncio.create_task(lines_of(connection, page))))
+            if not pending:
+                return
+            if len(pending) == 2 or not more:
+                done, task = pending.pop(0)
+                yield done, await task
+    finally:
+        for _, task in pending:
+            task.cancel()
 
 
 async def visible_project_count(connection: asyncpg.Connection, principal: Principal) -> int:
-    """How many projects `visible_projects` goes through (the API's `cooperationProjects.totalCount`)."""
+    """How many projects `visible_pages` goes through (the API's `cooperationProjects.totalCount`)."""
     member_of = None if principal.is_admin else principal.organization_id
     return await projects.count_projects(
         connection, member_of=member_of, phase=None, organization_id=None, at_risk=None

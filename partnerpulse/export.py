@@ -8,7 +8,9 @@ tokens only.
 """
 
 import csv
+import functools
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -16,16 +18,18 @@ import asyncpg
 from strawberry.relay import to_base64
 
 from api.auth import Principal, Role, authenticate
+from db.export import snapshot
 from domain import export
 from partnerpulse.settings import Settings
-from schema import create_schema
+from schema import PartnerPulseSchema, create_schema
 from schema.context import Context
 from schema.ids import project_id_of
 from schema.loaders import Loaders
 
 DIMENSIONS = ["OVERALL", "EXPECTATIONS_MET", "MUTUAL_BENEFIT", "DECISION_SPEED", "COMMUNICATION_TRUST"]
-# projects per step: a few statements per page; a page of the benchmark network's rounds is about 15,000 rows
-PAGE = 2000
+# projects per step: four statements a page; a page of the benchmark network is about 7,000 rounds (peak
+# memory grows with it: 84 MB at 500, 93 MB at 1,000, 110 MB at 2,000, docs/performance.md)
+PAGE = 1000
 
 
 class ExportError(Exception):
@@ -37,10 +41,10 @@ class InProcessApi:
 
     def __init__(self, pool: asyncpg.Pool, settings: Settings, principal: Principal) -> None:
         self.pool, self.settings, self.principal = pool, settings, principal
-        self._schema: Any = None
+        self._schema: PartnerPulseSchema | None = None
 
     @property
-    def schema(self) -> Any:
+    def schema(self) -> PartnerPulseSchema:
         """Built on first use: exports of rounds and answers do not need it."""
         if self._schema is None:
             self._schema = create_schema(self.settings)
@@ -117,7 +121,9 @@ class DecimalText(str):
     """A number written with a decimal point; a dialect may write it with its own decimal separator."""
 
 
+@functools.lru_cache(maxsize=65536)
 def _number(value: float | None) -> str:
+    """Cached: means of a few scores of 1-5 take few distinct values, and an export writes millions of them."""
     return "" if value is None else DecimalText(f"{value:.4f}")
 
 
@@ -178,7 +184,7 @@ def projects_table(api: InProcessApi, project_ids: list[str], answers: bool) -> 
         return round_rows(await export.round_lines(connection, principal, page, minimum), ids)
 
     async def by_id() -> AsyncIterator[tuple[int, list[list[Any]]]]:
-        async with api.pool.acquire() as connection:
+        async with api.pool.acquire() as connection, snapshot(connection):
             found = await export.projects_by_ids(connection, principal, [project_id_of(i) for i in project_ids])
             for project_id, project in zip(project_ids, found, strict=True):
                 if project is None:
@@ -186,10 +192,15 @@ def projects_table(api: InProcessApi, project_ids: list[str], answers: bool) -> 
             yield len(project_ids), await rows_of(connection, [p for p in found if p is not None])
 
     async def all_visible() -> AsyncIterator[tuple[int, list[list[Any]]]]:
-        async with api.pool.acquire() as connection, connection.transaction(isolation="repeatable_read"):
-            # one snapshot: the pages add up to the network as it was when the export began
-            async for page in export.visible_projects(connection, principal, PAGE):
-                yield len(page), await rows_of(connection, page)
+        # one snapshot on both connections: the pages add up to the network as it was when the export began
+        async with (
+            api.pool.acquire() as first,
+            api.pool.acquire() as second,
+            snapshot(first, second),
+            aclosing(export.visible_pages((first, second), principal, PAGE, rows_of)) as pages,
+        ):
+            async for step in pages:
+                yield step
 
     columns = ANSWER_COLUMNS if answers else ROUND_COLUMNS
     if project_ids:
