@@ -196,6 +196,11 @@ async def test_set_based_export_is_the_graphql_export_byte_for_byte(
                 assert "'=SUM(A1:A9)" in answer and "'+49 241 80" in answer and "\n=" not in answer
                 outputs[f"answers {dialect} {len(ids)}"] = answer
 
+    admin_api = await InProcessApi.for_token(pool, settings, tokens["admin"])
+    for page in (1, len(all_ids), len(all_ids) + 1):  # one project a page; all in exactly one; a short page
+        monkeypatch.setattr(export, "PAGE", page)
+        assert await csv_text(projects_table(admin_api, [], False), "standard") == outputs["admin standard"], page
+
     # the data had what the rules are about: the comparison would see a difference in any of them
     admin, partner = outputs["admin standard"], outputs["partner standard"]
     assert len(admin.splitlines()) > len(outputs["moderator standard"].splitlines()) > 1
