@@ -35,11 +35,23 @@ class ProjectAccess:
     @property
     def takes_part(self) -> bool:
         """A current partner (any role), or an admin."""
-        return self.is_admin or self.viewer_role is not None
+        return sees_project_details(self.viewer_role, is_admin=self.is_admin)
 
     @property
     def is_lead(self) -> bool:
         return self.viewer_role == PartnerRole.LEAD
+
+
+def sees_project(principal: Principal, role: str | None, *, published: bool) -> bool:
+    """Whether a project exists for the principal: admins see every project; members the projects they take
+    part in (`role`: the member's current role, None when it is none) and published success stories."""
+    return principal.is_admin or (principal.is_authenticated and (published or role is not None))
+
+
+def sees_project_details(role: str | None, *, is_admin: bool) -> bool:
+    """A project's confidential details (goals, exit plan, survey rounds and their statistics): its current
+    partners in any role (`role` not None) and admins."""
+    return is_admin or role is not None
 
 
 def require_authenticated(principal: Principal) -> None:

@@ -47,6 +47,18 @@ def sees_everything(role: str | None, *, is_admin: bool) -> bool:
     return is_admin or role == "MODERATOR"
 
 
+def round_withheld(response_count: int, closed: bool, min_group_size: int, *, sees_all: bool) -> bool:
+    """Whether a round's aggregates (means, NPS, trend points) are hidden from a viewer: from everyone who
+    does not see everything (`sees_everything`) until the round is released (rule 1)."""
+    return not sees_all and not released_round(response_count, closed, min_group_size)
+
+
+def trend_point(mean: float | None, response_count: int, *, withheld: bool) -> tuple[float | None, bool]:
+    """A round's point of a satisfaction trend as the viewer sees it: (mean, suppressed). A withheld round's
+    mean is null; the point says it is suppressed only when there was a mean to hide (answers)."""
+    return (None if withheld else mean), withheld and response_count > 0
+
+
 def release_partition(cells: Mapping[Key, int], min_group_size: int) -> set[Key]:
     """Rule 2 for one partition of a released total (cell -> organizations in it): the cells that may be shown.
 

@@ -433,10 +433,8 @@ async def _export(
     token: str | None,
     dialect_name: ExportDialect,
 ) -> int:
-    import csv
-
     from db.pool import create_pool
-    from partnerpulse.export import DIALECTS, InProcessApi, cell_text, portfolio_table, project_total, projects_table
+    from partnerpulse.export import DIALECTS, InProcessApi, portfolio_table, project_total, projects_table, write_csv
 
     pool = await create_pool(settings.model_copy(update={"db_pool_min_size": 1}), dsn, "partnerpulse-export")
     try:
@@ -447,21 +445,16 @@ async def _export(
             table = projects_table(api, projects, answers=what is ExportKind.answers)
         total = table.total if table.total is not None else await project_total(api)
         target = sys.stdout if str(output) == "-" else output.open("w", newline="", encoding="utf-8-sig")
-        written = 0
         try:
-            dialect = DIALECTS[dialect_name.value]
-            writer = csv.writer(target, delimiter=dialect.delimiter)
-            writer.writerow(table.columns)
-            with Progress(console=console, transient=True) as progress:
+            # a step is a page of thousands of projects: the bar redraws a few times a second, not per row
+            with Progress(console=console, transient=True, refresh_per_second=4) as progress:
                 task = progress.add_task(f"exporting {what.value}", total=total)
-                async for done, rows in table.rows():
-                    writer.writerows([cell_text(cell, dialect) for cell in row] for row in rows)
-                    written += len(rows)
-                    progress.advance(task, done)
+                return await write_csv(
+                    table, target, DIALECTS[dialect_name.value], lambda done: progress.advance(task, done)
+                )
         finally:
             if target is not sys.stdout:
                 target.close()
-        return written
     finally:
         await pool.close()
 

@@ -1,25 +1,35 @@
 """`partnerpulse export`: statistics as CSV for the people who write reports.
 
-The export asks the GraphQL schema in-process, with the caller's token, the questions a frontend would ask:
-it gets exactly what the API would give that token (suppressed small groups stay suppressed, projects the
-token may not see are absent). Individual answers are exported for admin tokens only.
+The export gives exactly what the API would give the caller's token: suppressed small groups stay
+suppressed, projects the token may not see are absent. Survey rounds and answers are read set-based, thousands
+of projects a statement (db/export.py), and the API's own rules decide what the token sees of them
+(domain/export.py); the portfolio asks the GraphQL schema in-process. Individual answers are exported for admin
+tokens only.
 """
 
+import csv
+import functools
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
+from strawberry.relay import to_base64
 
 from api.auth import Principal, Role, authenticate
+from db.export import snapshot
+from domain import export
 from partnerpulse.settings import Settings
-from schema import create_schema
+from schema import PartnerPulseSchema, create_schema
 from schema.context import Context
+from schema.ids import project_id_of
 from schema.loaders import Loaders
 
 DIMENSIONS = ["OVERALL", "EXPECTATIONS_MET", "MUTUAL_BENEFIT", "DECISION_SPEED", "COMMUNICATION_TRUST"]
-PAGE = 50  # projects per query: 50 × 100 rounds stays inside the query cost budget
-ROUNDS = 100  # the most rounds per project the API gives in one page
+# projects per step: four statements a page; a page of the benchmark network is about 7,000 rounds (peak
+# memory grows with it: 84 MB at 500, 93 MB at 1,000, 110 MB at 2,000, docs/performance.md)
+PAGE = 1000
 
 
 class ExportError(Exception):
@@ -31,7 +41,14 @@ class InProcessApi:
 
     def __init__(self, pool: asyncpg.Pool, settings: Settings, principal: Principal) -> None:
         self.pool, self.settings, self.principal = pool, settings, principal
-        self.schema = create_schema(settings)
+        self._schema: PartnerPulseSchema | None = None
+
+    @property
+    def schema(self) -> PartnerPulseSchema:
+        """Built on first use: exports of rounds and answers do not need it."""
+        if self._schema is None:
+            self._schema = create_schema(self.settings)
+        return self._schema
 
     @classmethod
     async def for_token(cls, pool: asyncpg.Pool, settings: Settings, token: str | None) -> "InProcessApi":
@@ -67,20 +84,6 @@ class Table:
     rows: Callable[[], AsyncIterator[tuple[int, list[list[Any]]]]]  # (units done in this step, rows)
 
 
-_TREND = "\n".join(
-    f"    {d}: satisfactionTrend(dimension: {d}, last: {ROUNDS}) {{ sequence mean responseCount suppressed }}"
-    for d in DIMENSIONS
-)
-PROJECT_FIELDS = f"""id title kind phase
-    surveyRounds(first: {ROUNDS}) {{ edges {{ node {{ sequence status openedAt closedAt responseCount expectedResponses
-      responses @include(if: $answers) {{ organization {{ name kind }} overall expectationsMet mutualBenefit
-        decisionSpeed communicationTrust continueLikelihood comment submittedAt }} }} }} }}
-{_TREND}"""
-PROJECT_PAGE = f"""query ExportProjects($after: String, $answers: Boolean!) {{
-  cooperationProjects(first: {PAGE}, after: $after) {{ totalCount pageInfo {{ hasNextPage endCursor }}
-    edges {{ node {{ {PROJECT_FIELDS} }} }} }} }}"""
-ONE_PROJECT = f"""query ExportProject($id: ID!, $answers: Boolean!) {{
-  node(id: $id) {{ ... on CooperationProject {{ {PROJECT_FIELDS} }} }} }}"""
 PORTFOLIO = """query ExportPortfolio($groupBy: TrendGrouping!, $dimension: SatisfactionDimension!) {
   satisfactionTrends(groupBy: $groupBy, dimension: $dimension) {
     key label points { period mean responseCount organizationCount suppressed } }
@@ -92,36 +95,6 @@ ANSWER_COLUMNS = ["project_id", "project", "round", "organization", "organizatio
                   "expectations_met", "mutual_benefit", "decision_speed", "communication_trust",
                   "continue_likelihood", "comment", "submitted_at"]  # fmt: skip
 PORTFOLIO_COLUMNS = ["grouping", "key", "label", "dimension", "month", "mean", "answers", "organizations", "suppressed"]
-
-
-def round_rows(project: dict[str, Any]) -> list[list[Any]]:
-    """One row per survey round: its response rate and the means the token may see (empty when suppressed)."""
-    by_sequence = {d: {p["sequence"]: p for p in project[d]} for d in DIMENSIONS}
-    rows = []
-    for edge in sorted(project["surveyRounds"]["edges"], key=lambda e: e["node"]["sequence"]):
-        survey = edge["node"]
-        points = [by_sequence[d].get(survey["sequence"]) for d in DIMENSIONS]
-        rows.append([
-            project["id"], project["title"], project["kind"], project["phase"], survey["sequence"], survey["status"],
-            survey["openedAt"], survey["closedAt"] or "", survey["responseCount"], survey["expectedResponses"],
-            *(_number(p["mean"]) if p else "" for p in points),
-            any(p and p["suppressed"] for p in points),
-        ])  # fmt: skip
-    return rows
-
-
-def answer_rows(project: dict[str, Any]) -> list[list[Any]]:
-    rows = []
-    for edge in sorted(project["surveyRounds"]["edges"], key=lambda e: e["node"]["sequence"]):
-        survey = edge["node"]
-        for answer in survey.get("responses") or []:
-            rows.append([
-                project["id"], project["title"], survey["sequence"], answer["organization"]["name"],
-                answer["organization"]["kind"], answer["overall"], answer["expectationsMet"], answer["mutualBenefit"],
-                answer["decisionSpeed"], answer["communicationTrust"], answer["continueLikelihood"],
-                answer["comment"] or "", answer["submittedAt"],
-            ])  # fmt: skip
-    return rows
 
 
 def portfolio_rows(grouping: str, dimension: str, series: list[dict[str, Any]]) -> list[list[Any]]:
@@ -148,7 +121,9 @@ class DecimalText(str):
     """A number written with a decimal point; a dialect may write it with its own decimal separator."""
 
 
+@functools.lru_cache(maxsize=65536)
 def _number(value: float | None) -> str:
+    """Cached: means of a few scores of 1-5 take few distinct values, and an export writes millions of them."""
     return "" if value is None else DecimalText(f"{value:.4f}")
 
 
@@ -169,28 +144,63 @@ def cell_text(value: Any, dialect: Dialect) -> Any:
     return spreadsheet_safe(value)
 
 
+def _global_id(project: export.ExportProject, ids: dict[int, str]) -> str:
+    """The project's id as the API gives it (`CooperationProject.id`)."""
+    if project.id not in ids:
+        ids[project.id] = to_base64("CooperationProject", project.id)
+    return ids[project.id]
+
+
+def round_rows(lines: list[export.RoundLine], ids: dict[int, str]) -> list[list[Any]]:
+    """One row per survey round: its response rate and the means the token may see (empty when suppressed)."""
+    return [
+        [_global_id(line.project, ids), line.project.title, line.project.kind, line.project.phase, line.sequence,
+         line.status, line.opened_at.isoformat(), line.closed_at.isoformat() if line.closed_at else "",
+         line.responses, line.expected, *(_number(mean) for mean in line.means), line.suppressed]
+        for line in lines
+    ]  # fmt: skip
+
+
+def answer_rows(lines: list[export.AnswerLine], ids: dict[int, str]) -> list[list[Any]]:
+    return [
+        [_global_id(line.project, ids), line.project.title, line.sequence, line.organization,
+         line.organization_kind, *line.scores, line.continue_likelihood, line.comment or "",
+         line.submitted_at.isoformat()]
+        for line in lines
+    ]  # fmt: skip
+
+
 def projects_table(api: InProcessApi, project_ids: list[str], answers: bool) -> Table:
     """Per-round statistics (or, with `answers`, individual answers) of the given projects, or of every
-    project the token may see."""
+    project the token may see (newest first), each project's latest rounds oldest first."""
     if answers and api.principal.role is not Role.ADMIN:
         raise ExportError("individual answers are exported for admin tokens only")
-    to_rows = answer_rows if answers else round_rows
+    principal, minimum = api.principal, api.settings.min_group_size
+    ids: dict[int, str] = {}  # global ids by database id, encoded once per project
+
+    async def rows_of(connection: asyncpg.Connection, page: list[export.ExportProject]) -> list[list[Any]]:
+        if answers:
+            return answer_rows(await export.answer_lines(connection, principal, page), ids)
+        return round_rows(await export.round_lines(connection, principal, page, minimum), ids)
 
     async def by_id() -> AsyncIterator[tuple[int, list[list[Any]]]]:
-        for project_id in project_ids:
-            data = await api.query(ONE_PROJECT, {"id": project_id, "answers": answers})
-            if not data["node"] or "title" not in data["node"]:
-                raise ExportError(f"no project {project_id!r} that this token may see")
-            yield 1, to_rows(data["node"])
+        async with api.pool.acquire() as connection, snapshot(connection):
+            found = await export.projects_by_ids(connection, principal, [project_id_of(i) for i in project_ids])
+            for project_id, project in zip(project_ids, found, strict=True):
+                if project is None:
+                    raise ExportError(f"no project {project_id!r} that this token may see")
+            yield len(project_ids), await rows_of(connection, [p for p in found if p is not None])
 
     async def all_visible() -> AsyncIterator[tuple[int, list[list[Any]]]]:
-        after = None
-        while True:
-            page = (await api.query(PROJECT_PAGE, {"after": after, "answers": answers}))["cooperationProjects"]
-            yield len(page["edges"]), [row for edge in page["edges"] for row in to_rows(edge["node"])]
-            if not page["pageInfo"]["hasNextPage"]:
-                return
-            after = page["pageInfo"]["endCursor"]
+        # one snapshot on both connections: the pages add up to the network as it was when the export began
+        async with (
+            api.pool.acquire() as first,
+            api.pool.acquire() as second,
+            snapshot(first, second),
+            aclosing(export.visible_pages((first, second), principal, PAGE, rows_of)) as pages,
+        ):
+            async for step in pages:
+                yield step
 
     columns = ANSWER_COLUMNS if answers else ROUND_COLUMNS
     if project_ids:
@@ -199,7 +209,22 @@ def projects_table(api: InProcessApi, project_ids: list[str], answers: bool) -> 
 
 
 async def project_total(api: InProcessApi) -> int:
-    return (await api.query("{ cooperationProjects(first: 1) { totalCount } }"))["cooperationProjects"]["totalCount"]
+    """How many projects an export of every visible project goes through (the progress bar's total)."""
+    async with api.pool.acquire() as connection:
+        return await export.visible_project_count(connection, api.principal)
+
+
+async def write_csv(table: Table, target: IO[str], dialect: Dialect, advance: Callable[[int], None]) -> int:
+    """Write the table (header first) to `target` in the dialect; `advance(units)` after each step. Returns
+    the rows written below the header."""
+    writer = csv.writer(target, delimiter=dialect.delimiter)
+    writer.writerow(table.columns)
+    written = 0
+    async for done, rows in table.rows():
+        writer.writerows([cell_text(cell, dialect) for cell in row] for row in rows)
+        written += len(rows)
+        advance(done)
+    return written
 
 
 def portfolio_table(api: InProcessApi) -> Table:

@@ -12,7 +12,8 @@ from typing import Any, cast
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from domain.disclosure import released_round, sees_everything
+from domain.access import sees_project, sees_project_details
+from domain.disclosure import released_round, round_withheld, sees_everything
 from domain.principal import Principal
 from schema.context import Context
 from schema.errors import unauthenticated
@@ -34,11 +35,9 @@ async def viewer_role(info: Info[Context, Any], project_id: int) -> str | None:
 
 async def can_see_project(info: Info[Context, Any], project: Any) -> bool:
     principal = info.context.principal
-    if principal.is_admin:
-        return True
-    if not principal.is_authenticated:
-        return False
-    return project.published or await viewer_role(info, project.id) is not None
+    if principal.is_admin or not principal.is_authenticated or project.published:
+        return sees_project(principal, None, published=project.published)  # the role does not matter
+    return sees_project(principal, await viewer_role(info, project.id), published=False)
 
 
 # Each rule below has a form that answers without awaiting when the viewer's role in the project is already
@@ -62,7 +61,7 @@ def details_visible_now(info: Info[Context, Any], project_id: int) -> bool | Non
     if info.context.principal.is_admin:
         return True
     known, role = viewer_role_now(info, project_id)
-    return role is not None if known else None
+    return sees_project_details(role, is_admin=False) if known else None
 
 
 async def can_see_project_details(info: Info[Context, Any], project_id: int) -> bool:
@@ -104,10 +103,11 @@ def suppressed_now(info: Info[Context, Any], project_id: int, statistics: Any) -
     """Whether a round's aggregates (a statistics row with response_count and closed) are hidden from the
     viewer (None: not known yet). Plain partners see a round's numbers once it has closed with at least
     `min_group_size` answers (domain/disclosure.py)."""
-    if released_round(statistics["response_count"], statistics["closed"], info.context.settings.min_group_size):
-        return False
+    count, closed, minimum = statistics["response_count"], statistics["closed"], info.context.settings.min_group_size
+    if released_round(count, closed, minimum):
+        return False  # released to everyone: no need to know the viewer's role
     sees = sees_individual_numbers_now(info, project_id)
-    return None if sees is None else not sees
+    return None if sees is None else round_withheld(count, closed, minimum, sees_all=sees)
 
 
 async def is_suppressed(info: Info[Context, Any], project_id: int, statistics: Any) -> bool:

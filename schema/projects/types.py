@@ -13,7 +13,7 @@ from strawberry.permission import PermissionExtension
 from strawberry.types import Info
 
 from db import projects, statistics
-from domain.disclosure import released_round
+from domain.disclosure import released_round, trend_point
 from domain.trends import TREND_WINDOW, smoothed, trend_slope
 from schema.context import Context
 from schema.enums import (
@@ -227,13 +227,10 @@ class CooperationProject(relay.Node):
         points = []
         for row in rows:
             hidden = await is_suppressed(info, self.id, row)
-            mean = row[MEAN_COLUMN[dimension]]
+            mean, suppressed = trend_point(row[MEAN_COLUMN[dimension]], row["response_count"], withheld=hidden)
             points.append(
                 SatisfactionPoint(
-                    sequence=row["sequence"],
-                    mean=None if hidden else mean,
-                    response_count=row["response_count"],
-                    suppressed=hidden and row["response_count"] > 0,
+                    sequence=row["sequence"], mean=mean, response_count=row["response_count"], suppressed=suppressed
                 )
             )
         return points
