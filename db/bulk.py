@@ -137,6 +137,11 @@ async def recompute_all_kind_statistics(connection: asyncpg.Connection) -> None:
     await connection.execute(";\n".join(script))
 
 
+async def keep_transaction_open(connection: asyncpg.Connection) -> None:
+    """Lift the pool's idle-in-transaction limit for the caller's transaction only."""
+    await connection.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+
+
 async def export_snapshot(connection: asyncpg.Connection) -> str:
     """The snapshot of the caller's (repeatable read) transaction, for `use_snapshot` on another connection."""
     return await connection.fetchval("SELECT pg_export_snapshot()")

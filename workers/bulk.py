@@ -52,6 +52,9 @@ async def recompute_all(
     await recompute_sql.lock_bulk_recomputation(connection)
     try:
         async with connection.transaction(isolation="repeatable_read"):
+            # the pool's idle-in-transaction limit ends sessions a crashed client left open; this one is idle
+            # on purpose while the rules run in Python (a minute and more on a busy machine at 72,000 projects)
+            await bulk_sql.keep_transaction_open(connection)
             if beside is not None:
                 snapshot = await bulk_sql.export_snapshot(connection)
                 kind_statistics = asyncio.create_task(beside_work(beside, snapshot, rules.min_group_size))
@@ -103,6 +106,7 @@ async def beside_work(connection: asyncpg.Connection, snapshot: str, min_group_s
     """The per-kind statistics and the portfolio: they read only answers, and nothing else waits for them."""
     async with connection.transaction(isolation="repeatable_read"):
         await bulk_sql.use_snapshot(connection, snapshot)
+        await bulk_sql.keep_transaction_open(connection)
         await bulk_sql.recompute_all_kind_statistics(connection)
         await portfolio.refresh_portfolio(connection)
         await publish_closed_months(connection, min_group_size)

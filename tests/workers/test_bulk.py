@@ -100,3 +100,22 @@ async def test_bulk_recomputation_is_idempotent_and_resolves_what_stopped_holdin
     # the flag of the moderators' view and the partners' own version
     assert [(e.project_id, e.change) for e in changes.events] == [(project, "RESOLVED")] * 2
     assert await recompute_sql.stale_projects(connection) == []
+
+
+async def test_bulk_recomputation_outlasts_the_idle_in_transaction_limit(
+    connection: asyncpg.Connection, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    """The pool's sessions end a transaction left idle (60 s); the bulk recomputation's transactions are idle
+    on purpose while the rules run in Python, which takes longer than that at 72,000 projects on a busy
+    machine. Here the limit is shorter than the rules of a small network."""
+    await load_network(connection, plan_network(seed=3, scale=5, today=date.today()))
+    async with pool.acquire() as beside:
+        for session in (connection, beside):
+            await session.execute("SET idle_in_transaction_session_timeout = '50ms'")
+        try:
+            result = await recompute_all(connection, thresholds(settings), beside)
+        finally:
+            for session in (connection, beside):
+                await session.execute("RESET idle_in_transaction_session_timeout")
+    assert result.seconds["rules (Python)"] > 0.05
+    assert await recompute_sql.stale_projects(connection) == []
