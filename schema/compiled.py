@@ -22,10 +22,12 @@ on generated data that every trusted document answers byte for byte as graphql-c
 them run compiled.
 """
 
+import asyncio
 import enum
+import inspect
 import math
 import weakref
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
 from graphql import (
@@ -42,6 +44,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     GraphQLString,
     OperationDefinitionNode,
@@ -496,10 +499,47 @@ def _bounded_set(table: dict, key: Any, value: Any) -> None:
 # -- execution -------------------------------------------------------------------------------------------
 
 
+def _gather_async_work(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    """graphql-core's `gather_async_work` (which does not use its executor)."""
+    return gather_with_cancel(*values)
+
+
+_background: set[asyncio.Future] = set()
+
+
+class _Track:
+    """graphql-core's `track_async_work` through a weak reference to the executor. A resolver can call it only
+    while its executor lives, unless it kept its info beyond the execution: then the awaitables are still
+    settled in the background, as the executor's `settle_in_background` would."""
+
+    __slots__ = ("executor",)
+
+    def __init__(self, executor: "weakref.ref[CompiledExecutor]") -> None:
+        self.executor = executor
+
+    def __call__(self, values: Sequence[Any]) -> None:
+        executor = self.executor()
+        if executor is not None:
+            executor.track_async_work(values)
+            return
+        awaitables = [value for value in values if inspect.isawaitable(value)]
+        if awaitables:
+            future = asyncio.gather(*awaitables, return_exceptions=True)
+            _background.add(future)
+            future.add_done_callback(_background.discard)
+
+
 class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor (same resolve info) that runs planned operations from their plan."""
 
     planned_fields = 0  # while planning: fields planned so far
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core's helpers are bound methods of the executor, which holds them: a reference cycle that
+        # kept each request's whole object graph (context, loaders, rows, results) for the cyclic garbage
+        # collector, more than a tenth of a page's CPU. The same helpers, reaching the executor weakly.
+        self.async_helpers = GraphQLResolveInfoHelpers(gather=_gather_async_work, track=_Track(weakref.ref(self)))
 
     def plan(self) -> Plan | None:
         operation = self.operation
