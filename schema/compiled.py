@@ -38,6 +38,7 @@ from graphql import (
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -64,6 +65,8 @@ from graphql.language import DirectiveNode, FragmentDefinitionNode, VariableNode
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 # an abstract field is planned once per possible type, so nested interfaces multiply a plan's size: a document
@@ -288,14 +291,36 @@ class ListCompletion(Completion):
         return run.complete_items(self, field, parent, path, info, result)
 
 
+def _strawberrys(function: Any, name: str) -> bool:
+    """Whether `function` is the closure strawberry's schema converter installs under that name."""
+    return getattr(function, "__module__", None) == _CONVERTER and getattr(function, "__qualname__", "").endswith(
+        f".{name}.<locals>.{name.removeprefix('_get_')}"
+    )
+
+
+_CONVERTER = "strawberry.schema.schema_converter"
+
+
 class ObjectPlan(Completion):
-    __slots__ = ("fields", "is_type_of", "object_type", "type_name")
+    __slots__ = ("fields", "is_type_of", "object_type", "own_class", "type_name")
 
     def __init__(self, object_type: GraphQLObjectType) -> None:
         self.object_type = object_type
         self.type_name = object_type.name
         self.is_type_of = object_type.is_type_of
         self.fields: list[FieldPlan] = []
+        # strawberry's is_type_of of a type with interfaces (and none of its own, not a generic's
+        # specialization) is true for an instance of the type's class that no `strawberry.cast` marks: such a
+        # value needs neither the call nor the resolve info it takes
+        definition = (object_type.extensions or {}).get("strawberry-definition")
+        self.own_class: type | None = None
+        if (
+            _strawberrys(self.is_type_of, "_get_is_type_of")
+            and isinstance(definition, StrawberryObjectDefinition)
+            and definition.is_type_of is None
+            and definition.concrete_of is None
+        ):
+            self.own_class = definition.origin
 
     def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
                  info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
@@ -307,7 +332,9 @@ class ObjectPlan(Completion):
 
     def complete_object(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
                         info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
-        if self.is_type_of is not None:
+        if self.is_type_of is not None and (
+            type(result) is not self.own_class or getattr(result, TYPE_CAST_ATTRIBUTE, None) is not None
+        ):
             info = info or run.field_info(field, parent, path)
             is_type_of = self.is_type_of(result, info)
             if run.is_awaitable(is_type_of):
@@ -325,11 +352,24 @@ class ObjectPlan(Completion):
 
 
 class AbstractCompletion(Completion):
-    __slots__ = ("abstract_type", "by_type")
+    __slots__ = ("abstract_type", "by_class", "by_type", "interface")
 
     def __init__(self, abstract_type: GraphQLAbstractType) -> None:
         self.abstract_type = abstract_type
         self.by_type: dict[str, ObjectPlan] = {}
+        # strawberry's resolve_type of an interface (without one of its own) answers, for an instance of the
+        # interface's class that no `strawberry.cast` marks, the name its class's definition gives when that is
+        # no generic: a value of the class's type, the same for every instance. Those classes' plans, as met.
+        definition = (abstract_type.extensions or {}).get("strawberry-definition")
+        self.interface: type | None = None
+        if (
+            isinstance(abstract_type, GraphQLInterfaceType)
+            and _strawberrys(abstract_type.resolve_type, "_get_resolve_type")
+            and isinstance(definition, StrawberryObjectDefinition)
+            and definition.resolve_type is None
+        ):
+            self.interface = definition.origin
+        self.by_class: dict[type, ObjectPlan] = {}
 
     def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
                  info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
@@ -337,6 +377,9 @@ class AbstractCompletion(Completion):
             raise result
         if result is None:
             return None
+        plan = self.by_class.get(type(result))
+        if plan is not None and getattr(result, TYPE_CAST_ATTRIBUTE, None) is None:
+            return plan.complete_object(run, field, parent, path, info, result)
         info = info or run.field_info(field, parent, path)
         resolve_type = self.abstract_type.resolve_type or run.type_resolver
         runtime_name = resolve_type(result, info, self.abstract_type)
@@ -347,7 +390,23 @@ class AbstractCompletion(Completion):
         plan = self.by_type.get(runtime_type.name)
         if plan is None:
             return run.complete_object_value(runtime_type, field.details, info, path, result, None)
+        if self._class_decides(result, runtime_name):
+            self.by_class[type(result)] = plan
         return plan.complete_object(run, field, parent, path, info, result)
+
+    def _class_decides(self, result: Any, runtime_name: object) -> bool:
+        """Whether strawberry's resolve_type gave `runtime_name` for `result` from its class alone."""
+        if self.interface is None or not isinstance(result, self.interface):
+            return False
+        if getattr(result, TYPE_CAST_ATTRIBUTE, None) is not None:
+            return False
+        definition = getattr(type(result), "__strawberry_definition__", None)
+        return (
+            isinstance(definition, StrawberryObjectDefinition)
+            and not definition.is_graphql_generic
+            and definition.name == runtime_name
+            and getattr(result, "__strawberry_definition__", None) is definition
+        )
 
 
 class _NoCompletion(Completion):
