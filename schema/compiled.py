@@ -28,7 +28,7 @@ import inspect
 import math
 import weakref
 from collections.abc import Awaitable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     GraphQLAbstractType,
@@ -89,6 +89,8 @@ class FieldPlan:
         "field_def",
         "field_name",
         "has_args",
+        "leaf_attribute",
+        "leaf_name",
         "node",
         "nodes",
         "null_message",
@@ -121,9 +123,22 @@ class FieldPlan:
         self.resolve = field_def.resolve
         self.direct: DirectCall | None = None
         self.value: Completion = NONE_COMPLETION
+        # an attribute read completed as a leaf (the most common field): its value's completion, which needs
+        # neither path nor info (execute_plan_fields makes the path only for an error or an awaitable)
+        self.leaf_attribute: Completion | None = None
+        self.leaf_name = ""
+
+    def planned(self, value: "Completion") -> None:
+        self.value = value
+        inner = value.inner if isinstance(value, NonNullCompletion) else value
+        if self.python_name is not None and isinstance(inner, LeafCompletion):
+            self.leaf_attribute = value
+            self.leaf_name = self.python_name
 
 
 IMMUTABLE = (str, int, float, bool, type(None), enum.Enum)
+# completed values that are never awaitable: no is_awaitable call for them
+PLAIN = frozenset({str, int, float, bool, type(None), dict, list})
 
 
 class DirectCall:
@@ -494,7 +509,7 @@ def _plan_fields(
         if field.python_name is None:
             field.direct = DirectCall.of(field, run)
         field.null_message = f"Cannot return null for non-nullable field {parent.type_name}.{field.field_name}."
-        field.value = _plan_value(run, field.return_type, details, depth)
+        field.planned(_plan_value(run, field.return_type, details, depth))
         parent.fields.append(field)
 
 
@@ -676,10 +691,24 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         type_name = parent.type_name
         try:
             for field in parent.fields:
-                field_path = Path(path, field.response_name, type_name)
-                result = self.execute_plan_field(parent, field, source, field_path)
+                if field.leaf_attribute is not None:
+                    # execute_plan_field for an attribute read as a leaf: its path is made only for an error
+                    try:
+                        value = getattr(source, field.leaf_name)
+                        # a leaf's completion reads neither path nor info
+                        result = field.leaf_attribute.complete(self, field, parent, cast(Path, path), None, value)
+                        if type(result) not in PLAIN and is_awaitable(result):
+                            field_path = Path(path, field.response_name, type_name)
+                            result = self._await_completed(field, field_path, result)
+                    except Exception as raw_error:
+                        field_path = Path(path, field.response_name, type_name)
+                        self.handle_field_error(raw_error, field.return_type, field.details, field_path)
+                        result = None
+                else:
+                    field_path = Path(path, field.response_name, type_name)
+                    result = self.execute_plan_field(parent, field, source, field_path)
                 results[field.response_name] = result
-                if is_awaitable(result):
+                if type(result) not in PLAIN and is_awaitable(result):
                     awaitable_fields.append(field.response_name)
         except Exception:
             if awaitable_fields:
