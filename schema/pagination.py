@@ -38,9 +38,13 @@ def page_size(first: int | None) -> int:
     return first
 
 
+# what json.dumps(values, separators=(",", ":")) builds for every call, built once (its output is the same)
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_cursor(*key: Any) -> str:
     values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+    return base64.urlsafe_b64encode(_CURSOR_JSON.encode(values).encode()).decode()
 
 
 def decode_cursor(cursor: str | None, *types: type) -> tuple | None:
