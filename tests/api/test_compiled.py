@@ -39,6 +39,7 @@ from db.seed import load_network
 from db.tokens import create_token
 from partnerpulse.settings import Settings
 from schema import compiled
+from schema.batching import Loader
 from schema.context import Context
 from schema.ids import organization_global_id
 from schema.loaders import Loaders
@@ -216,7 +217,7 @@ async def test_a_compiled_request_leaves_no_cyclic_garbage(app: Starlette, conne
     bodies = [{"query": DASHBOARD}, {"query": DIRECTORY}, {"query": PROJECT, "variables": {"id": project}}]
 
     def alive() -> int:
-        return sum(isinstance(o, compiled.CompiledExecutor | Context | Loaders) for o in gc.get_objects())
+        return sum(isinstance(o, compiled.CompiledExecutor | Context | Loaders | Loader) for o in gc.get_objects())
 
     async with await client_of(app) as client:
         for body in bodies:  # plans made, caches warm
