@@ -146,14 +146,16 @@ class DirectCall:
     converted by strawberry's `convert_arguments` (once, when they use no variables and no input types), the
     source, info, root or parent passed where the resolver asks for them, then the resolver itself."""
 
-    __slots__ = ("config", "definition", "info_class", "info_name", "parent_name", "registry", "resolver",
-                 "root_name", "source_first", "static_kwargs")  # fmt: skip
+    __slots__ = ("config", "definition", "function", "info_class", "info_name", "parent_name", "registry",
+                 "resolver", "root_name", "source_first", "static_kwargs")  # fmt: skip
 
     def __init__(self, definition: StrawberryField, strawberry_schema: Any) -> None:
         resolver = definition.base_resolver
         assert resolver is not None
         self.definition = definition
         self.resolver = resolver
+        # what StrawberryResolver.__call__ calls (the resolver itself when that is not callable: it raises)
+        self.function: Any = resolver.wrapped_func if callable(resolver.wrapped_func) else resolver
         self.config = strawberry_schema.config
         self.registry = strawberry_schema.schema_converter.scalar_registry
         self.info_class = self.config.info_class
@@ -207,8 +209,8 @@ class DirectCall:
         if self.info_name:
             kwargs[self.info_name] = strawberry_info
         if self.source_first:
-            return self.resolver(source, **kwargs)
-        return self.resolver(**kwargs)
+            return self.function(source, **kwargs)
+        return self.function(**kwargs)
 
 
 class _HasVariables(Visitor):
