@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -89,6 +90,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.token_usage = TokenUsage()
         flusher = asyncio.create_task(app.state.token_usage.run(app.state.pool))
         pool_watcher = asyncio.create_task(watch_pool(pool))
+        # What exists now (modules, the schema, the pool) lives as long as the process, yet each of the cyclic
+        # collector's full passes walked all of it: about 70 ms every ~150 dashboard requests. Collected once
+        # and frozen, it is left out of those passes (the garbage of later requests is still collected).
+        gc.collect()
+        gc.freeze()
         log.info("api started")
         try:
             yield

@@ -15,7 +15,7 @@ from strawberry.types import Info
 from db import invitations
 from domain.principal import Role
 from schema.context import Context
-from schema.enums import RoundStatus
+from schema.enums import RoundStatus, member
 from schema.errors import ClientError
 from schema.surveys.types import SurveyResponse
 
@@ -54,7 +54,7 @@ async def resolve_answer_link(info: Info[Context, Any]) -> AnswerLink | None:
     return AnswerLink(
         round_id=strawberry.ID(to_base64("SurveyRound", row["round_id"])),
         sequence=row["sequence"],
-        status=RoundStatus(row["status"]),
+        status=member(RoundStatus, row["status"]),
         opened_at=row["opened_at"],
         project_title=row["project_title"],
         organization_name=row["organization_name"],

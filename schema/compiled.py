@@ -22,11 +22,13 @@ on generated data that every trusted document answers byte for byte as graphql-c
 them run compiled.
 """
 
+import asyncio
 import enum
+import inspect
 import math
 import weakref
-from collections.abc import Awaitable, Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import Any, cast
 
 from graphql import (
     GraphQLAbstractType,
@@ -36,12 +38,14 @@ from graphql import (
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     GraphQLString,
     OperationDefinitionNode,
@@ -61,6 +65,8 @@ from graphql.language import DirectiveNode, FragmentDefinitionNode, VariableNode
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 # an abstract field is planned once per possible type, so nested interfaces multiply a plan's size: a document
@@ -83,6 +89,8 @@ class FieldPlan:
         "field_def",
         "field_name",
         "has_args",
+        "leaf_attribute",
+        "leaf_name",
         "node",
         "nodes",
         "null_message",
@@ -115,9 +123,22 @@ class FieldPlan:
         self.resolve = field_def.resolve
         self.direct: DirectCall | None = None
         self.value: Completion = NONE_COMPLETION
+        # an attribute read completed as a leaf (the most common field): its value's completion, which needs
+        # neither path nor info (execute_plan_fields makes the path only for an error or an awaitable)
+        self.leaf_attribute: Completion | None = None
+        self.leaf_name = ""
+
+    def planned(self, value: "Completion") -> None:
+        self.value = value
+        inner = value.inner if isinstance(value, NonNullCompletion) else value
+        if self.python_name is not None and isinstance(inner, LeafCompletion):
+            self.leaf_attribute = value
+            self.leaf_name = self.python_name
 
 
 IMMUTABLE = (str, int, float, bool, type(None), enum.Enum)
+# completed values that are never awaitable: no is_awaitable call for them
+PLAIN = frozenset({str, int, float, bool, type(None), dict, list})
 
 
 class DirectCall:
@@ -125,14 +146,16 @@ class DirectCall:
     converted by strawberry's `convert_arguments` (once, when they use no variables and no input types), the
     source, info, root or parent passed where the resolver asks for them, then the resolver itself."""
 
-    __slots__ = ("config", "definition", "info_class", "info_name", "parent_name", "registry", "resolver",
-                 "root_name", "source_first", "static_kwargs")  # fmt: skip
+    __slots__ = ("config", "definition", "function", "info_class", "info_name", "parent_name", "registry",
+                 "resolver", "root_name", "source_first", "static_kwargs")  # fmt: skip
 
     def __init__(self, definition: StrawberryField, strawberry_schema: Any) -> None:
         resolver = definition.base_resolver
         assert resolver is not None
         self.definition = definition
         self.resolver = resolver
+        # what StrawberryResolver.__call__ calls (the resolver itself when that is not callable: it raises)
+        self.function: Any = resolver.wrapped_func if callable(resolver.wrapped_func) else resolver
         self.config = strawberry_schema.config
         self.registry = strawberry_schema.schema_converter.scalar_registry
         self.info_class = self.config.info_class
@@ -186,8 +209,8 @@ class DirectCall:
         if self.info_name:
             kwargs[self.info_name] = strawberry_info
         if self.source_first:
-            return self.resolver(source, **kwargs)
-        return self.resolver(**kwargs)
+            return self.function(source, **kwargs)
+        return self.function(**kwargs)
 
 
 class _HasVariables(Visitor):
@@ -285,14 +308,36 @@ class ListCompletion(Completion):
         return run.complete_items(self, field, parent, path, info, result)
 
 
+def _strawberrys(function: Any, name: str) -> bool:
+    """Whether `function` is the closure strawberry's schema converter installs under that name."""
+    return getattr(function, "__module__", None) == _CONVERTER and getattr(function, "__qualname__", "").endswith(
+        f".{name}.<locals>.{name.removeprefix('_get_')}"
+    )
+
+
+_CONVERTER = "strawberry.schema.schema_converter"
+
+
 class ObjectPlan(Completion):
-    __slots__ = ("fields", "is_type_of", "object_type", "type_name")
+    __slots__ = ("fields", "is_type_of", "object_type", "own_class", "type_name")
 
     def __init__(self, object_type: GraphQLObjectType) -> None:
         self.object_type = object_type
         self.type_name = object_type.name
         self.is_type_of = object_type.is_type_of
         self.fields: list[FieldPlan] = []
+        # strawberry's is_type_of of a type with interfaces (and none of its own, not a generic's
+        # specialization) is true for an instance of the type's class that no `strawberry.cast` marks: such a
+        # value needs neither the call nor the resolve info it takes
+        definition = (object_type.extensions or {}).get("strawberry-definition")
+        self.own_class: type | None = None
+        if (
+            _strawberrys(self.is_type_of, "_get_is_type_of")
+            and isinstance(definition, StrawberryObjectDefinition)
+            and definition.is_type_of is None
+            and definition.concrete_of is None
+        ):
+            self.own_class = definition.origin
 
     def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
                  info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
@@ -304,7 +349,9 @@ class ObjectPlan(Completion):
 
     def complete_object(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
                         info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
-        if self.is_type_of is not None:
+        if self.is_type_of is not None and (
+            type(result) is not self.own_class or getattr(result, TYPE_CAST_ATTRIBUTE, None) is not None
+        ):
             info = info or run.field_info(field, parent, path)
             is_type_of = self.is_type_of(result, info)
             if run.is_awaitable(is_type_of):
@@ -322,11 +369,24 @@ class ObjectPlan(Completion):
 
 
 class AbstractCompletion(Completion):
-    __slots__ = ("abstract_type", "by_type")
+    __slots__ = ("abstract_type", "by_class", "by_type", "interface")
 
     def __init__(self, abstract_type: GraphQLAbstractType) -> None:
         self.abstract_type = abstract_type
         self.by_type: dict[str, ObjectPlan] = {}
+        # strawberry's resolve_type of an interface (without one of its own) answers, for an instance of the
+        # interface's class that no `strawberry.cast` marks, the name its class's definition gives when that is
+        # no generic: a value of the class's type, the same for every instance. Those classes' plans, as met.
+        definition = (abstract_type.extensions or {}).get("strawberry-definition")
+        self.interface: type | None = None
+        if (
+            isinstance(abstract_type, GraphQLInterfaceType)
+            and _strawberrys(abstract_type.resolve_type, "_get_resolve_type")
+            and isinstance(definition, StrawberryObjectDefinition)
+            and definition.resolve_type is None
+        ):
+            self.interface = definition.origin
+        self.by_class: dict[type, ObjectPlan] = {}
 
     def complete(self, run: "CompiledExecutor", field: FieldPlan, parent: "ObjectPlan", path: Path,
                  info: GraphQLResolveInfo | None, result: Any) -> Any:  # fmt: skip
@@ -334,6 +394,9 @@ class AbstractCompletion(Completion):
             raise result
         if result is None:
             return None
+        plan = self.by_class.get(type(result))
+        if plan is not None and getattr(result, TYPE_CAST_ATTRIBUTE, None) is None:
+            return plan.complete_object(run, field, parent, path, info, result)
         info = info or run.field_info(field, parent, path)
         resolve_type = self.abstract_type.resolve_type or run.type_resolver
         runtime_name = resolve_type(result, info, self.abstract_type)
@@ -344,7 +407,23 @@ class AbstractCompletion(Completion):
         plan = self.by_type.get(runtime_type.name)
         if plan is None:
             return run.complete_object_value(runtime_type, field.details, info, path, result, None)
+        if self._class_decides(result, runtime_name):
+            self.by_class[type(result)] = plan
         return plan.complete_object(run, field, parent, path, info, result)
+
+    def _class_decides(self, result: Any, runtime_name: object) -> bool:
+        """Whether strawberry's resolve_type gave `runtime_name` for `result` from its class alone."""
+        if self.interface is None or not isinstance(result, self.interface):
+            return False
+        if getattr(result, TYPE_CAST_ATTRIBUTE, None) is not None:
+            return False
+        definition = getattr(type(result), "__strawberry_definition__", None)
+        return (
+            isinstance(definition, StrawberryObjectDefinition)
+            and not definition.is_graphql_generic
+            and definition.name == runtime_name
+            and getattr(result, "__strawberry_definition__", None) is definition
+        )
 
 
 class _NoCompletion(Completion):
@@ -432,7 +511,7 @@ def _plan_fields(
         if field.python_name is None:
             field.direct = DirectCall.of(field, run)
         field.null_message = f"Cannot return null for non-nullable field {parent.type_name}.{field.field_name}."
-        field.value = _plan_value(run, field.return_type, details, depth)
+        field.planned(_plan_value(run, field.return_type, details, depth))
         parent.fields.append(field)
 
 
@@ -496,10 +575,47 @@ def _bounded_set(table: dict, key: Any, value: Any) -> None:
 # -- execution -------------------------------------------------------------------------------------------
 
 
+def _gather_async_work(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    """graphql-core's `gather_async_work` (which does not use its executor)."""
+    return gather_with_cancel(*values)
+
+
+_background: set[asyncio.Future] = set()
+
+
+class _Track:
+    """graphql-core's `track_async_work` through a weak reference to the executor. A resolver can call it only
+    while its executor lives, unless it kept its info beyond the execution: then the awaitables are still
+    settled in the background, as the executor's `settle_in_background` would."""
+
+    __slots__ = ("executor",)
+
+    def __init__(self, executor: "weakref.ref[CompiledExecutor]") -> None:
+        self.executor = executor
+
+    def __call__(self, values: Sequence[Any]) -> None:
+        executor = self.executor()
+        if executor is not None:
+            executor.track_async_work(values)
+            return
+        awaitables = [value for value in values if inspect.isawaitable(value)]
+        if awaitables:
+            future = asyncio.gather(*awaitables, return_exceptions=True)
+            _background.add(future)
+            future.add_done_callback(_background.discard)
+
+
 class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor (same resolve info) that runs planned operations from their plan."""
 
     planned_fields = 0  # while planning: fields planned so far
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core's helpers are bound methods of the executor, which holds them: a reference cycle that
+        # kept each request's whole object graph (context, loaders, rows, results) for the cyclic garbage
+        # collector, more than a tenth of a page's CPU. The same helpers, reaching the executor weakly.
+        self.async_helpers = GraphQLResolveInfoHelpers(gather=_gather_async_work, track=_Track(weakref.ref(self)))
 
     def plan(self) -> Plan | None:
         operation = self.operation
@@ -577,10 +693,24 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         type_name = parent.type_name
         try:
             for field in parent.fields:
-                field_path = Path(path, field.response_name, type_name)
-                result = self.execute_plan_field(parent, field, source, field_path)
+                if field.leaf_attribute is not None:
+                    # execute_plan_field for an attribute read as a leaf: its path is made only for an error
+                    try:
+                        value = getattr(source, field.leaf_name)
+                        # a leaf's completion reads neither path nor info
+                        result = field.leaf_attribute.complete(self, field, parent, cast(Path, path), None, value)
+                        if type(result) not in PLAIN and is_awaitable(result):
+                            field_path = Path(path, field.response_name, type_name)
+                            result = self._await_completed(field, field_path, result)
+                    except Exception as raw_error:
+                        field_path = Path(path, field.response_name, type_name)
+                        self.handle_field_error(raw_error, field.return_type, field.details, field_path)
+                        result = None
+                else:
+                    field_path = Path(path, field.response_name, type_name)
+                    result = self.execute_plan_field(parent, field, source, field_path)
                 results[field.response_name] = result
-                if is_awaitable(result):
+                if type(result) not in PLAIN and is_awaitable(result):
                     awaitable_fields.append(field.response_name)
         except Exception:
             if awaitable_fields:

@@ -219,8 +219,17 @@ class _StringLiterals(Visitor):
         self.found.append(node.value)
 
 
-@functools.lru_cache(maxsize=256)
 def _document_has_nul(document: DocumentNode) -> bool:
+    """A string literal holds U+0000 only from the character itself or a \\u escape: a text with neither
+    has none (hashing a parsed document, as the cache below does, walks all of its nodes)."""
+    source = document.loc.source.body if document.loc is not None else None
+    if source is not None and "\x00" not in source and "\\u" not in source:
+        return False
+    return _literals_have_nul(document)
+
+
+@functools.lru_cache(maxsize=256)
+def _literals_have_nul(document: DocumentNode) -> bool:
     """Per distinct document (parsed documents compare by content); a visit costs more than the hash."""
     literals = _StringLiterals()
     visit(document, literals)

@@ -4,11 +4,10 @@ from dataclasses import dataclass
 from functools import partial
 
 import asyncpg
-from strawberry.dataloader import DataLoader
 
 from db import flags, invitations, organizations, people, projects, schedules, statistics, surveys
 from domain.principal import Principal
-from schema.batching import many_per_key, one_per_key, windowed
+from schema.batching import Loader, many_per_key, one_per_key, windowed
 from schema.projects.loaders import (
     invitation_loader,
     partner_loader,
@@ -24,40 +23,40 @@ async def _no_rows(connection: asyncpg.Connection, keys: list) -> list:
 
 @dataclass
 class Loaders:
-    organization: DataLoader
-    project: DataLoader
-    goal: DataLoader
-    partner: DataLoader
-    partners_by_project: DataLoader
-    invitation: DataLoader
-    invitations_by_project: DataLoader
-    goals_by_project: DataLoader
-    viewer_role: DataLoader
-    projects_of_organization: DataLoader
-    project_count: DataLoader
-    round: DataLoader
-    rounds_of_project: DataLoader  # (project id, before sequence, limit)
-    round_counts: DataLoader
-    my_response: DataLoader
-    responses_by_round: DataLoader
-    response: DataLoader
-    latest_statistics: DataLoader
-    latest_released_statistics: DataLoader  # (project id, min group size)
-    recent_statistics: DataLoader  # (project id, last)
-    kind_statistics: DataLoader
-    health: DataLoader
-    trends: DataLoader
-    flag: DataLoader
-    flags_of_project: DataLoader  # (project id, include resolved)
-    contact_person: DataLoader
-    persons_of_organization: DataLoader
-    invitations_of_round: DataLoader
-    survey_schedule: DataLoader
+    organization: Loader
+    project: Loader
+    goal: Loader
+    partner: Loader
+    partners_by_project: Loader
+    invitation: Loader
+    invitations_by_project: Loader
+    goals_by_project: Loader
+    viewer_role: Loader
+    projects_of_organization: Loader
+    project_count: Loader
+    round: Loader
+    rounds_of_project: Loader  # (project id, before sequence, limit)
+    round_counts: Loader
+    my_response: Loader
+    responses_by_round: Loader
+    response: Loader
+    latest_statistics: Loader
+    latest_released_statistics: Loader  # (project id, min group size)
+    recent_statistics: Loader  # (project id, last)
+    kind_statistics: Loader
+    health: Loader
+    trends: Loader
+    flag: Loader
+    flags_of_project: Loader  # (project id, include resolved)
+    contact_person: Loader
+    persons_of_organization: Loader
+    invitations_of_round: Loader
+    survey_schedule: Loader
 
     @classmethod
     def create(cls, pool: asyncpg.Pool, principal: Principal) -> "Loaders":
         def loader(batch):
-            return DataLoader(batch)
+            return Loader(batch)
 
         own = principal.organization_id
         return cls(

@@ -5,6 +5,7 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -38,9 +39,28 @@ def page_size(first: int | None) -> int:
     return first
 
 
+# what json.dumps(values, separators=(",", ":")) builds for every call, built once (its output is the same)
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def cursor_json(values: list[Any]) -> str:
+    """json.dumps(values, separators=(",", ":")): ints and strings written as the json module writes them
+    (`int.__repr__`, its ASCII string encoder), anything else by the json module itself."""
+    parts = []
+    for value in values:
+        kind = type(value)
+        if kind is int:
+            parts.append(int.__repr__(value))
+        elif kind is str:
+            parts.append(encode_basestring_ascii(value))
+        else:
+            return _CURSOR_JSON.encode(values)
+    return "[" + ",".join(parts) + "]"
+
+
 def encode_cursor(*key: Any) -> str:
     values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+    return base64.urlsafe_b64encode(cursor_json(values).encode()).decode()
 
 
 def decode_cursor(cursor: str | None, *types: type) -> tuple | None:

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from db import organizations
 from schema.context import Context
-from schema.enums import FundingStage, OrganizationKind, RevenueBand
+from schema.enums import FundingStage, OrganizationKind, RevenueBand, member
 from schema.pagination import After, First, build_connection, decode_cursor, page_size
 from schema.people.types import ContactPerson, contact_persons_of
 from schema.prefetch import now_or_later, prefetch_projects
@@ -128,19 +128,19 @@ def organization_from_row(row: Mapping[str, Any], prefix: str = "", public: bool
     common = {name: row[column] for name, column in _COLUMNS[prefix]}
     common["id"] = row[prefix + "id"]
     kind = row[prefix + "kind"]
-    common["kind"] = OrganizationKind(kind)
+    common["kind"] = member(OrganizationKind, kind)
     common["competencies"] = list(row[prefix + "competencies"])
     if public:
         common = {name: value if name in PUBLIC_FIELDS else None for name, value in common.items()}
-        common.update(id=row[prefix + "id"], kind=OrganizationKind(kind), competencies=[])
+        common.update(id=row[prefix + "id"], kind=member(OrganizationKind, kind), competencies=[])
         extra: dict[str, Any] = {"STARTUP": {"funding_stage": None}, "SME": {"revenue_band": None}}.get(kind, {})
         return TYPE_OF_KIND[kind](**common, **extra)
     if kind == "STARTUP":
         stage = row[prefix + "funding_stage"]
-        return Startup(**common, funding_stage=FundingStage(stage) if stage else None)
+        return Startup(**common, funding_stage=member(FundingStage, stage) if stage else None)
     if kind == "SME":
         band = row[prefix + "revenue_band"]
-        return Sme(**common, revenue_band=RevenueBand(band) if band else None)
+        return Sme(**common, revenue_band=member(RevenueBand, band) if band else None)
     return TYPE_OF_KIND[kind](**common)
 
 

@@ -25,6 +25,7 @@ from schema.enums import (
     ProjectPhase,
     RiskLevel,
     SatisfactionDimension,
+    member,
 )
 from schema.errors import bad_input
 from schema.organizations.types import Organization, organization_from_row
@@ -83,8 +84,8 @@ class CooperationProject(relay.Node):
             id=row["id"],
             title=row["title"],
             summary=row["summary"],
-            kind=CooperationKind(row["kind"]),
-            phase=ProjectPhase(row["phase"]),
+            kind=member(CooperationKind, row["kind"]),
+            phase=member(ProjectPhase, row["phase"]),
             phase_changed_at=row["phase_changed_at"],
             started_on=row["started_on"],
             planned_end_on=row["planned_end_on"],
@@ -160,7 +161,7 @@ class CooperationProject(relay.Node):
     @strawberry.field(description="The viewer organization's role in this project; null when it is not a partner.")
     async def viewer_role(self, info: Info[Context, Any]) -> PartnerRole | None:
         role = await viewer_role(info, self.id)
-        return PartnerRole(role) if role else None
+        return member(PartnerRole, role) if role else None
 
     @strawberry.field(description="Survey rounds, newest first. Partners, moderators and admins (empty for others).")
     async def survey_rounds(
@@ -247,7 +248,7 @@ class CooperationProject(relay.Node):
             rows = await info.context.loaders.trends.load(self.id)
             return [
                 Trend(
-                    dimension=SatisfactionDimension(row["dimension"]),
+                    dimension=member(SatisfactionDimension, row["dimension"]),
                     slope=row["slope"],
                     smoothed=row["smoothed"],
                     rounds_used=row["rounds_used"],
@@ -282,7 +283,7 @@ class CooperationProject(relay.Node):
                 return None
             return ProjectHealth(
                 score=row[f"{prefix}score"],
-                risk_level=RiskLevel(row[f"{prefix}risk_level"]),
+                risk_level=member(RiskLevel, row[f"{prefix}risk_level"]),
                 computed_at=row["computed_at"],
                 up_to_date=bool(row["up_to_date"]),
             )
@@ -353,7 +354,7 @@ class ProjectPartner(relay.Node):
             id=f"{row['project_id']}:{row['organization_id']}",
             project_id=row["project_id"],
             organization_id=row["organization_id"],
-            role=PartnerRole(row["role"]),
+            role=member(PartnerRole, row["role"]),
             joined_on=row["joined_on"],
             left_on=row["left_on"],
             publication_approved_at=row["publication_approved_at"],
@@ -413,8 +414,8 @@ class ProjectInvitation(relay.Node):
             project_id=row["project_id"],
             organization_id=row["organization_id"],
             invited_by_id=row["invited_by"],
-            role=PartnerRole(row["role"]),
-            status=InvitationStatus(row["status"]),
+            role=member(PartnerRole, row["role"]),
+            status=member(InvitationStatus, row["status"]),
             invited_at=row["invited_at"],
             answered_at=row["answered_at"],
             organization=organization_from_row(row, prefix="o_"),
@@ -475,7 +476,7 @@ class ProjectGoal(relay.Node):
             owner_organization_id=row["owner_organization_id"],
             title=row["title"],
             due_on=row["due_on"],
-            status=GoalStatus(row["status"]),
+            status=member(GoalStatus, row["status"]),
             updated_at=row["updated_at"],
         )
 

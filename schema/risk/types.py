@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from schema.context import Context
-from schema.enums import Language, RiskLevel, RiskReason, Severity
+from schema.enums import Language, RiskLevel, RiskReason, Severity, member
 from schema.organizations.types import Organization, organization_from_row
 from schema.permissions import can_see_project_details, sees_individual_numbers
 
@@ -49,8 +49,8 @@ class RiskFlag(relay.Node):
             id=row["id"],
             project_id=row["project_id"],
             organization_id=row["organization_id"],
-            reason=RiskReason(row["reason"]),
-            severity=Severity(row["severity"]),
+            reason=member(RiskReason, row["reason"]),
+            severity=member(Severity, row["severity"]),
             raised_at=row["raised_at"],
             resolved_at=row["resolved_at"],
             acknowledged_at=row["acknowledged_at"],

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from domain.disclosure import release_partition
 from schema.context import Context
-from schema.enums import MEAN_COLUMN, OrganizationKind, RoundStatus, SatisfactionDimension
+from schema.enums import MEAN_COLUMN, OrganizationKind, RoundStatus, SatisfactionDimension, member
 from schema.organizations.types import Organization, organization_from_row
 from schema.permissions import can_see_project_details, sees_individual_numbers
 from schema.prefetch import now_or_later
@@ -116,7 +116,7 @@ class SurveyRound(relay.Node):
             id=row["id"],
             project_id=row["project_id"],
             sequence=row["sequence"],
-            status=RoundStatus(row["status"]),
+            status=member(RoundStatus, row["status"]),
             opened_at=row["opened_at"],
             closed_at=row["closed_at"],
         )
@@ -247,7 +247,7 @@ class RoundStatistics:
             shown = release_partition(counts, info.context.settings.min_group_size)
         return [
             KindMean(
-                kind=OrganizationKind(row["kind"]),
+                kind=member(OrganizationKind, row["kind"]),
                 response_count=row["response_count"],
                 suppressed=row["kind"] not in shown,
                 means={dimension: row[column] for dimension, column in MEAN_COLUMN.items()},

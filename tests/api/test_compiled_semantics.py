@@ -1,8 +1,8 @@
 """Compiled execution's semantics on values the real network rarely produces: a non-null field that yields
 null, errors in list items and in non-null positions (null propagation to the nearest nullable field), leaf
-values out of range, awaitable fields and list items, abstract types, attribute reads that fail. Hypothesis
-generates the values; the compiled result (data and errors: message, path, locations, order) must be
-graphql-core's."""
+values out of range, awaitable fields and list items, abstract types (with subclasses and `strawberry.cast`),
+attribute reads that fail. Hypothesis generates the values; the compiled result (data and errors: message,
+path, locations, order) must be graphql-core's."""
 
 import asyncio
 from typing import Any
@@ -63,8 +63,12 @@ class Item(Thing):
 
     @strawberry.field
     def thing(self) -> Thing | None:
-        kind = self.spec["thing"]
-        return None if kind is None else Other(label=kind) if kind != "item" else Item.of(LEAF)
+        return thing(self.spec["thing"])
+
+    @strawberry.field
+    def as_item(self) -> "Item | None":
+        # the same value where an Item must come: an Other, or an Item cast to Other, is an error
+        return thing(self.spec["thing"])  # type: ignore[return-value]  # deliberately any Thing
 
     @classmethod
     def of(cls, spec: dict[str, Any]) -> "Item":
@@ -72,6 +76,24 @@ class Item(Thing):
         if spec["label"] == "missing":
             del item.label  # the attribute read fails
         return item
+
+
+class PlainItem(Item):
+    """A Python subclass (no strawberry type of its own): it resolves as an Item."""
+
+
+def thing(kind: str | None) -> Thing | None:
+    """The value of `Item.thing`: none, an Other, an Item, a PlainItem, or one cast to the other type (an
+    instance of a class the plan has met may still be cast: its type must be resolved again)."""
+    things: dict[str | None, Any] = {
+        None: lambda: None,
+        "other": lambda: Other(label="other"),
+        "item": lambda: Item.of(LEAF),
+        "plain item": lambda: PlainItem.of(LEAF),
+        "item cast to Other": lambda: strawberry.cast(Other, Item.of(LEAF)),
+        "other cast to Item": lambda: strawberry.cast(Item, Other(label="cast")),
+    }
+    return things[kind]()
 
 
 async def later_item(spec: dict[str, Any]) -> Item:
@@ -100,7 +122,7 @@ leaves = {
     "must": st.sampled_from(["m", None, "error"]),
     "number": st.sampled_from([0, 7, -(2**31), 2**31, 2**40, True, None, "error", "12", 3.0, 3.5]),
     "awaited": st.sampled_from([0.5, 2, None, "error", float("inf"), "x"]),
-    "thing": st.sampled_from([None, "other", "item"]),
+    "thing": st.sampled_from([None, "other", "item", "plain item", "item cast to Other", "other cast to Item"]),
 }
 specs = st.recursive(
     st.fixed_dictionaries({**leaves, "items": st.none(), "required": st.just([])}),
@@ -117,7 +139,7 @@ specs = st.recursive(
     max_leaves=6,
 )
 
-SELECTION = """label must number awaited thing { __typename label ... on Item { must } }
+SELECTION = """label must number awaited thing { __typename label ... on Item { must } } asItem { label }
   items { label number must items { label must awaited } }
   requiredItems { must number requiredItems { must awaited } }"""
 DOCUMENT = f"query Fields {{ root {{ {SELECTION} }} strictRoot {{ {SELECTION} }} }}"
