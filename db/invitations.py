@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Protocol
 
 import asyncpg
@@ -173,18 +174,24 @@ async def invitations_of_rounds(connection: asyncpg.Connection, round_ids: list[
     )
 
 
-async def pending_rounds_of(connection: asyncpg.Connection, organization_id: int) -> list[asyncpg.Record]:
-    """Open rounds the organization is expected to answer and has not, oldest first."""
+async def pending_rounds_of(
+    connection: asyncpg.Connection, organization_id: int, answering_roles: Sequence[str]
+) -> list[asyncpg.Record]:
+    """Open rounds the organization is expected to answer and has not, oldest first: only while it is still
+    an answering partner of the project (one that left may not answer, nor learn more of the project)."""
     return await connection.fetch(
         """
         SELECT r.id, r.project_id, r.sequence, r.status::text AS status, r.opened_at, r.closed_at
         FROM survey_round_participants sp JOIN survey_rounds r ON r.id = sp.round_id
+        JOIN project_partners pp ON pp.project_id = r.project_id AND pp.organization_id = sp.organization_id
         WHERE sp.organization_id = $1 AND r.status = 'OPEN'
+          AND pp.left_on IS NULL AND pp.role = ANY($2::partner_role[])
           AND NOT EXISTS (SELECT 1 FROM survey_responses s WHERE s.round_id = r.id AND s.organization_id = $1)
         ORDER BY r.opened_at, r.id
         LIMIT 500
         """,
         organization_id,
+        list(answering_roles),
     )
 
 

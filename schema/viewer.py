@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from db import invitations, projects
+from domain.vocabulary import ANSWERING_ROLES
 from schema.context import Context
 from schema.enum_values import described
 from schema.organizations.types import Organization, organization_from_row
@@ -51,7 +52,7 @@ class Viewer:
         if self.organization_id is None:
             return []
         async with info.context.pool.acquire() as connection:
-            rows = await invitations.pending_rounds_of(connection, self.organization_id)
+            rows = await invitations.pending_rounds_of(connection, self.organization_id, ANSWERING_ROLES)
         return [SurveyRound.from_row(row) for row in rows]
 
 

@@ -61,6 +61,12 @@ async def test_opening_a_round_invites_every_contact_person_of_the_answering_par
     pending = (await gql(client, PENDING, token=world.tokens["startup"]))["viewer"]["pendingSurveyRounds"]
     assert [(p["id"], p["project"]["title"]) for p in pending] == [(round_id, "Predictive maintenance pilot")]
     assert (await gql(client, PENDING, token=world.tokens["institute"]))["viewer"]["pendingSurveyRounds"] == []
+    # a partner recorded as having left the project is no longer asked (nor can it answer)
+    left = "UPDATE project_partners SET left_on = {} WHERE organization_id = $1"
+    await connection.execute(left.format("current_date"), world.organizations["sme"])
+    assert (await gql(client, PENDING, token=world.tokens["sme"]))["viewer"]["pendingSurveyRounds"] == []
+    await connection.execute(left.format("NULL"), world.organizations["sme"])
+    assert len((await gql(client, PENDING, token=world.tokens["sme"]))["viewer"]["pendingSurveyRounds"]) == 1
     assert (await gql(client, PENDING, token=world.tokens["admin"]))["viewer"]["pendingSurveyRounds"] == []
     assert (await gql(client, SUBMIT, answer(round_id), world.tokens["startup"]))["submitSurveyResponse"][
         "userErrors"
