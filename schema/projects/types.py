@@ -102,7 +102,11 @@ class CooperationProject(relay.Node):
     def exit_plan(self) -> str | None:
         return self.exit_plan_text
 
-    @strawberry.field(description="The cadence of the project's survey rounds; null: rounds open by hand only.")
+    @strawberry.field(
+        description="The cadence of the project's survey rounds; null: rounds open by hand only. Partners, "
+        "moderators and admins only.",
+        extensions=partners_only(),
+    )
     async def survey_schedule(self, info: Info[Context, Any]) -> SurveyScheduleType | None:
         from schema.surveys.schedule import schedule_of
 

@@ -8,7 +8,7 @@ PROJECT = """
 query($id: ID!) {
   node(id: $id) {
     ... on CooperationProject {
-      title phase published story exitPlan viewerRole
+      title phase published story exitPlan viewerRole surveySchedule { everyWeeks }
       partners { role organization { __typename name } }
       goals { title status owner { name } }
     }
@@ -48,9 +48,16 @@ async def test_a_published_story_is_public_but_its_confidential_fields_are_not(
     client: httpx.AsyncClient, connection: asyncpg.Connection
 ) -> None:
     world = await build_world(connection)
+    await connection.execute(
+        "INSERT INTO survey_schedules (project_id, every_weeks, answer_window_days) VALUES ($1, 4, 7)",
+        world.projects["story"],
+    )
     project = (await gql(client, PROJECT, {"id": world.project_id("story")}, world.tokens["startup"]))["node"]
     assert project["story"] == "It worked." and project["published"] is True
     assert project["exitPlan"] is None and project["goals"] == [] and project["viewerRole"] is None
+    assert project["surveySchedule"] is None
+    admin_view = (await gql(client, PROJECT, {"id": world.project_id("story")}, world.tokens["admin"]))["node"]
+    assert admin_view["surveySchedule"] == {"everyWeeks": 4}
     assert [p["organization"]["name"] for p in project["partners"]] == ["Nordwerke AG"]
 
 
