@@ -105,7 +105,7 @@ class WorkerSettings:
     max_tries = 5
     # a submission waits for the next poll: keep it short (arq's default is 0.5 s). Not shorter: the answers
     # of one project that arrive within a poll share one job, and jobs queued together share a batch
-    # (measured at 50 answers a second: 0.02 s made 1.5-1.8 answers a job instead of 2.4, 40 % more worker
+    # (measured at 50 answers a second: 0.02 s made 1.5-1.8 answers a job instead of 2.4, 40-70 % more worker
     # CPU per answer and a worse p95 on two shared cores; an idle worker used 2.4 % of a core instead of 0.5 %)
     poll_delay = 0.1
     # recomputation jobs running at once share their statements (workers/batching.py): a batch is as large
