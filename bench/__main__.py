@@ -12,7 +12,8 @@ server set-up), and measures in one run, at fixed concurrency for a fixed time:
      with one process per core; the ratios of requests per second PartnerPulse/PostGraphile 5 and
      PostGraphile 5/4 (and PartnerPulse/PostGraphile 4)
   d. survey submissions per second at the same concurrency, and the submission-to-flag latency while answers
-     arrive at 50 a second (bench/submissions.py)
+     arrive at `--flag-rate` a second (default 200; bench/submissions.py, also `python -m bench.submissions`);
+     `--submissions-only` loads and recomputes the network and measures only this part
   e. the full (bulk) recomputation of statistics, trends, flags and portfolio, at a tenth of the network
      and at all of it
   f. peak memory (resident set) of the API and the worker processes
@@ -37,7 +38,7 @@ from strawberry.relay import to_base64
 
 from bench import postgraphile, submissions
 from bench.queries import DASHBOARD, DIRECTORY, PROJECT
-from bench.system import WORK, api_and_worker, fresh_database
+from bench.system import WORK, Running, api_and_worker, fresh_database
 from db.demo import plan_network
 from db.pool import init_connection
 from db.seed import load_network
@@ -47,7 +48,7 @@ from partnerpulse.settings import Settings
 from workers.bulk import recompute_all
 from workers.recompute import thresholds
 
-FLAG_RATE = 50  # answers a second while the submission-to-flag latency is measured
+FLAG_RATE = 200  # answers a second while the submission-to-flag latency is measured (issue 18's rate)
 
 
 async def prepare(dsn: str, scale: int) -> tuple[str, int, dict[str, float]]:
@@ -224,14 +225,16 @@ async def compare(
 
 
 async def measure_submissions(
-    dsn: str, url: str, admin_token: str, concurrency: int, seconds: float
-) -> tuple[submissions.Result, submissions.Result]:
-    """(throughput at `concurrency`, submission-to-flag latency at FLAG_RATE answers a second)."""
+    settings: Settings, running: Running, admin_token: str, concurrency: int, seconds: float, flag_rate: float
+) -> tuple[submissions.Result, submissions.Latency]:
+    """(throughput at `concurrency`, submission-to-flag latency at `flag_rate` answers a second)."""
+    dsn = settings.database_url or ""
     enough = int(seconds * 400)  # more answers than the API acknowledges in `seconds`
     fast = await submissions.make_projects(dsn, enough // 6 + 1, partners=6)
-    paced = await submissions.make_projects(dsn, int(seconds * FLAG_RATE) // 3 + 1, partners=3)
-    rate = await submissions.throughput(url, fast, concurrency, seconds)
-    latency = await submissions.flag_latency(url, admin_token, paced, FLAG_RATE)
+    paced = await submissions.make_projects(dsn, int(seconds * flag_rate) // 3 + 1, partners=3)
+    rate = await submissions.throughput(running.url, fast, concurrency, seconds)
+    meter = submissions.CpuMeter(dsn, running.api_pid, running.worker_pid)
+    latency = await submissions.flag_latency(running.url, admin_token, paced, flag_rate, settings=settings, meter=meter)
     return rate, latency
 
 
@@ -246,6 +249,26 @@ def peak_memory_mb(pid: int) -> float:
     return total / 1024
 
 
+def submissions_only(scale: int, args: argparse.Namespace) -> None:
+    """Part d alone, on the loaded and recomputed network of `scale` (its statistics and portfolio)."""
+    seconds = args.seconds or (3 if args.quick else 15)
+    with fresh_database("pp_bench_submissions") as (dsn, redis_url):
+        token, _, timings = asyncio.run(prepare(dsn, scale))
+        settings = Settings(database_url=dsn, redis_url=redis_url, redis_namespace="ppsuite", rate_limits=False,
+                            log_level="WARNING")  # fmt: skip
+        with api_and_worker(settings, "suite", api_workers=os.cpu_count() or 1) as running:
+            rate, latency = asyncio.run(
+                measure_submissions(settings, running, token, args.concurrency, seconds, args.flag_rate)
+            )
+            breakdown = asyncio.run(submissions.stages(dsn, latency.completions))
+    print(f"\nscale {scale}: {int(timings['answers']):,} answers")
+    print(f"submissions at concurrency {args.concurrency}: {rate.per_second:.0f} per second "
+          f"({rate.submitted:,} acknowledged, {rate.errors} errors)")  # fmt: skip
+    print("\n".join(submissions.report(latency, breakdown)))
+    if latency.missing or not latency.latencies:
+        sys.exit(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="PartnerPulse benchmarks")
     parser.add_argument("--quick", action="store_true", help="scale 10, 3 s per measurement")
@@ -254,7 +277,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--queries-only", action="store_true",
                         help="only the three queries (no growth run, submissions or flag latency)")  # fmt: skip
+    parser.add_argument("--submissions-only", action="store_true",
+                        help="only submissions and flag latency (no queries, PostGraphile, growth run)")  # fmt: skip
+    parser.add_argument("--flag-rate", type=float, default=FLAG_RATE,
+                        help=f"answers a second while the flag latency is measured (default {FLAG_RATE})")  # fmt: skip
     args = parser.parse_args()
+    if args.submissions_only:
+        submissions_only(args.scale or (10 if args.quick else 900), args)
+        return
     scale = args.scale or (10 if args.quick else 900)
     seconds = args.seconds or (3 if args.quick else 15)
     cores = os.cpu_count() or 1
@@ -293,7 +323,9 @@ def main() -> None:
                 submitted = (
                     None
                     if args.queries_only
-                    else asyncio.run(measure_submissions(dsn, running.url, token, args.concurrency, seconds))
+                    else asyncio.run(
+                        measure_submissions(settings, running, token, args.concurrency, seconds, args.flag_rate)
+                    )
                 )
                 memory = {"API": peak_memory_mb(running.api_pid), "worker": peak_memory_mb(running.worker_pid)}
         finally:
@@ -343,10 +375,7 @@ def main() -> None:
     print(f"\nsubmissions at concurrency {args.concurrency}: {rate.per_second:.0f} per second "
           f"({rate.submitted:,} acknowledged, {rate.errors} errors)")  # fmt: skip
     ms = sorted(value * 1000 for value in latency.latencies)
-    if ms:
-        print(f"submission → flag at {latency.per_second:.0f} answers/s: p50 {percentile_ms(ms, 0.5):.0f} ms, "
-              f"p95 {percentile_ms(ms, 0.95):.0f} ms, max {ms[-1]:.0f} ms over {len(ms)} flags; "
-              f"{latency.missing} never arrived, {latency.errors} errors")  # fmt: skip
+    print("\n".join(submissions.report(latency)))
     print(f"full recomputation: {int(small['answers']):,} answers {small['recompute']:.1f} s, "
           f"{int(timings['answers']):,} answers {timings['recompute']:.1f} s "
           f"({timings['recompute'] / small['recompute']:.1f}× the time for "

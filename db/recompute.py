@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import asyncpg
 
-# Means per dimension and NPS of every round of one project, in one statement. NPS: share of
-# promoters (9-10) minus share of detractors (0-6), in points.
+# Means per dimension and NPS of every round of some projects (one job's, or a batch of jobs'), in one
+# statement. NPS: share of promoters (9-10) minus share of detractors (0-6), in points.
 _ROUND_STATISTICS = """
 INSERT INTO round_statistics (
     round_id, project_id, sequence, response_count, expected_count, mean_overall, mean_expectations_met,
@@ -23,7 +23,7 @@ SELECT r.id, r.project_id, r.sequence,
        now()
 FROM survey_rounds r
 LEFT JOIN survey_responses s ON s.round_id = r.id
-WHERE r.project_id = $1
+WHERE r.project_id = ANY($1::bigint[])
 GROUP BY r.id
 ON CONFLICT (round_id) DO UPDATE SET
     response_count = excluded.response_count, expected_count = excluded.expected_count,
@@ -47,7 +47,7 @@ _UNFROZEN_ROUNDS = """
 """
 
 _ROUND_KIND_STATISTICS = f"""
-WITH unfrozen AS ({_UNFROZEN_ROUNDS.format(where="r.project_id = $1")}),
+WITH unfrozen AS ({_UNFROZEN_ROUNDS.format(where="r.project_id = ANY($1::bigint[])")}),
 fresh AS (
     SELECT s.round_id, s.organization_kind AS kind, count(*) AS n, avg(s.overall) AS o1,
            avg(s.expectations_met) AS o2, avg(s.mutual_benefit) AS o3, avg(s.decision_speed) AS o4,
@@ -77,9 +77,17 @@ async def data_version(connection: asyncpg.Connection, project_id: int) -> int |
     return await connection.fetchval("SELECT data_version FROM cooperation_projects WHERE id = $1", project_id)
 
 
-async def recompute_round_statistics(connection: asyncpg.Connection, project_id: int) -> None:
-    await connection.execute(_ROUND_STATISTICS, project_id)
-    await connection.execute(_ROUND_KIND_STATISTICS, project_id)
+async def data_versions(connection: asyncpg.Connection, project_ids: list[int]) -> dict[int, int]:
+    """project id -> data version, of those projects that exist."""
+    rows = await connection.fetch(
+        "SELECT id, data_version FROM cooperation_projects WHERE id = ANY($1::bigint[])", project_ids
+    )
+    return {row["id"]: row["data_version"] for row in rows}
+
+
+async def recompute_round_statistics(connection: asyncpg.Connection, project_ids: list[int]) -> None:
+    await connection.execute(_ROUND_STATISTICS, project_ids)
+    await connection.execute(_ROUND_KIND_STATISTICS, project_ids)
 
 
 _STALE = """FROM cooperation_projects p LEFT JOIN project_recompute_state s ON s.project_id = p.id
@@ -97,11 +105,12 @@ async def stale_project_count(connection: asyncpg.Connection) -> int:
     return await connection.fetchval(f"SELECT count(*) {_STALE}")
 
 
-async def rounds_for_rules(connection: asyncpg.Connection, project_id: int) -> list[asyncpg.Record]:
-    """Every round of a project with its statistics, who was expected and who answered what (overall)."""
+async def rounds_for_rules(connection: asyncpg.Connection, project_ids: list[int]) -> list[asyncpg.Record]:
+    """Every round of the projects with its statistics, who was expected and who answered what (overall), by
+    project and sequence."""
     return await connection.fetch(
         """
-        SELECT r.id, r.sequence, r.status = 'CLOSED' AS closed, rs.response_count,
+        SELECT r.project_id, r.id, r.sequence, r.status = 'CLOSED' AS closed, rs.response_count,
                rs.mean_overall, rs.mean_expectations_met, rs.mean_mutual_benefit, rs.mean_decision_speed,
                rs.mean_communication_trust,
                ARRAY(SELECT p.organization_id FROM survey_round_participants p WHERE p.round_id = r.id) AS expected,
@@ -110,20 +119,21 @@ async def rounds_for_rules(connection: asyncpg.Connection, project_id: int) -> l
                ARRAY(SELECT s.overall FROM survey_responses s WHERE s.round_id = r.id
                      ORDER BY s.organization_id) AS overall_scores
         FROM survey_rounds r JOIN round_statistics rs ON rs.round_id = r.id
-        WHERE r.project_id = $1
-        ORDER BY r.sequence
+        WHERE r.project_id = ANY($1::bigint[])
+        ORDER BY r.project_id, r.sequence
         """,
-        project_id,
+        project_ids,
     )
 
 
-async def project_for_rules(
-    connection: asyncpg.Connection, project_id: int, answering_roles: Sequence[str]
-) -> asyncpg.Record | None:
-    """The project as the rules read it; its partners are those in `answering_roles` (the vocabulary's)."""
-    return await connection.fetchrow(
+async def projects_for_rules(
+    connection: asyncpg.Connection, project_ids: list[int], answering_roles: Sequence[str]
+) -> list[asyncpg.Record]:
+    """What the rules read of each project beside its rounds, of those that exist; its partners are those in
+    `answering_roles` (the vocabulary's)."""
+    return await connection.fetch(
         """
-        SELECT p.phase::text AS phase, p.exit_plan IS NOT NULL AS has_exit_plan, current_date AS today,
+        SELECT p.id, p.phase::text AS phase, p.exit_plan IS NOT NULL AS has_exit_plan, current_date AS today,
                current_date - (p.phase_changed_at AT TIME ZONE 'UTC')::date AS days_in_phase,
                ARRAY(SELECT pp.organization_id FROM project_partners pp
                      WHERE pp.project_id = p.id AND pp.role = ANY($2::partner_role[]) AND pp.left_on IS NULL
@@ -137,9 +147,9 @@ async def project_for_rules(
                ARRAY(SELECT g.due_on FROM project_goals g
                      WHERE g.project_id = p.id AND g.status = 'OPEN' AND g.due_on < current_date
                      ORDER BY g.due_on, g.id) AS overdue_dates
-        FROM cooperation_projects p WHERE p.id = $1
+        FROM cooperation_projects p WHERE p.id = ANY($1::bigint[])
         """,
-        project_id,
+        project_ids,
         answering_roles,
     )
 
@@ -207,18 +217,32 @@ async def mark_computed(connection: asyncpg.Connection, versions: list[tuple[int
 async def lock_project_recomputation(connection: asyncpg.Connection, project_id: int) -> None:
     """Serialize recomputations of one project (session locks, taken before the snapshot): its own lock,
     and the bulk recomputation's lock in shared mode, so that a bulk run and project jobs exclude each other."""
-    await connection.execute(
-        "SELECT pg_advisory_lock_shared($1), pg_advisory_lock($2, $3)", BULK_LOCK_KEY, RECOMPUTE_LOCK_SPACE, project_id
-    )
+    await lock_projects_recomputation(connection, [project_id])
 
 
 async def unlock_project_recomputation(connection: asyncpg.Connection, project_id: int) -> None:
-    await connection.execute(
-        "SELECT pg_advisory_unlock($2, $3), pg_advisory_unlock_shared($1)",
-        BULK_LOCK_KEY,
-        RECOMPUTE_LOCK_SPACE,
-        project_id,
-    )
+    await unlock_projects_recomputation(connection, [project_id])
+
+
+# The project locks of a batch are taken in ascending order of project id, by every worker: two batches that
+# share projects wait for each other instead of deadlocking.
+_LOCK_PROJECTS = """
+SELECT pg_advisory_lock_shared($1),
+       (SELECT count(pg_advisory_lock($2, l.id))
+        FROM (SELECT DISTINCT i AS id FROM unnest($3::int[]) AS i ORDER BY 1) l)
+"""
+_UNLOCK_PROJECTS = """
+SELECT (SELECT count(pg_advisory_unlock($2, i)) FROM unnest($3::int[]) AS i), pg_advisory_unlock_shared($1)
+"""
+
+
+async def lock_projects_recomputation(connection: asyncpg.Connection, project_ids: list[int]) -> None:
+    """`lock_project_recomputation` for several distinct projects at once, in one round trip."""
+    await connection.execute(_LOCK_PROJECTS, BULK_LOCK_KEY, RECOMPUTE_LOCK_SPACE, sorted(set(project_ids)))
+
+
+async def unlock_projects_recomputation(connection: asyncpg.Connection, project_ids: list[int]) -> None:
+    await connection.execute(_UNLOCK_PROJECTS, BULK_LOCK_KEY, RECOMPUTE_LOCK_SPACE, sorted(set(project_ids)))
 
 
 async def lock_bulk_recomputation(connection: asyncpg.Connection) -> None:

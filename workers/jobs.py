@@ -14,8 +14,9 @@ from db import recompute as recompute_sql
 from domain import events
 from domain.jobs import enqueue_recompute
 from partnerpulse.waiting import postgres_unreachable
+from workers.batching import Batcher
 from workers.portfolio import publish_closed_months
-from workers.recompute import recompute, thresholds
+from workers.recompute import Recomputed, recompute, recompute_many, thresholds
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +39,57 @@ RECOMPUTE_BACKOFF_SECONDS = 0.05  # doubled per attempt: 0.05 … 3.2 s (about 6
 RECOMPUTE_RETRY_DEFER_SECONDS = 5
 
 
+BATCHER = "recompute batcher"  # the worker's Batcher of recomputations, in its ctx (see `batchers`)
+VERSIONS = "version batcher"  # and of the data-version reads of look_again
+BATCH_LIMIT = 100  # projects in one batch
+
+
+def batchers(ctx: dict[str, Any]) -> None:
+    """The worker process's batchers (on startup): its concurrent recomputation jobs share statements. A batch
+    recomputes each project as it would alone; a batch that fails for another reason than a conflict is done
+    again project by project, so that one project's failure is its own job's only."""
+    pool, rules = ctx["pool"], thresholds(ctx["settings"])
+
+    async def run(project_ids: list[int]) -> dict[int, Recomputed | BaseException | None]:
+        try:
+            async with pool.acquire() as connection:
+                return dict(await recompute_many(connection, project_ids, rules))
+        except asyncpg.TransactionRollbackError:
+            raise  # every job of the batch backs off and asks again
+        except Exception:
+            if len(project_ids) == 1:
+                raise
+        results: dict[int, Recomputed | BaseException | None] = {}
+        for project_id in project_ids:
+            try:
+                async with pool.acquire() as connection:
+                    results[project_id] = await recompute(connection, project_id, rules)
+            except Exception as error:
+                results[project_id] = error
+        return results
+
+    async def versions(project_ids: list[int]) -> dict[int, int | BaseException | None]:
+        async with pool.acquire() as connection:
+            found = await recompute_sql.data_versions(connection, project_ids)
+        return {project_id: found.get(project_id) for project_id in project_ids}
+
+    ctx[BATCHER] = Batcher(run, limit=BATCH_LIMIT)
+    ctx[VERSIONS] = Batcher(versions, limit=BATCH_LIMIT)
+
+
+async def _recompute(ctx: dict[str, Any], project_id: int) -> Recomputed | None:
+    batcher = ctx.get(BATCHER)
+    if batcher is not None:
+        return await batcher(project_id)
+    async with ctx["pool"].acquire() as connection:
+        return await recompute(connection, project_id, thresholds(ctx["settings"]))
+
+
 async def recompute_project(ctx: dict[str, Any], project_id: int) -> int | None:
     """Recompute everything derived from one project's data; return the data version computed from."""
     for attempt in range(1, RECOMPUTE_ATTEMPTS + 1):
         try:
-            async with ctx["pool"].acquire() as connection:
-                result = await recompute(connection, project_id, thresholds(ctx["settings"]))
+            result = await _recompute(ctx, project_id)
             break
         except asyncpg.TransactionRollbackError as error:  # serialization failure, deadlock
             extra = {"project_id": project_id, "attempt": attempt, "error": type(error).__name__}
@@ -70,8 +116,11 @@ async def look_again(ctx: dict[str, Any]) -> None:
     # arq re-raises this hook's errors in its poll loop, which ends the worker: PostgreSQL or Redis going
     # away just after a job must not. The reconciler finds whatever this check would have found.
     try:
-        async with ctx["pool"].acquire() as connection:
-            newer = await recompute_sql.data_version(connection, project_id)
+        if (versions := ctx.get(VERSIONS)) is not None:
+            newer = await versions(project_id)
+        else:
+            async with ctx["pool"].acquire() as connection:
+                newer = await recompute_sql.data_version(connection, project_id)
         if newer is not None and newer > version:
             await enqueue_recompute(ctx["redis"], ctx["settings"].redis_namespace, project_id)
     except Exception as error:

@@ -126,26 +126,54 @@ def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, i
 
 async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thresholds) -> Recomputed | None:
     """Idempotent: the same data gives the same statistics and flags. None when the project is gone."""
-    await recompute_sql.lock_project_recomputation(connection, project_id)
+    return (await recompute_many(connection, [project_id], rules))[project_id]
+
+
+async def recompute_many(
+    connection: asyncpg.Connection, project_ids: list[int], rules: Thresholds
+) -> dict[int, Recomputed | None]:
+    """`recompute` of several projects together (a batch of jobs), in as many statements as one takes: each
+    project's results are those it would get alone. None for a project that is gone."""
+    ids = sorted(set(project_ids))
+    await recompute_sql.lock_projects_recomputation(connection, ids)
     try:
-        # one snapshot: the version read belongs to exactly the data aggregated
+        # one snapshot: the versions read belong to exactly the data aggregated
         async with connection.transaction(isolation="repeatable_read"):
-            version = await recompute_sql.data_version(connection, project_id)
-            if version is None:
-                return None
-            await recompute_sql.recompute_round_statistics(connection, project_id)
-            project = await recompute_sql.project_for_rules(connection, project_id, ANSWERING_ROLES)
-            rounds = await recompute_sql.rounds_for_rules(connection, project_id)
-            facts = facts_from_rows(project, rounds, await portfolio_sql.portfolio_prior(connection))
-            views = evaluate_views(facts, rules)
-            # the bulk recomputation's writers, for one project
-            await recompute_sql.store_trends(connection, [(project_id, *trend) for trend in trends(facts)])
-            await recompute_sql.store_health(connection, [views.health_row(project_id)])
-            changes = await flags.sync_all_flags(connection, {project_id: views.desired_flags()}, [project_id])
-            await recompute_sql.mark_computed(connection, [(project_id, version)])
+            versions = await recompute_sql.data_versions(connection, ids)
+            present = [project_id for project_id in ids if project_id in versions]
+            if not present:
+                return dict.fromkeys(ids)
+            await recompute_sql.recompute_round_statistics(connection, present)
+            projects = {
+                row["id"]: row for row in await recompute_sql.projects_for_rules(connection, present, ANSWERING_ROLES)
+            }
+            rounds: dict[int, list[asyncpg.Record]] = {project_id: [] for project_id in present}
+            for row in await recompute_sql.rounds_for_rules(connection, present):
+                rounds[row["project_id"]].append(row)
+            prior = await portfolio_sql.portfolio_prior(connection)
+            desired, trend_rows, health_rows = {}, [], []
+            for project_id in present:
+                facts = facts_from_rows(projects[project_id], rounds[project_id], prior)
+                views = evaluate_views(facts, rules)
+                desired[project_id] = views.desired_flags()
+                trend_rows += [(project_id, *trend) for trend in trends(facts)]
+                health_rows.append(views.health_row(project_id))
+            # the bulk recomputation's writers, for these projects
+            await recompute_sql.store_trends(connection, trend_rows)
+            await recompute_sql.store_health(connection, health_rows)
+            changes = await flags.sync_all_flags(connection, desired, present)
+            await recompute_sql.mark_computed(
+                connection, [(project_id, versions[project_id]) for project_id in present]
+            )
     finally:
-        await recompute_sql.unlock_project_recomputation(connection, project_id)
-    return Recomputed(version, [FlagEvent(c.flag_id, c.project_id, c.change) for c in changes])
+        await recompute_sql.unlock_projects_recomputation(connection, ids)
+    events: dict[int, list[FlagEvent]] = {project_id: [] for project_id in present}
+    for change in changes:
+        events[change.project_id].append(FlagEvent(change.flag_id, change.project_id, change.change))
+    return {
+        project_id: Recomputed(versions[project_id], events[project_id]) if project_id in versions else None
+        for project_id in ids
+    }
 
 
 def desired_flag(finding: risk_rules.Finding, audience: FlagAudience) -> flags.DesiredFlag:

@@ -12,7 +12,17 @@ from redis.exceptions import ConnectionError, TimeoutError
 from db.pool import create_pool
 from partnerpulse.settings import Settings, get_settings
 from partnerpulse.waiting import postgres_unreachable, wait_for
-from workers.jobs import daily_sweep, look_again, recompute_project, reconcile, refresh_portfolio, time_rules
+from workers.jobs import (
+    BATCHER,
+    VERSIONS,
+    batchers,
+    daily_sweep,
+    look_again,
+    recompute_project,
+    reconcile,
+    refresh_portfolio,
+    time_rules,
+)
 from workers.mail import remind, send_mails
 from workers.metrics import measured
 from workers.schedule import run_schedules
@@ -46,6 +56,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         settings.startup_wait_seconds,
         postgres_unreachable,
     )
+    batchers(ctx)
     log.info("worker started")
 
 
@@ -53,7 +64,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     pool = ctx.get("pool")
     if pool is not None:
         await pool.close()
-    log.info("worker stopped")
+    batches = {name: (b.batches, b.keys) for name in (BATCHER, VERSIONS) if (b := ctx.get(name)) is not None}
+    log.info("worker stopped", extra={f"{name}: batches, projects": runs for name, runs in batches.items()})
 
 
 def cron_jobs(timeout: int, namespace: str) -> list:
@@ -91,6 +103,12 @@ class WorkerSettings:
     keep_result = 0
     job_timeout = 60
     max_tries = 5
-    # a submission waits for the next poll: keep it short (arq's default is 0.5 s)
+    # a submission waits for the next poll: keep it short (arq's default is 0.5 s). Not shorter: the answers
+    # of one project that arrive within a poll share one job, and jobs queued together share a batch
+    # (measured at 50 answers a second: 0.02 s made 1.5-1.8 answers a job instead of 2.4, 40-70 % more worker
+    # CPU per answer and a worse p95 on two shared cores; an idle worker used 2.4 % of a core instead of 0.5 %)
     poll_delay = 0.1
+    # recomputation jobs running at once share their statements (workers/batching.py): a batch is as large
+    # as the jobs waiting while the one before ran, up to this many (arq's default is 10)
+    max_jobs = 100
     health_check_interval = 10
