@@ -257,9 +257,12 @@ RECOMPUTE_LOCK_SPACE = 0x5052  # "PR": the first key of (space, project id) advi
 BULK_LOCK_KEY = 0x50504255  # "PPBU"
 
 
-async def projects_needing_time_rules(connection: asyncpg.Connection, settings_days: tuple[int, int]) -> list[int]:
-    """Projects where a time-based rule (NO_EXIT_PLAN, STALLED, overdue goals) holds but its flag is not
-    open: time passed, no data changed, so nothing else would recompute them."""
+async def projects_needing_time_rules(
+    connection: asyncpg.Connection, settings_days: tuple[int, int], phases_before_active: Sequence[str]
+) -> list[int]:
+    """Projects where a time-based rule (NO_EXIT_PLAN, STALLED before `phases_before_active` end, overdue
+    goals) holds but its flag is not open: time passed, no data changed, so nothing else would recompute
+    them."""
     no_exit_plan_days, stalled_days = settings_days
     rows = await connection.fetch(
         """
@@ -269,7 +272,7 @@ async def projects_needing_time_rules(connection: asyncpg.Connection, settings_d
             AND NOT EXISTS (SELECT 1 FROM risk_flags f WHERE f.project_id = p.id AND f.resolved_at IS NULL
                             AND f.reason = 'NO_EXIT_PLAN')
         ) OR (
-            p.phase IN ('ASSESSMENT', 'GOAL_SETTING', 'PARTNER_SEARCH', 'INITIATION')
+            p.phase = ANY($3::project_phase[])
             AND p.phase_changed_at < now() - make_interval(days => $2)
             AND NOT EXISTS (SELECT 1 FROM risk_flags f WHERE f.project_id = p.id AND f.resolved_at IS NULL
                             AND f.reason = 'STALLED')
@@ -284,12 +287,15 @@ async def projects_needing_time_rules(connection: asyncpg.Connection, settings_d
         """,
         no_exit_plan_days,
         stalled_days,
+        list(phases_before_active),
     )
     return [row["id"] for row in rows]
 
 
-async def open_project_ids(connection: asyncpg.Connection) -> list[int]:
+async def open_project_ids(connection: asyncpg.Connection, final_phases: Sequence[str]) -> list[int]:
+    """Projects not in one of `final_phases`."""
     rows = await connection.fetch(
-        "SELECT id FROM cooperation_projects WHERE phase NOT IN ('COMPLETED', 'TERMINATED') ORDER BY id"
+        "SELECT id FROM cooperation_projects WHERE NOT (phase = ANY($1::project_phase[])) ORDER BY id",
+        list(final_phases),
     )
     return [row["id"] for row in rows]

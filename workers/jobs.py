@@ -13,6 +13,7 @@ from db import portfolio
 from db import recompute as recompute_sql
 from domain import events
 from domain.jobs import enqueue_recompute
+from domain.vocabulary import FINAL_PHASES, PHASES_BEFORE_ACTIVE
 from partnerpulse.waiting import postgres_unreachable
 from workers.batching import Batcher
 from workers.portfolio import publish_closed_months
@@ -154,7 +155,7 @@ async def time_rules(ctx: dict[str, Any]) -> int:
     settings = ctx["settings"]
     async with ctx["pool"].acquire() as connection:
         due = await recompute_sql.projects_needing_time_rules(
-            connection, (settings.rule_no_exit_plan_days, settings.rule_stalled_days)
+            connection, (settings.rule_no_exit_plan_days, settings.rule_stalled_days), PHASES_BEFORE_ACTIVE
         )
     return await enqueue_many(ctx, due)
 
@@ -165,7 +166,7 @@ async def daily_sweep(ctx: dict[str, Any]) -> int:
     if not await claim_cron_run(ctx, "daily_sweep"):
         return 0
     async with ctx["pool"].acquire() as connection:
-        return await enqueue_many(ctx, await recompute_sql.open_project_ids(connection))
+        return await enqueue_many(ctx, await recompute_sql.open_project_ids(connection, FINAL_PHASES))
 
 
 # the longest a portfolio is trusted without a refresh (a fingerprint is not a proof: a deleted and an added

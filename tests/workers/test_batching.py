@@ -21,8 +21,8 @@ DERIVED = {
     "project_trends": "project_id, dimension, slope, smoothed, rounds_used",
     "project_health": "project_id, score, risk_level, risk_rank, partner_score, partner_risk_level, partner_risk_rank",
     # flag ids come from a sequence in the order flags are raised: everything else must be equal
-    "risk_flags": "project_id, audience, organization_id, reason, severity, explanation, partner_explanation, "
-    "explanation_de, partner_explanation_de, evidence::text, resolved_at IS NULL AS open",
+    "risk_flags": "project_id, audience, organization_id, reason, severity, explanations::text, evidence::text, "
+    "resolved_at IS NULL AS open",
     "project_recompute_state": "project_id, computed_version",
 }
 
