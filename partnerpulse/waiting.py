@@ -29,6 +29,8 @@ def postgres_unreachable(error: BaseException) -> bool:
         | asyncpg.CannotConnectNowError
         | asyncpg.AdminShutdownError
         | asyncpg.InterfaceError
+        # a pooled connection the server dropped mid-operation (seen when PostgreSQL restarts under a worker)
+        | asyncpg.InternalClientError
         | OSError
         | asyncio.TimeoutError,
     )
