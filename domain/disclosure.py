@@ -219,26 +219,27 @@ def exposed_by_rounds(
 
     exposed = set()
     for key, cell in cells.items():
-        overlapping = sorted({index for answer in cell for index in by_answer.get(answer, [])})
         # answers of the cell no released round covers are left over whatever is chosen
         left_alone = organizations(a for a in cell if a not in by_answer)
-        options: list[dict[frozenset[int], bool]] = []  # per round: organizations left -> a set was chosen
+        if len(left_alone) >= min_group_size:
+            continue  # no choice leaves fewer
+        overlapping = sorted({index for answer in cell for index in by_answer.get(answer, [])})
+        # what the choices so far can leave: (organizations left, whether a set was chosen), below the group size
+        states = {(left_alone, False)}
         for index in overlapping:
             part = cell & answers_of_round[index]
-            choices = {organizations(part): False}
+            choices = {organizations(part): False}  # this round's: organizations left -> a set was chosen
             for released_set in released_sets[index]:
                 if released_set & cell:
                     choices[organizations((part - released_set) | (released_set - cell))] = True
-            options.append(choices)
-        # what the choices so far can leave: (organizations left, whether a set was chosen), below the group size
-        states = {(left_alone, False)} if len(left_alone) < min_group_size else set()
-        for choices in options:
             states = {
                 (left | more, chosen or picked)
                 for left, chosen in states
                 for more, picked in choices.items()
                 if len(left | more) < min_group_size
             }
+            if not states:
+                break  # every choice leaves the group size or more: what follows only adds
         if any(chosen and left for left, chosen in states):
             exposed.add(key)
     return exposed

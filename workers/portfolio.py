@@ -83,9 +83,11 @@ def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[i
 
 class MonthAnswers:
     """The rows of answers_linked_to_month (id, round_id, organization_id, kind, answer_kind, industry, period,
-    closed) of one month, indexed for the publication's checks."""
+    closed) of one month, indexed for the publication's checks, with what those checks found so far: a
+    cell's exposure depends only on its answers and the rounds they are in, so it holds for every pass."""
 
-    def __init__(self, rows: list[dict], period: date) -> None:
+    def __init__(self, rows: list[dict], period: date, min_group_size: int) -> None:
+        self.min_group_size = min_group_size
         self.by_round: dict[int, list[dict]] = defaultdict(list)
         for row in rows:
             self.by_round[row["round_id"]].append(row)
@@ -98,17 +100,28 @@ class MonthAnswers:
                     self.in_cell[cell].add(row["id"])
                     self.rounds_of_cell[cell].add(row["round_id"])
         self.organization_of = {row["id"]: row["organization_id"] for row in rows}
+        self._released: dict[int, list[frozenset[int]]] = {}
+        self.exposed: dict[Cell, bool] = {}
+
+    def released_sets(self, round_id: int) -> list[frozenset[int]]:
+        if round_id not in self._released:
+            self._released[round_id] = subtractable_sets(self.by_round[round_id], self.min_group_size)
+        return self._released[round_id]
 
 
-def linked_exposures(month: MonthAnswers, shown: set[Cell], min_group_size: int) -> set[Cell]:
+def linked_exposures(month: MonthAnswers, shown: set[Cell]) -> set[Cell]:
     """The shown cells (or ("ATOM", (kind, industry)) sums derived from them) that a round's released sums
-    would give a small group away from (exposed_by_rounds): the rounds with an answer of the month in one of
-    the cells (an atom's answers are among its kind's)."""
-    wanted = {("ORGANIZATION_KIND", cell[1][0]) if cell[0] == "ATOM" else cell for cell in shown}
-    rounds = set().union(*(month.rounds_of_cell.get(cell, set()) for cell in wanted))
-    released_sets = [sets for r in sorted(rounds) if (sets := subtractable_sets(month.by_round[r], min_group_size))]
-    cells = {cell: frozenset(month.in_cell.get(cell, ())) for cell in shown}
-    return exposed_by_rounds(cells, released_sets, month.organization_of, min_group_size)
+    would give a small group away from (exposed_by_rounds), over the rounds with an answer of the month in
+    the cells (an atom's answers are among its kind's). Cells checked in an earlier pass keep their answer."""
+    unchecked = {cell for cell in shown if cell not in month.exposed}
+    if unchecked:
+        wanted = {("ORGANIZATION_KIND", cell[1][0]) if cell[0] == "ATOM" else cell for cell in unchecked}
+        rounds = set().union(*(month.rounds_of_cell.get(cell, set()) for cell in wanted))
+        released_sets = [sets for r in sorted(rounds) if (sets := month.released_sets(r))]
+        cells = {cell: frozenset(month.in_cell.get(cell, ())) for cell in unchecked}
+        found = exposed_by_rounds(cells, released_sets, month.organization_of, month.min_group_size)
+        month.exposed |= {cell: cell in found for cell in unchecked}
+    return {cell for cell in shown if month.exposed[cell]}
 
 
 async def cells_to_publish(
@@ -129,9 +142,9 @@ async def cells_to_publish(
         if not checked:
             return shown
         if month is None:
-            month = MonthAnswers([dict(row) for row in await portfolio.answers_linked_to_month(connection, period)],
-                                 period)  # fmt: skip
-        exposed = linked_exposures(month, checked, min_group_size)
+            rows = await portfolio.answers_linked_to_month(connection, period)
+            month = MonthAnswers([dict(row) for row in rows], period, min_group_size)
+        exposed = linked_exposures(month, checked)
         if not exposed:
             return shown
         withheld |= {cell for cell in exposed if cell[0] != "ATOM"}
