@@ -23,7 +23,7 @@ from domain.events import FlagEvent
 from domain.risk_rules import Thresholds
 from domain.vocabulary import ANSWERING_ROLES
 from workers.portfolio import publish_closed_months
-from workers.recompute import evaluate_views, facts_from_rows, trends
+from workers.recompute import Evaluated, evaluate_projects
 
 
 @dataclass
@@ -112,8 +112,6 @@ async def beside_work(connection: asyncpg.Connection, snapshot: str, min_group_s
         await publish_closed_months(connection, min_group_size)
 
 
-Evaluated = tuple[list[tuple], list[tuple], dict[int, list[flags.DesiredFlag]]]
-
 # from this many projects on, the rules run in forked processes, one per core: at 72,000 projects they are the
 # longest phase, pure Python, and each project is independent
 PARALLEL_FROM = 5_000
@@ -151,20 +149,3 @@ def _evaluate_slice(start: int, length: int) -> Evaluated:
     assert _shared is not None
     projects, rounds_by_project, rules, portfolio_means = _shared
     return evaluate_projects(projects[start : start + length], rounds_by_project, rules, portfolio_means)
-
-
-def evaluate_projects(
-    projects: list[asyncpg.Record],
-    rounds_by_project: dict[int, list[asyncpg.Record]],
-    rules: Thresholds,
-    portfolio_means: dict[str, float] | None = None,
-) -> Evaluated:
-    trend_rows, health_rows = [], []
-    desired: dict[int, list[flags.DesiredFlag]] = {}
-    for project in projects:
-        facts = facts_from_rows(project, rounds_by_project.get(project["id"], []), portfolio_means)
-        views = evaluate_views(facts, rules)
-        trend_rows += [(project["id"], *trend) for trend in trends(facts)]
-        health_rows.append(views.health_row(project["id"]))
-        desired[project["id"]] = views.desired_flags()
-    return trend_rows, health_rows, desired

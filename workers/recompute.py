@@ -124,6 +124,28 @@ def trends(facts: ProjectFacts) -> list[tuple[str, float | None, float | None, i
     return rows
 
 
+Evaluated = tuple[list[tuple], list[tuple], dict[int, list[flags.DesiredFlag]]]
+
+
+def evaluate_projects(
+    projects: list[asyncpg.Record],
+    rounds_by_project: dict[int, list[asyncpg.Record]],
+    rules: Thresholds,
+    portfolio_means: dict[str, float] | None = None,
+) -> Evaluated:
+    """Trend rows, health rows and the flags that should be open, of each project (rows of
+    `projects_for_rules`), in the order given: for a job's batch and for the bulk recomputation alike."""
+    trend_rows, health_rows = [], []
+    desired: dict[int, list[flags.DesiredFlag]] = {}
+    for project in projects:
+        facts = facts_from_rows(project, rounds_by_project.get(project["id"], []), portfolio_means)
+        views = evaluate_views(facts, rules)
+        trend_rows += [(project["id"], *trend) for trend in trends(facts)]
+        health_rows.append(views.health_row(project["id"]))
+        desired[project["id"]] = views.desired_flags()
+    return trend_rows, health_rows, desired
+
+
 async def recompute(connection: asyncpg.Connection, project_id: int, rules: Thresholds) -> Recomputed | None:
     """Idempotent: the same data gives the same statistics and flags. None when the project is gone."""
     return (await recompute_many(connection, [project_id], rules))[project_id]
@@ -151,13 +173,9 @@ async def recompute_many(
             for row in await recompute_sql.rounds_for_rules(connection, present):
                 rounds[row["project_id"]].append(row)
             prior = await portfolio_sql.portfolio_prior(connection)
-            desired, trend_rows, health_rows = {}, [], []
-            for project_id in present:
-                facts = facts_from_rows(projects[project_id], rounds[project_id], prior)
-                views = evaluate_views(facts, rules)
-                desired[project_id] = views.desired_flags()
-                trend_rows += [(project_id, *trend) for trend in trends(facts)]
-                health_rows.append(views.health_row(project_id))
+            trend_rows, health_rows, desired = evaluate_projects(
+                [projects[project_id] for project_id in present], rounds, rules, prior
+            )
             # the bulk recomputation's writers, for these projects
             await recompute_sql.store_trends(connection, trend_rows)
             await recompute_sql.store_health(connection, health_rows)
