@@ -112,11 +112,10 @@ class MonthAnswers:
 def linked_exposures(month: MonthAnswers, shown: set[Cell]) -> set[Cell]:
     """The shown cells (or ("ATOM", (kind, industry)) sums derived from them) that a round's released sums
     would give a small group away from (exposed_by_rounds), over the rounds with an answer of the month in
-    the cells (an atom's answers are among its kind's). Cells checked in an earlier pass keep their answer."""
+    the cells (no other round overlaps them). Cells checked in an earlier pass keep their answer."""
     unchecked = {cell for cell in shown if cell not in month.exposed}
     if unchecked:
-        wanted = {("ORGANIZATION_KIND", cell[1][0]) if cell[0] == "ATOM" else cell for cell in unchecked}
-        rounds = set().union(*(month.rounds_of_cell.get(cell, set()) for cell in wanted))
+        rounds = set().union(*(month.rounds_of_cell.get(cell, set()) for cell in unchecked))
         released_sets = [sets for r in sorted(rounds) if (sets := month.released_sets(r))]
         cells = {cell: frozenset(month.in_cell.get(cell, ())) for cell in unchecked}
         found = exposed_by_rounds(cells, released_sets, month.organization_of, month.min_group_size)
