@@ -2,7 +2,7 @@
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -47,7 +47,15 @@ def released_cells(
     return release_crossed(counts, month_groupings(atoms, withheld_atoms), min_group_size, hidden) - hidden
 
 
-def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[int]]:
+def releases_any_sum(rows: Sequence[Mapping[str, Any]], min_group_size: int) -> bool:
+    """Whether a round (its answers' rows) releases any sum, now or when it closes: exactly when
+    `subtractable_sets` gives any set, and then their union is all its answers."""
+    if rows[0]["closed"]:
+        return released_round(len(rows), True, min_group_size)
+    return len(rows) >= min_group_size - 1
+
+
+def subtractable_sets(rows: Sequence[Mapping[str, Any]], min_group_size: int) -> list[frozenset[int]]:
     """Every answer set of one round whose sum a partner has or will have: any union of the disjoint parts the
     round releases, as several of them can be subtracted together (with three shown kinds, Energy minus the
     SMEs and the startups of one round).
@@ -60,20 +68,18 @@ def subtractable_sets(rows: list[dict], min_group_size: int) -> list[frozenset[i
 
     The parts group by `answer_kind`, the kind each answer recorded at submission, as the round's per-kind
     means do: an organization regrouped since then is still in the part it was released in."""
+    if not releases_any_sum(rows, min_group_size):
+        return []
     by_kind: dict[str, set[int]] = defaultdict(set)
     for row in rows:
         by_kind[row["answer_kind"]].add(row["id"])
     if rows[0]["closed"]:
-        if not released_round(len(rows), True, min_group_size):
-            return []
         kinds = release_partition({kind: len(ids) for kind, ids in by_kind.items()}, min_group_size)
         # the total when no kind is shown
         rest = frozenset(row["id"] for row in rows if row["answer_kind"] not in kinds)
         parts = [frozenset(by_kind[kind]) for kind in sorted(kinds)] + ([rest] if rest else [])
-    elif len(rows) >= min_group_size - 1:  # one answer per organization
+    else:  # open, with at least min_group_size - 1 answers (one per organization)
         parts = [frozenset(ids) for _, ids in sorted(by_kind.items())]
-    else:
-        return []
     return [
         frozenset().union(*chosen)
         for size in range(1, len(parts) + 1)
@@ -86,11 +92,18 @@ class MonthAnswers:
     closed) of one month, indexed for the publication's checks, with what those checks found so far: a
     cell's exposure depends only on its answers and the rounds they are in, so it holds for every pass."""
 
-    def __init__(self, rows: list[dict], period: date, min_group_size: int) -> None:
+    def __init__(self, rows: Sequence[Mapping[str, Any]], period: date, min_group_size: int) -> None:
         self.min_group_size = min_group_size
-        self.by_round: dict[int, list[dict]] = defaultdict(list)
+        self.by_round: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
         for row in rows:
             self.by_round[row["round_id"]].append(row)
+        # answers of rounds that release no sum: no subtraction removes them from a cell
+        self.never_subtracted = {
+            row["id"]
+            for round_rows in self.by_round.values()
+            if not releases_any_sum(round_rows, min_group_size)
+            for row in round_rows
+        }
         self.in_cell: dict[Cell, set[int]] = defaultdict(set)  # the month's answers of each cell
         self.rounds_of_cell: dict[Cell, set[int]] = defaultdict(set)  # the rounds with such an answer
         for row in rows:
@@ -113,13 +126,18 @@ def linked_exposures(month: MonthAnswers, shown: set[Cell]) -> set[Cell]:
     """The shown cells (or ("ATOM", (kind, industry)) sums derived from them) that a round's released sums
     would give a small group away from (exposed_by_rounds), over the rounds with an answer of the month in
     the cells (no other round overlaps them). Cells checked in an earlier pass keep their answer."""
-    unchecked = {cell for cell in shown if cell not in month.exposed}
-    if unchecked:
-        rounds = set().union(*(month.rounds_of_cell.get(cell, set()) for cell in unchecked))
-        released_sets = [sets for r in sorted(rounds) if (sets := month.released_sets(r))]
-        cells = {cell: frozenset(month.in_cell.get(cell, ())) for cell in unchecked}
-        found = exposed_by_rounds(cells, released_sets, month.organization_of, month.min_group_size)
-        month.exposed |= {cell: cell in found for cell in unchecked}
+    for cell in sorted(shown - month.exposed.keys(), key=str):
+        answers = frozenset(month.in_cell.get(cell, ()))
+        left_alone = {month.organization_of[answer] for answer in answers & month.never_subtracted}
+        if len(left_alone) >= month.min_group_size:
+            # exposed_by_rounds would stop here as well: whatever is subtracted leaves these organizations;
+            # this spares building every round's sets for the large cells
+            month.exposed[cell] = False
+            continue
+        rounds = sorted(month.rounds_of_cell.get(cell, ()))
+        released_sets = [sets for r in rounds if (sets := month.released_sets(r))]
+        found = exposed_by_rounds({cell: answers}, released_sets, month.organization_of, month.min_group_size)
+        month.exposed[cell] = cell in found
     return {cell for cell in shown if month.exposed[cell]}
 
 
@@ -142,7 +160,7 @@ async def cells_to_publish(
             return shown
         if month is None:
             rows = await portfolio.answers_linked_to_month(connection, period)
-            month = MonthAnswers([dict(row) for row in rows], period, min_group_size)
+            month = MonthAnswers(rows, period, min_group_size)
         exposed = linked_exposures(month, checked)
         if not exposed:
             return shown
