@@ -63,10 +63,12 @@ async def prepare(dsn: str, scale: int) -> tuple[str, int, dict[str, float]]:
         timings["answers"] = counts["survey_responses"]
         await connection.execute("SET statement_timeout = 0")
         beside = await asyncpg.connect(dsn, command_timeout=3600)
+        portfolio_beside = await asyncpg.connect(dsn, command_timeout=3600)
         try:
             started = time.perf_counter()
-            result = await recompute_all(connection, thresholds(Settings()), beside)
+            result = await recompute_all(connection, thresholds(Settings()), beside, portfolio_beside)
         finally:
+            await portfolio_beside.close()
             await beside.close()
         timings["recompute"] = time.perf_counter() - started
         timings |= {f"recompute: {phase}": seconds for phase, seconds in result.seconds.items()}

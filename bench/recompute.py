@@ -53,6 +53,7 @@ async def profile(dsn: str, fresh: bool) -> None:
     connection = await asyncpg.connect(dsn, command_timeout=3600)
     await init_connection(connection)
     beside = await asyncpg.connect(dsn, command_timeout=3600)
+    portfolio_beside = await asyncpg.connect(dsn, command_timeout=3600)
     statements: Counter[str] = Counter()
 
     def log(record: asyncpg.connection.LoggedQuery) -> None:
@@ -67,10 +68,12 @@ async def profile(dsn: str, fresh: bool) -> None:
             await connection.execute(f"VACUUM ANALYZE {emptied}")
         connection.add_query_logger(log)
         beside.add_query_logger(log)
+        portfolio_beside.add_query_logger(log)
         started = time.perf_counter()
-        result = await recompute_all(connection, thresholds(Settings()), beside)
+        result = await recompute_all(connection, thresholds(Settings()), beside, portfolio_beside)
         total = time.perf_counter() - started
     finally:
+        await portfolio_beside.close()
         await beside.close()
         await connection.close()
     print(f"\n{'fresh' if fresh else 'steady'}: {result.projects:,} projects in {total:.1f} s")
@@ -86,9 +89,10 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=900)
     parser.add_argument("--keep", action="store_true", help="keep the database for the next run")
     parser.add_argument("--only", choices=["fresh", "steady"], help="run one of the two recomputations")
+    parser.add_argument("--database", help="the database's name (default partnerpulse_recompute_SCALE)")
     arguments = parser.parse_args()
     admin_dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    name = f"partnerpulse_recompute_{arguments.scale}"
+    name = arguments.database or f"partnerpulse_recompute_{arguments.scale}"
     dsn = asyncio.run(ensure_database(admin_dsn, name, arguments.scale))
     try:
         for mode in ("fresh", "steady"):

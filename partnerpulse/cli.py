@@ -216,14 +216,14 @@ async def _recompute(settings: Settings, dsn: str, all_projects: bool, concurren
 
     started = time.perf_counter()
     pool_settings = settings.model_copy(
-        update={"db_pool_max_size": max(concurrency, 2), "db_command_timeout": 3600.0, "db_statement_timeout_ms": 0}
+        update={"db_pool_max_size": max(concurrency, 3), "db_command_timeout": 3600.0, "db_statement_timeout_ms": 0}
     )
     pool = await create_pool(pool_settings, dsn, "partnerpulse-recompute")
     rules = thresholds(settings)
     try:
         if all_projects:
-            async with pool.acquire() as connection, pool.acquire() as beside:
-                result = await recompute_all(connection, rules, beside)
+            async with pool.acquire() as connection, pool.acquire() as beside, pool.acquire() as portfolio_beside:
+                result = await recompute_all(connection, rules, beside, portfolio_beside)
             for phase, seconds in result.seconds.items():
                 console.print(f"  {phase}: {seconds:.2f} s")
             return time.perf_counter() - started, result.projects

@@ -10,6 +10,7 @@ import itertools
 import os
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -34,11 +35,16 @@ class BulkResult:
 
 
 async def recompute_all(
-    connection: asyncpg.Connection, rules: Thresholds, beside: asyncpg.Connection | None = None
+    connection: asyncpg.Connection,
+    rules: Thresholds,
+    beside: asyncpg.Connection | None = None,
+    portfolio_beside: asyncpg.Connection | None = None,
 ) -> BulkResult:
     """`beside`, a second connection: the per-kind statistics and the portfolio run there at the same time,
     on the same snapshot, so that two cores aggregate. Without it the per-kind statistics run on `connection`
-    while the rules run in Python."""
+    while the rules run in Python. `portfolio_beside`, a third one (with `beside`): the portfolio and its
+    publication run there, beside the per-kind statistics instead of after them; after a bulk load the
+    publication alone outlasts the rules' connection, and the second core would otherwise idle at the end."""
     result = BulkResult()
     clock = time.perf_counter()
 
@@ -57,7 +63,9 @@ async def recompute_all(
             await bulk_sql.keep_transaction_open(connection)
             if beside is not None:
                 snapshot = await bulk_sql.export_snapshot(connection)
-                kind_statistics = asyncio.create_task(beside_work(beside, snapshot, rules.min_group_size))
+                kind_statistics = asyncio.create_task(
+                    beside_work(beside, snapshot, rules.min_group_size, portfolio_beside)
+                )
             await bulk_sql.recompute_all_round_statistics(connection)
             lap("statistics (SQL)")
             projects = await bulk_sql.all_projects_for_rules(connection, ANSWERING_ROLES)
@@ -102,14 +110,37 @@ async def recompute_all(
     return result
 
 
-async def beside_work(connection: asyncpg.Connection, snapshot: str, min_group_size: int) -> None:
-    """The per-kind statistics and the portfolio: they read only answers, and nothing else waits for them."""
-    async with connection.transaction(isolation="repeatable_read"):
-        await bulk_sql.use_snapshot(connection, snapshot)
-        await bulk_sql.keep_transaction_open(connection)
-        await bulk_sql.recompute_all_kind_statistics(connection)
-        await portfolio.refresh_portfolio(connection)
-        await publish_closed_months(connection, min_group_size)
+async def beside_work(
+    connection: asyncpg.Connection,
+    snapshot: str,
+    min_group_size: int,
+    portfolio_connection: asyncpg.Connection | None = None,
+) -> None:
+    """The per-kind statistics and the portfolio: they read only answers, and nothing else waits for them.
+    With `portfolio_connection` the portfolio runs there at the same time, on the same snapshot."""
+
+    async def kind_statistics(on: asyncpg.Connection) -> None:
+        await bulk_sql.recompute_all_kind_statistics(on)
+
+    async def portfolio_and_publication(on: asyncpg.Connection) -> None:
+        await portfolio.refresh_portfolio(on)
+        await publish_closed_months(on, min_group_size)
+
+    async def in_snapshot(on: asyncpg.Connection, *works: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+        async with on.transaction(isolation="repeatable_read"):
+            await bulk_sql.use_snapshot(on, snapshot)
+            await bulk_sql.keep_transaction_open(on)
+            for work in works:
+                await work(on)
+
+    if portfolio_connection is None:
+        await in_snapshot(connection, kind_statistics, portfolio_and_publication)
+        return
+    kinds = asyncio.create_task(in_snapshot(connection, kind_statistics))
+    try:
+        await in_snapshot(portfolio_connection, portfolio_and_publication)
+    finally:
+        await kinds  # its error, if any, after the portfolio's
 
 
 # from this many projects on, the rules run in forked processes, one per core: at 72,000 projects they are the

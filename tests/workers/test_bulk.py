@@ -36,15 +36,15 @@ async def clear_derived(connection: asyncpg.Connection) -> None:
 
 
 @pytest.mark.parametrize(
-    ("second_connection", "forked_rules"),
-    [(False, False), (True, False), (True, True)],
-    ids=["one connection", "kinds beside", "rules in forked processes"],
+    ("beside_connections", "forked_rules"),
+    [(0, False), (1, False), (2, False), (2, True)],
+    ids=["one connection", "kinds beside", "portfolio beside the kinds", "rules in forked processes"],
 )
 async def test_bulk_and_per_project_recomputation_agree(
     connection: asyncpg.Connection,
     pool: asyncpg.Pool,
     settings: Settings,
-    second_connection: bool,
+    beside_connections: int,
     forked_rules: bool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -60,7 +60,10 @@ async def test_bulk_and_per_project_recomputation_agree(
     )
     rules = thresholds(settings)
 
-    if second_connection:
+    if beside_connections == 2:
+        async with pool.acquire() as beside, pool.acquire() as portfolio_beside:
+            result = await recompute_all(connection, rules, beside, portfolio_beside)
+    elif beside_connections == 1:
         async with pool.acquire() as beside:
             result = await recompute_all(connection, rules, beside)
     else:
