@@ -2,8 +2,10 @@
 
 import json
 from contextvars import ContextVar
+from typing import Any
 
 import asyncpg
+import orjson
 from asyncpg import introspection
 
 from partnerpulse.settings import Settings
@@ -30,9 +32,35 @@ def _record_statement(record: asyncpg.connection.LoggedQuery) -> None:
         statements.append(record.query)
 
 
+def decode_json(text: str) -> Any:
+    """What json.loads gives, mostly from orjson (several times faster: a dashboard decodes every open flag's
+    explanations and evidence). orjson refuses NaN, Infinity and lone surrogates, and reads an integer
+    beyond 64 bits as a float; json.loads decodes those texts, and any whose value holds a float that large
+    (|x| >= 2**63, rare: the values here are means, counts and slopes). Floats are correctly rounded by both."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+    return value if _within_int64(value) else json.loads(text)
+
+
+def _within_int64(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return -_INT64_BOUND < value < _INT64_BOUND
+    if kind is list:
+        return all(map(_within_int64, value))
+    if kind is dict:
+        return all(map(_within_int64, value.values()))
+    return True
+
+
+_INT64_BOUND = 9.2e18  # below 2**63: orjson's floats from integers it could not hold are beyond it
+
+
 async def init_connection(connection: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
-        await connection.set_type_codec(type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await connection.set_type_codec(type_name, encoder=json.dumps, decoder=decode_json, schema="pg_catalog")
     # asyncpg calls query loggers in the context of the task that ran the query
     connection.add_query_logger(_record_statement)
 

@@ -44,8 +44,9 @@ _CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def cursor_json(values: list[Any]) -> str:
-    """json.dumps(values, separators=(",", ":")): ints and strings written as the json module writes them
-    (`int.__repr__`, its ASCII string encoder), anything else by the json module itself."""
+    """json.dumps(values, separators=(",", ":")): ints, finite floats (the at-risk list's rank) and strings
+    written as the json module writes them (`int.__repr__`, `float.__repr__`, its ASCII string encoder),
+    anything else by the json module itself."""
     parts = []
     for value in values:
         kind = type(value)
@@ -53,6 +54,8 @@ def cursor_json(values: list[Any]) -> str:
             parts.append(int.__repr__(value))
         elif kind is str:
             parts.append(encode_basestring_ascii(value))
+        elif kind is float and math.isfinite(value):
+            parts.append(float.__repr__(value))
         else:
             return _CURSOR_JSON.encode(values)
     return "[" + ",".join(parts) + "]"
