@@ -293,12 +293,13 @@ def worker(
     ] = False,
 ) -> None:
     """Run a background worker (arq): recomputations, reconciler and cron jobs."""
-    from arq import run_worker
     from arq.connections import RedisSettings
     from arq.worker import async_check_health
     from redis.exceptions import RedisError
 
+    from domain.jobs import wake_key
     from workers.settings import WorkerSettings, cron_jobs, redis_settings
+    from workers.waking import run_waking_worker
 
     settings = _settings()
     _require_urls(settings)
@@ -320,8 +321,10 @@ def worker(
     try:
         # Redis not reachable yet: wait here (arq's own retries log every attempt and give up after 30)
         asyncio.run(_wait_for_redis(settings))
-        run_worker(
-            WorkerSettings,  # type: ignore[arg-type]  # arq reads the class's attributes; no need to subclass its Protocol
+        run_waking_worker(
+            WorkerSettings,
+            wake_key=wake_key(settings.redis_namespace),
+            wake_gather=WorkerSettings.wake_gather,
             redis_settings=redis_settings(settings.redis_url or ""),
             job_timeout=settings.worker_job_timeout,
             queue_name=settings.queue_name,

@@ -108,6 +108,9 @@ class WorkerSettings:
     # (measured at 50 answers a second: 0.02 s made 1.5-1.8 answers a job instead of 2.4, 40-70 % more worker
     # CPU per answer and a worse p95 on two shared cores; an idle worker used 2.4 % of a core instead of 0.5 %)
     poll_delay = 0.1
+    # an enqueue wakes the worker before its poll delay is over (workers/waking.py); it then waits this long
+    # for the jobs asked for with it, so that they start in one poll and share a batch
+    wake_gather = 0.0
     # recomputation jobs running at once share their statements (workers/batching.py): a batch is as large
     # as the jobs waiting while the one before ran, up to this many (arq's default is 10)
     max_jobs = 100
